@@ -1,0 +1,22 @@
+"""policykb: 西行规发〔2020〕1号 as a forward-chaining knowledge base with explanations.
+
+The public API:
+
+- :func:`load` — load and validate a knowledge base folder (default: the bundled one);
+- :func:`evaluate` — evaluate one enterprise profile, returning the JSON result;
+- :func:`explain` — the derivation tree of a conclusion or benefit for a profile;
+- :func:`check` — validate a knowledge base, returning its summary.
+
+Errors derive from :class:`PolicyKBError`: :class:`KnowledgeBaseError` and
+:class:`ProfileError` for bad input, :class:`EvaluationError` for internal failures.
+"""
+
+from .checking import check
+from .errors import EvaluationError, KnowledgeBaseError, PolicyKBError, ProfileError
+from .evaluation import assess, evaluate
+from .explanation import explain
+from .kb import KnowledgeBase, load
+
+__all__ = ["load", "evaluate", "explain", "check", "assess", "KnowledgeBase", "PolicyKBError",
+           "KnowledgeBaseError", "ProfileError", "EvaluationError"]
+__version__ = "0.1.0"

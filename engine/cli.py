@@ -1,0 +1,177 @@
+"""The ``policykb`` command line: ``eval``, ``why`` and ``check``.
+
+Exit status: 0 on success, 2 for bad input (a profile, a knowledge base, an argument), 3 for an
+internal error of the inference engine. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .checking import check
+from .errors import EvaluationError, KnowledgeBaseError, PolicyKBError, ProfileError
+from .evaluation import CheckedProfile, assess, knowledge_base
+from .explanation import render_text, tree
+from .profile import read_profile
+from .values import format_date, format_money
+
+EXIT_INPUT = 2
+EXIT_INTERNAL = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors: one line and exit 2, like ours
+        self.print_usage(sys.stderr)
+        print(f"policykb: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="policykb", description=(
+        "西行规发〔2020〕1号 (Xicheng digital-economy measures) as a knowledge base: evaluate an "
+        "enterprise profile, explain why, validate the knowledge base."))
+    parser.add_argument("--version", action="version", version="policykb 0.1.0")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(p):
+        p.add_argument("--kb", metavar="DIR", help="knowledge base folder (default: the bundled one)")
+
+    p = sub.add_parser("eval", help="evaluate a profile: conclusions, benefits, amounts")
+    p.add_argument("profile", help="profile file (.yaml, .yml or .json)")
+    p.add_argument("--as-of", metavar="DATE", help="judge the case at this date (overrides application_date)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    common(p)
+
+    p = sub.add_parser("why", help="explain a conclusion or benefit down to the facts")
+    p.add_argument("profile")
+    p.add_argument("id", help="a conclusion or benefit id, e.g. settlement_subsidy")
+    p.add_argument("--as-of", metavar="DATE")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    common(p)
+
+    p = sub.add_parser("check", help="validate a knowledge base")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    common(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"eval": _eval, "why": _why, "check": _check}[args.command](args)
+    except EvaluationError as exc:
+        print(f"policykb: internal error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    except PolicyKBError as exc:
+        print(f"policykb: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except BrokenPipeError:
+        return 0
+
+
+def _assess(args):
+    kb = knowledge_base(Path(args.kb) if args.kb else None)
+    facts = read_profile(args.profile, kb)
+    return assess(CheckedProfile(facts), as_of=args.as_of, kb=kb)
+
+
+def _emit(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _eval(args) -> int:
+    assessment = _assess(args)
+    if args.format == "json":
+        _emit(json.dumps(assessment.result, ensure_ascii=False, indent=2) + "\n")
+    else:
+        _emit(summary_text(assessment, args.lang))
+    return 0
+
+
+def _why(args) -> int:
+    assessment = _assess(args)
+    node = tree(assessment, args.id, args.lang)
+    if args.format == "json":
+        _emit(json.dumps(node, ensure_ascii=False, indent=2) + "\n")
+    else:
+        _emit(render_text(node, args.lang))
+    return 0
+
+
+def _check(args) -> int:
+    summary = check(args.kb)
+    if args.format == "json":
+        _emit(json.dumps({"ok": True, **summary}, ensure_ascii=False, indent=2) + "\n")
+    else:
+        _emit(f"ok: {summary['kb']} (version {summary['kb_version']}): {summary['articles']} articles, "
+              f"{summary['clauses']} clauses, {summary['subpolicies']} sub-policies, {summary['facts']} facts, "
+              f"{summary['conclusions']} conclusions, {summary['benefits']} benefits, {summary['rules']} rules "
+              f"({summary['engine_rules']} engine rules)\n")
+    return 0
+
+
+def summary_text(assessment, lang: str = "zh") -> str:
+    """The readable summary of ``policykb eval``."""
+    kb, result = assessment.kb, assessment.result
+    zh = lang == "zh"
+    out = []
+    name = result["enterprise"] or ("（未命名企业）" if zh else "(unnamed enterprise)")
+    as_of = assessment.facts.get("application_date")
+    out.append(f"{name} — {kb.document['doc_number']} {kb.document['title'] if zh else kb.document['title_en']}")
+    out.append(("评估日期: " if zh else "as of: ") + (format_date(as_of, lang) if as_of else ("未知" if zh else "unknown")))
+    out.append("")
+    out.append("结论:" if zh else "Conclusions:")
+    for cid in result["conclusions"]:
+        c = kb.conclusions[cid]
+        out.append(f"  ✓ {c.label(lang)} ({cid}) [{kb.label(c.article, lang)}]")
+    if not result["conclusions"]:
+        out.append("  （无）" if zh else "  (none)")
+    out.append("")
+    out.append("可获支持:" if zh else "Benefits:")
+    for benefit in result["benefits"]:
+        out.append(f"  ✓ {kb.conclusions[benefit['id']].label(lang)} ({benefit['id']}) "
+                   f"[{kb.label(benefit['clause'], lang)}]: {_amount_text(kb, benefit, lang)}")
+    if not result["benefits"]:
+        out.append("  （无）" if zh else "  (none)")
+    if result["superseded"]:
+        out.append("")
+        out.append("按就高原则由其他政策支持 (第十四条):" if zh else "Superseded by a higher offer (Art. 14):")
+        for item in result["superseded"]:
+            out.append(f"  → {kb.conclusions[item['id']].label(lang)} ({item['id']}): "
+                       f"{item['by']['policy']} {format_money(item['by']['amount'], lang)}")
+    if result["missing"]:
+        out.append("")
+        out.append("缺少的事实（补充后可能改变结果）:" if zh else "Missing facts (could change the result):")
+        out.append("  " + ", ".join(result["missing"]))
+    out.append("")
+    out.append(("用 `policykb why PROFILE ID` 查看理由。" if zh else "Run `policykb why PROFILE ID` to see why."))
+    return "\n".join(out) + "\n"
+
+
+def _amount_text(kb, benefit: dict, lang: str) -> str:
+    zh = lang == "zh"
+    amount = benefit["amount"]
+    if benefit["basis"] == "services":
+        return ("服务：" if zh else "services: ") + ("、".join(benefit["services"]))
+    if amount is None:
+        policies = ("、".join(f"《{kb.subpolicies[s].title}》" for s in benefit.get("defers_to", [])) if zh
+                    else "; ".join(kb.subpolicies[s].title_en for s in benefit.get("defers_to", [])))
+        text = ("金额未定" if zh else "amount not fixed")
+        if benefit.get("terms"):
+            text += f"（{benefit['terms']}）" if zh else f" ({kb.rules[benefit['rule']].amount.terms['en']})"
+        return text + (f"，见{policies}" if zh and policies else (f"; see {policies}" if policies else ""))
+    if amount["min"] == amount["max"]:
+        return format_money(amount["max"], lang)
+    if amount["min"] is None:
+        return ("最高 " if zh else "up to ") + format_money(amount["max"], lang)
+    return f"{format_money(amount['min'], lang)} – {format_money(amount['max'], lang)}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

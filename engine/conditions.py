@@ -1,0 +1,222 @@
+"""The condition language of rules: parsing, three-valued evaluation and normal form.
+
+A condition is one of
+
+- a fact test: ``{fact: NAME, <op>: VALUE}`` with ``<op>`` one of :data:`OPERATORS`;
+- a conclusion reference: ``{conclusion: ID}`` (holds when the conclusion is derived);
+- ``{all: [...]}`` / ``{any: [...]}``.
+
+Any fact test or reference may carry ``ground: LABEL``, a name reported with the benefit when
+that alternative holds (13(2) reports which grounds were met).
+
+Unknown is not false: a test on a fact the profile leaves out is *unknown* (``None``), and
+``all``/``any`` follow Kleene's three-valued logic. :func:`to_dnf` gives the disjunctive normal
+form the compiler turns into inference-engine rules.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Iterator, Union
+
+#: Fact-test operators, with the fact types each applies to.
+OPERATORS = {
+    "is": ("bool", "enum", "string"),
+    "in": ("enum",),
+    "not_in": ("enum",),
+    "at_least": ("money", "number", "date"),
+    "more_than": ("money", "number", "date"),
+    "at_most": ("money", "number", "date"),
+    "less_than": ("money", "number", "date"),
+    "between": ("money", "number", "date"),
+    "includes": ("list",),
+    "includes_any": ("list",),
+}
+
+#: How each operator reads in explanations.
+OPERATOR_TEXT = {
+    "is": ("为", "is"), "in": ("属于", "is one of"), "not_in": ("不属于", "is none of"),
+    "at_least": ("不低于", "is at least"), "more_than": ("高于", "is more than"),
+    "at_most": ("不高于", "is at most"), "less_than": ("低于", "is less than"),
+    "between": ("介于", "is between"), "includes": ("包含", "includes"),
+    "includes_any": ("包含其一", "includes one of"),
+}
+
+
+@dataclass(frozen=True)
+class FactTest:
+    fact: str
+    op: str
+    value: Any
+    ground: str | None = None
+    file: str | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False)
+
+    def holds(self, facts: dict) -> bool | None:
+        """True, False, or None when the fact is unknown."""
+        if self.fact not in facts:
+            return None
+        actual = facts[self.fact]
+        op, expected = self.op, self.value
+        if op == "is":
+            return actual == expected
+        if op == "in":
+            return actual in expected
+        if op == "not_in":
+            return actual not in expected
+        if op == "at_least":
+            return actual >= expected
+        if op == "more_than":
+            return actual > expected
+        if op == "at_most":
+            return actual <= expected
+        if op == "less_than":
+            return actual < expected
+        if op == "between":
+            return expected[0] <= actual <= expected[1]
+        if op == "includes":
+            return expected in actual
+        if op == "includes_any":
+            return any(item in actual for item in expected)
+        raise ValueError(f"unknown operator {op}")
+
+
+@dataclass(frozen=True)
+class ConclusionRef:
+    conclusion: str
+    ground: str | None = None
+    file: str | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class All:
+    items: tuple
+    file: str | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Any_:
+    items: tuple
+    file: str | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False)
+
+
+Condition = Union[FactTest, ConclusionRef, All, Any_]
+Literal = Union[FactTest, ConclusionRef]
+
+
+def walk(condition: Condition) -> Iterator[Condition]:
+    """Every node of a condition, depth first."""
+    yield condition
+    if isinstance(condition, (All, Any_)):
+        for item in condition.items:
+            yield from walk(item)
+
+
+def facts_used(condition: Condition) -> list[str]:
+    seen: dict[str, None] = {}
+    for node in walk(condition):
+        if isinstance(node, FactTest):
+            seen.setdefault(node.fact)
+    return list(seen)
+
+
+def conclusions_used(condition: Condition) -> list[str]:
+    seen: dict[str, None] = {}
+    for node in walk(condition):
+        if isinstance(node, ConclusionRef):
+            seen.setdefault(node.conclusion)
+    return list(seen)
+
+
+def to_dnf(condition: Condition) -> list[tuple[Literal, ...]]:
+    """The condition as a disjunction of conjunctions of literals (order kept, no duplicates)."""
+    if isinstance(condition, (FactTest, ConclusionRef)):
+        return [(condition,)]
+    if isinstance(condition, Any_):
+        branches: list[tuple] = []
+        for item in condition.items:
+            for branch in to_dnf(item):
+                if branch not in branches:
+                    branches.append(branch)
+        return branches
+    product: list[tuple] = [()]
+    for item in condition.items:
+        product = [left + tuple(lit for lit in right if lit not in left)
+                   for left in product for right in to_dnf(item)]
+    return product
+
+
+@dataclass
+class Outcome:
+    """The three-valued value of a condition node and of its parts, for explanations."""
+
+    node: Condition
+    value: bool | None
+    children: list["Outcome"] = field(default_factory=list)
+    actual: Any = None  # a fact test's actual value (None when unknown)
+
+
+def evaluate(condition: Condition, facts: dict, status: dict[str, bool | None]) -> Outcome:
+    """Evaluate in Kleene's three-valued logic.
+
+    ``status`` maps conclusion ids to True (derived), False (cannot hold) or None (undecided).
+    """
+    if isinstance(condition, FactTest):
+        return Outcome(condition, condition.holds(facts), actual=facts.get(condition.fact))
+    if isinstance(condition, ConclusionRef):
+        return Outcome(condition, status.get(condition.conclusion))
+    children = [evaluate(item, facts, status) for item in condition.items]
+    values = [child.value for child in children]
+    if isinstance(condition, All):
+        value = False if False in values else (None if None in values else True)
+    else:
+        value = True if True in values else (None if None in values else False)
+    return Outcome(condition, value, children)
+
+
+def unknown_facts(outcome: Outcome) -> list[str]:
+    """Facts left unknown in the parts of an undecided condition that kept it undecided."""
+    if outcome.value is not None:
+        return []
+    if isinstance(outcome.node, FactTest):
+        return [outcome.node.fact]
+    found: list[str] = []
+    for child in outcome.children:
+        for name in unknown_facts(child):
+            if name not in found:
+                found.append(name)
+    return found
+
+
+def undecided_conclusions(outcome: Outcome) -> list[str]:
+    """Conclusions left undecided in the parts that kept ``outcome`` undecided."""
+    if outcome.value is not None:
+        return []
+    if isinstance(outcome.node, ConclusionRef):
+        return [outcome.node.conclusion]
+    found: list[str] = []
+    for child in outcome.children:
+        for name in undecided_conclusions(child):
+            if name not in found:
+                found.append(name)
+    return found
+
+
+def engine_value(value: Any) -> Any:
+    """A fact value as the inference engine compares it.
+
+    Dates become ``YYYYMMDD`` integers (ordered like dates); exact numbers become an int where
+    integral, else a float used for comparison only (amounts are computed from the exact value).
+    """
+    if isinstance(value, _dt.date):
+        return value.year * 10000 + value.month * 100 + value.day
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else float(value)
+    if isinstance(value, (list, tuple)):
+        return [engine_value(v) for v in value]
+    return value

@@ -1,0 +1,75 @@
+"""Errors raised by policykb.
+
+One base class, :class:`PolicyKBError`, split by when the problem is found:
+
+- :class:`KnowledgeBaseError` — a ``kb/`` file is malformed or inconsistent (load time);
+- :class:`ProfileError` — an enterprise profile is malformed (input time);
+- :class:`EvaluationError` — the inference engine failed while evaluating (run time).
+
+Every error carries structured fields (``file``, ``line``, ``column``, ``rule_id``,
+``suggestion``) so that the CLI can print one clear line and scripts can read the parts.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+
+class PolicyKBError(Exception):
+    """Base class of every error policykb raises on purpose."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 column: int | None = None, rule_id: str | None = None,
+                 suggestion: str | None = None, allowed: Iterable[str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.rule_id = rule_id
+        self.suggestion = suggestion
+        self.allowed = list(allowed) if allowed is not None else None
+
+    @property
+    def location(self) -> str:
+        """``file:line:column`` as far as it is known, or an empty string."""
+        parts = [str(p) for p in (self.file, self.line, self.column) if p is not None]
+        return ":".join(parts)
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.rule_id:
+            text = f"rule {self.rule_id}: {text}"
+        if self.location:
+            text = f"{self.location}: {text}"
+        if self.suggestion:
+            text += f" (did you mean '{self.suggestion}'?)"
+        if self.allowed:
+            text += f"; allowed: {', '.join(map(str, self.allowed))}"
+        return text
+
+    def to_dict(self) -> dict:
+        return {
+            "error": type(self).__name__, "message": self.message, "file": self.file,
+            "line": self.line, "column": self.column, "rule_id": self.rule_id,
+            "suggestion": self.suggestion, "allowed": self.allowed,
+        }
+
+
+class KnowledgeBaseError(PolicyKBError):
+    """A knowledge-base file is malformed or inconsistent."""
+
+
+class ProfileError(PolicyKBError):
+    """An enterprise profile (or a command-line value) is malformed."""
+
+
+class EvaluationError(PolicyKBError):
+    """The inference engine failed while evaluating a profile; an internal error."""
+
+
+def nearest(name: str, known: Iterable[str]) -> str | None:
+    """The known name closest to ``name``, for "did you mean" suggestions."""
+    matches = difflib.get_close_matches(str(name), sorted(set(map(str, known))), n=1, cutoff=0.6)
+    return matches[0] if matches else None

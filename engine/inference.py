@@ -1,0 +1,111 @@
+"""Inference: forward-chaining one profile's facts to every conclusion, with a derivation record.
+
+:class:`Reasoner` compiles a knowledge base once and runs each profile through the rule engine
+(:mod:`engine.runtime`). For every conclusion derived it records each rule that fired: the
+branch of the rule's condition that matched, the facts it compared (with their values), the
+conclusions it built on, the grounds it reports, and the article or clause it cites.
+
+Beside the engine's answer, each rule's condition is evaluated in three-valued logic to tell
+*denied* (cannot hold) from *undetermined* (a fact it needs is unknown) and to list the
+missing facts. The two must agree on what holds; a disagreement is an internal error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import conditions as cond
+from .compiler import compile_kb
+from .errors import EvaluationError
+from .kb import KnowledgeBase
+from .runtime import RuleEngine
+
+
+@dataclass
+class Derivation:
+    """One firing of a rule: why one conclusion holds."""
+
+    conclusion: str
+    rule_id: str
+    cites: str
+    branch: int
+    facts: dict[str, Any]           # fact name -> the profile's value the rule compared
+    conclusions: list[str]          # conclusions the firing built on
+    grounds: list[str]
+    literals: tuple
+
+
+@dataclass
+class Inference:
+    derived: list[str]                                   # in dependency order
+    derivations: dict[str, list[Derivation]]
+    status: dict[str, bool | None]                       # True / False / None (undecided)
+    outcomes: dict[str, cond.Outcome]                    # rule id -> three-valued outcome
+    missing: list[str]
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def holds(self, conclusion: str) -> bool:
+        return self.status.get(conclusion) is True
+
+
+class Reasoner:
+    """A knowledge base compiled and loaded into the rule engine, ready for many profiles."""
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.compiled = compile_kb(kb)
+        self.engine = RuleEngine(self.compiled)
+        self._by_name = {rule.name: rule for rule in self.compiled.rules}
+
+    def derive(self, facts: dict[str, Any]) -> Inference:
+        """Forward-chain ``facts`` (already checked, see :mod:`engine.profile`).
+
+        Raises
+        ------
+        EvaluationError
+            When the engine fails, or disagrees with the three-valued check.
+        """
+        engine_facts = {name: cond.engine_value(facts[name])
+                        for name in self.compiled.engine_facts if name in facts}
+        fired = self.engine.run(engine_facts)
+        derivations: dict[str, list[Derivation]] = {}
+        for name in fired:
+            rule = self._by_name[name]
+            kb_rule = self.kb.rules[rule.rule_id]
+            tests = [lit for lit in rule.literals if isinstance(lit, cond.FactTest)]
+            derivations.setdefault(rule.conclusion, []).append(Derivation(
+                conclusion=rule.conclusion, rule_id=rule.rule_id, cites=kb_rule.cites,
+                branch=rule.branch, facts={t.fact: facts[t.fact] for t in tests},
+                conclusions=[lit.conclusion for lit in rule.literals if isinstance(lit, cond.ConclusionRef)],
+                grounds=list(rule.grounds), literals=rule.literals))
+        status, outcomes = self._three_valued(facts)
+        engine_says = set(derivations)
+        check_says = {c for c, value in status.items() if value is True}
+        if engine_says != check_says:
+            raise EvaluationError(
+                "the rule engine and the three-valued check disagree on "
+                + ", ".join(sorted(engine_says ^ check_says)))
+        missing = self._missing(status, outcomes)
+        derived = [c for c in self.kb.order if c in derivations]
+        return Inference(derived, {c: derivations[c] for c in derived}, status, outcomes, missing, facts)
+
+    def _three_valued(self, facts):
+        status: dict[str, bool | None] = {}
+        outcomes: dict[str, cond.Outcome] = {}
+        for conclusion in self.kb.order:
+            values = []
+            for rule in self.kb.rules_for(conclusion):
+                outcome = cond.evaluate(rule.when, facts, status)
+                outcomes[rule.id] = outcome
+                values.append(outcome.value)
+            status[conclusion] = True if True in values else (None if None in values else False)
+        return status, outcomes
+
+    def _missing(self, status, outcomes) -> list[str]:
+        found: set[str] = set()
+        for conclusion, value in status.items():
+            if value is None:
+                for rule in self.kb.rules_for(conclusion):
+                    found.update(cond.unknown_facts(outcomes[rule.id]))
+        return [name for name in self.kb.facts if name in found]

@@ -1,0 +1,741 @@
+"""Loading and validating a knowledge base (``kb/``).
+
+A knowledge base is a folder of YAML files:
+
+- ``document.yaml`` — the policy document and its 14 articles (Article 13 with clauses);
+- ``subpolicies.yaml`` — the policies the text defers to;
+- ``facts.yaml`` — the input facts of a profile;
+- ``conclusions.yaml`` — the conclusions and benefits rules may derive;
+- ``rules/*.yaml`` — the rules, each citing its article or clause, and Article 14's
+  ``precedence`` (就高且不重复);
+- ``examples/`` and ``scenarios/`` — profiles and expected results (not part of the logic).
+
+:func:`load` reads them safely, checks every key, reference, value and citation, and returns a
+:class:`KnowledgeBase`. Every problem is a :class:`~engine.errors.KnowledgeBaseError` naming the
+file and line, with the nearest known name where one exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from . import conditions as cond
+from .errors import KnowledgeBaseError, nearest
+from .values import ValueProblem, parse_date, parse_money, parse_number, parse_percent
+from .yamlio import Mapping, Sequence, load_file
+
+FACT_TYPES = ("bool", "enum", "money", "number", "date", "string", "list", "records")
+LOGIC_FILES = ("document.yaml", "subpolicies.yaml", "facts.yaml", "conclusions.yaml")
+
+
+@dataclass(frozen=True)
+class Where:
+    file: str | None
+    line: int | None
+
+    def __str__(self):
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class Clause:
+    id: str          # "13(1)"
+    article: int
+    title: str
+    title_en: str
+    gloss: str
+    text: str
+    where: Where
+
+
+@dataclass
+class Article:
+    number: int
+    title: str
+    title_en: str
+    gloss: str
+    text: str
+    clauses: list[Clause]
+    where: Where
+
+    @property
+    def id(self) -> str:
+        return str(self.number)
+
+
+@dataclass
+class SubPolicy:
+    id: str
+    title: str
+    title_en: str
+    named: bool
+    deferred_by: list[str]
+    notes: str
+    where: Where
+
+
+@dataclass
+class Fact:
+    id: str
+    type: str
+    zh: str
+    en: str
+    source: str
+    unit: str | None
+    values: dict[str, dict]      # enum / list values with their zh and en labels
+    administrative: bool
+    added: bool
+    description: str
+    fields: dict[str, str]       # records: field name -> type
+    where: Where
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass
+class Conclusion:
+    id: str
+    kind: str                    # "conclusion" | "benefit"
+    article: str                 # the article or clause reference
+    zh: str
+    en: str
+    where: Where
+
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass
+class Amount:
+    """How a benefit's amount is fixed by the text."""
+
+    basis: str                   # "range" | "share" | "not_fixed" | "services"
+    min: int | None = None
+    max: int | None = None
+    share: Any = None            # Fraction
+    of: str | None = None        # the fact the share is of
+    share_is: str | None = None  # "fixed" | "up_to"
+    caps: list[dict] = field(default_factory=list)   # {"max": int} | {"per_unit": int, "per": fact}
+    terms: dict | None = None
+    services: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Rule:
+    id: str
+    cites: str
+    also_cites: list[str]
+    quote: str
+    when: Any                    # a condition
+    then: str
+    amount: Amount | None
+    defers_to: list[str]
+    explain: dict[str, str]
+    notes: str
+    where: Where
+
+
+@dataclass
+class Precedence:
+    id: str
+    cites: str
+    quote: str
+    input: str
+    explain: dict[str, str]
+    notes: str
+    where: Where
+
+
+@dataclass
+class KnowledgeBase:
+    root: Path
+    document: dict
+    articles: dict[str, Article]
+    clauses: dict[str, Clause]
+    subpolicies: dict[str, SubPolicy]
+    facts: dict[str, Fact]
+    conclusions: dict[str, Conclusion]
+    rules: dict[str, Rule]
+    precedence: list[Precedence]
+    version: str
+    order: list[str] = field(default_factory=list)   # conclusions in dependency order
+
+    @property
+    def benefits(self) -> dict[str, Conclusion]:
+        return {k: v for k, v in self.conclusions.items() if v.kind == "benefit"}
+
+    @property
+    def examples_dir(self) -> Path:
+        return self.root / "examples"
+
+    @property
+    def scenarios_dir(self) -> Path:
+        return self.root / "scenarios"
+
+    def text_of(self, ref: str) -> str:
+        """The text of an article ("14") or clause ("13(1)")."""
+        if ref in self.clauses:
+            return self.clauses[ref].text
+        return self.articles[ref].text
+
+    def rules_for(self, conclusion_id: str) -> list[Rule]:
+        return [r for r in self.rules.values() if r.then == conclusion_id]
+
+    def label(self, ref: str, lang: str = "zh") -> str:
+        """A citation as people write it: 第十三条第（一）项 / Art. 13(1)."""
+        if lang == "en":
+            return f"Art. {ref}"
+        match = re.fullmatch(r"(\d+)\((\d+)\)", ref)
+        if match:
+            return f"第{_cn_number(int(match.group(1)))}条第（{_cn_number(int(match.group(2)))}）项"
+        return f"第{_cn_number(int(ref))}条"
+
+
+def _cn_number(n: int) -> str:
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    if n < 20:
+        return "十" + (digits[n % 10] if n % 10 else "")
+    return digits[n // 10] + "十" + (digits[n % 10] if n % 10 else "")
+
+
+# --------------------------------------------------------------------------- reading helpers
+
+class _Reader:
+    """Checks one YAML mapping's keys and values, raising located errors."""
+
+    def __init__(self, data: Any, what: str, file: str, line: int | None = None):
+        self.file = getattr(data, "file", None) or file
+        self.line = getattr(data, "line", None) or line
+        self.what = what
+        if not isinstance(data, dict):
+            raise KnowledgeBaseError(f"{what} must be a mapping, not {_kind(data)}",
+                                     file=self.file, line=self.line)
+        self.data = data
+
+    def error(self, message, key=None, **extra) -> KnowledgeBaseError:
+        line = self.data.line_of(key) if (key is not None and isinstance(self.data, Mapping)) else self.line
+        return KnowledgeBaseError(message, file=self.file, line=line, **extra)
+
+    def keys(self, required: tuple, optional: tuple = ()):
+        allowed = required + optional
+        for key in self.data:
+            if key not in allowed:
+                raise self.error(f"unknown key '{key}' in {self.what}", key,
+                                 suggestion=nearest(key, allowed), allowed=allowed)
+        for key in required:
+            if key not in self.data:
+                raise self.error(f"{self.what} has no '{key}'")
+
+    def text(self, key, default=None, required=True) -> str:
+        value = self.data.get(key, default)
+        if value is None and not required:
+            return default
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise self.error(f"'{key}' of {self.what} must be non-empty text", key)
+        return value.strip()
+
+    def list(self, key, default=None) -> list:
+        value = self.data.get(key, default)
+        if value is None:
+            value = []
+        if not isinstance(value, list):
+            raise self.error(f"'{key}' of {self.what} must be a list", key)
+        return value
+
+    def where(self) -> Where:
+        return Where(self.file, self.line)
+
+
+def _kind(value) -> str:
+    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false",
+            int: "a number", float: "a number", type(None): "nothing"}.get(type(value), type(value).__name__)
+
+
+def _normalize(text: str) -> str:
+    """Text for quote matching: no white space, full-width punctuation as in the document."""
+    text = re.sub(r"\s+", "", text)
+    for half, full in ((",", "，"), (";", "；"), (":", "："), ("(", "（"), (")", "）")):
+        text = text.replace(half, full)
+    return text
+
+
+# --------------------------------------------------------------------------- loading
+
+def load(path: str | Path | None = None) -> KnowledgeBase:
+    """Load and validate a knowledge base folder (default: the bundled one).
+
+    Raises
+    ------
+    KnowledgeBaseError
+        For any malformed file, unknown key, unresolved reference, bad value, wrong citation,
+        duplicate id, or cycle among conclusions; the error names the file and line.
+    """
+    root = Path(path) if path is not None else bundled_kb()
+    if not root.is_dir():
+        raise KnowledgeBaseError("knowledge base folder not found", file=str(root))
+    for name in LOGIC_FILES:
+        if not (root / name).is_file():
+            raise KnowledgeBaseError(f"the knowledge base has no {name}", file=str(root / name))
+    rule_files = sorted((root / "rules").glob("*.yaml")) if (root / "rules").is_dir() else []
+    if not rule_files:
+        raise KnowledgeBaseError("the knowledge base has no rules/*.yaml", file=str(root / "rules"))
+
+    raw = {name: load_file(root / name, KnowledgeBaseError) for name in LOGIC_FILES}
+    document, articles, clauses = _articles(raw["document.yaml"], str(root / "document.yaml"))
+    subpolicies = _subpolicies(raw["subpolicies.yaml"], str(root / "subpolicies.yaml"), articles, clauses)
+    facts = _facts(raw["facts.yaml"], str(root / "facts.yaml"), articles, clauses)
+    conclusions = _conclusions(raw["conclusions.yaml"], str(root / "conclusions.yaml"), articles, clauses, facts)
+    kb = KnowledgeBase(root=root, document=document, articles=articles, clauses=clauses,
+                       subpolicies=subpolicies, facts=facts, conclusions=conclusions, rules={},
+                       precedence=[], version=_version(root, rule_files))
+    for rule_file in rule_files:
+        _rules_file(kb, load_file(rule_file, KnowledgeBaseError), str(rule_file))
+    _check_whole(kb)
+    return kb
+
+
+def bundled_kb() -> Path:
+    """The knowledge base shipped with the package (installed) or beside it (source checkout)."""
+    installed = Path(__file__).resolve().parent / "kb"
+    if (installed / "document.yaml").is_file():
+        return installed
+    return Path(__file__).resolve().parent.parent / "kb"
+
+
+def _version(root: Path, rule_files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in [root / n for n in LOGIC_FILES] + rule_files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _articles(data, file):
+    top = _Reader(data, "document.yaml", file)
+    top.keys(("document", "articles"))
+    doc = _Reader(top.data["document"], "document", file)
+    doc.keys(("id", "doc_number", "title", "title_en", "issuer", "issuer_en", "issue_date",
+              "print_date", "effective_date", "validity_years", "expiry_date", "interpreting_body",
+              "interpreting_body_en"), ("contacts", "source", "notes", "preamble"))
+    document = dict(doc.data)
+    for key in ("issue_date", "print_date", "effective_date", "expiry_date"):
+        try:
+            document[key] = parse_date(doc.data[key])
+        except ValueProblem as exc:
+            raise doc.error(str(exc), key) from None
+    articles: dict[str, Article] = {}
+    clauses: dict[str, Clause] = {}
+    items = top.list("articles")
+    for index, item in enumerate(items):
+        reader = _Reader(item, "an article", file, items.line_of(index) if isinstance(items, Sequence) else None)
+        reader.keys(("article", "title", "title_en", "gloss", "text"), ("clauses",))
+        number = reader.data["article"]
+        if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 99:
+            raise reader.error("'article' must be the article's number", "article")
+        if str(number) in articles:
+            raise reader.error(f"article {number} is defined twice (first at "
+                               f"{articles[str(number)].where})", "article")
+        article_clauses = []
+        for c_index, c_item in enumerate(reader.list("clauses")):
+            c_reader = _Reader(c_item, f"a clause of article {number}", file)
+            c_reader.keys(("clause", "title", "title_en", "gloss", "text"))
+            clause_id = c_reader.text("clause")
+            expected = f"{number}({c_index + 1})"
+            if clause_id != expected:
+                raise c_reader.error(f"clause '{clause_id}' should be '{expected}' (clauses are "
+                                     "numbered in order)", "clause")
+            clause = Clause(clause_id, number, c_reader.text("title"), c_reader.text("title_en"),
+                            c_reader.text("gloss"), c_reader.text("text"), c_reader.where())
+            article_clauses.append(clause)
+            clauses[clause_id] = clause
+        articles[str(number)] = Article(number, reader.text("title"), reader.text("title_en"),
+                                        reader.text("gloss"), reader.text("text"), article_clauses,
+                                        reader.where())
+    expected = [str(n) for n in range(1, len(articles) + 1)]
+    if list(articles) != expected:
+        raise top.error(f"articles must be numbered 1 to {len(articles)} in order", "articles")
+    return document, articles, clauses
+
+
+def _ref(reader: _Reader, key, value, articles, clauses) -> str:
+    """Check an article ("14") or clause ("13(1)") reference."""
+    ref = str(value).strip() if value is not None else ""
+    if ref not in articles and ref not in clauses:
+        known = list(articles) + list(clauses)
+        raise reader.error(f"'{ref}' is not an article or clause of the document", key,
+                           suggestion=nearest(ref, known))
+    return ref
+
+
+def _subpolicies(data, file, articles, clauses):
+    top = _Reader(data, "subpolicies.yaml", file)
+    top.keys(("subpolicies",))
+    found: dict[str, SubPolicy] = {}
+    for item in top.list("subpolicies"):
+        reader = _Reader(item, "a sub-policy", file)
+        reader.keys(("id", "title", "title_en", "named", "deferred_by"), ("notes",))
+        sid = reader.text("id")
+        if sid in found:
+            raise reader.error(f"sub-policy '{sid}' is defined twice (first at {found[sid].where})", "id")
+        refs = [_ref(reader, "deferred_by", r, articles, clauses) for r in reader.list("deferred_by")]
+        if not refs:
+            raise reader.error(f"sub-policy '{sid}' is deferred to by no article or clause", "deferred_by")
+        named = reader.data["named"]
+        if not isinstance(named, bool):
+            raise reader.error("'named' must be true or false", "named")
+        title = reader.text("title")
+        if named and not any(_normalize(title) in _normalize(articles[r].text if r in articles else clauses[r].text)
+                             for r in refs):
+            raise reader.error(f"the title '{title}' does not appear in the text of "
+                               f"{', '.join(refs)}", "title")
+        found[sid] = SubPolicy(sid, title, reader.text("title_en"), named, refs,
+                               reader.text("notes", "", required=False), reader.where())
+    return found
+
+
+def _facts(data, file, articles, clauses):
+    top = _Reader(data, "facts.yaml", file)
+    top.keys(("facts",))
+    found: dict[str, Fact] = {}
+    for item in top.list("facts"):
+        reader = _Reader(item, "a fact", file)
+        reader.keys(("id", "type", "zh", "en", "source"),
+                    ("unit", "values", "administrative", "added", "description", "fields"))
+        fid = reader.text("id")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", fid):
+            raise reader.error(f"fact id '{fid}' must be lower_snake_case", "id")
+        if fid in found:
+            raise reader.error(f"fact '{fid}' is defined twice (first at {found[fid].where})", "id")
+        ftype = reader.text("type")
+        if ftype not in FACT_TYPES:
+            raise reader.error(f"unknown fact type '{ftype}'", "type",
+                               suggestion=nearest(ftype, FACT_TYPES), allowed=FACT_TYPES)
+        values = reader.data.get("values") or {}
+        if ftype in ("enum", "list"):
+            if not isinstance(values, dict) or not values:
+                raise reader.error(f"fact '{fid}' of type {ftype} needs 'values' with zh and en labels", "values")
+            for value, labels in values.items():
+                if not isinstance(labels, dict) or set(labels) != {"zh", "en"} or not all(
+                        isinstance(text, str) and text for text in labels.values()):
+                    raise reader.error(f"value '{value}' of fact '{fid}' needs exactly zh and en labels "
+                                       f"(got {', '.join(map(str, labels)) if isinstance(labels, dict) else labels})",
+                                       "values")
+        elif values:
+            raise reader.error(f"only enum and list facts have 'values'", "values")
+        if ftype in ("money", "number") and not reader.data.get("unit"):
+            raise reader.error(f"fact '{fid}' of type {ftype} needs a 'unit'", "type")
+        fields = {}
+        if ftype == "records":
+            raw_fields = reader.data.get("fields")
+            if not isinstance(raw_fields, dict) or not raw_fields:
+                raise reader.error(f"fact '{fid}' of type records needs 'fields'", "type")
+            fields = {name: (spec or {}).get("type") for name, spec in raw_fields.items()}
+        found[fid] = Fact(fid, ftype, reader.text("zh"), reader.text("en"),
+                          _ref(reader, "source", reader.data["source"], articles, clauses),
+                          reader.data.get("unit"), {str(k): dict(v) for k, v in values.items()},
+                          bool(reader.data.get("administrative", False)),
+                          bool(reader.data.get("added", False)),
+                          reader.text("description", "", required=False), fields, reader.where())
+    return found
+
+
+def _conclusions(data, file, articles, clauses, facts):
+    top = _Reader(data, "conclusions.yaml", file)
+    top.keys(("conclusions", "benefits"))
+    found: dict[str, Conclusion] = {}
+    for kind, key in (("conclusion", "conclusions"), ("benefit", "benefits")):
+        for item in top.list(key):
+            reader = _Reader(item, f"a {kind}", file)
+            reader.keys(("id", "article", "zh", "en"))
+            cid = reader.text("id")
+            if cid in found:
+                raise reader.error(f"'{cid}' is defined twice (first at {found[cid].where})", "id")
+            if cid in facts:
+                raise reader.error(f"'{cid}' is already a fact (at {facts[cid].where}); a "
+                                   "conclusion needs a name of its own", "id")
+            found[cid] = Conclusion(cid, kind, _ref(reader, "article", reader.data["article"], articles, clauses),
+                                    reader.text("zh"), reader.text("en"), reader.where())
+    return found
+
+
+def _rules_file(kb: KnowledgeBase, data, file):
+    top = _Reader(data, "a rules file", file)
+    top.keys((), ("rules", "precedence"))
+    for item in top.list("rules"):
+        rule = _rule(kb, item, file)
+        if rule.id in kb.rules:
+            raise KnowledgeBaseError(f"rule '{rule.id}' is defined twice (first at "
+                                     f"{kb.rules[rule.id].where})", file=file, line=rule.where.line)
+        kb.rules[rule.id] = rule
+    for item in top.list("precedence"):
+        reader = _Reader(item, "a precedence rule", file)
+        reader.keys(("id", "cites", "quote", "input", "explain"), ("notes",))
+        cites = _ref(reader, "cites", reader.data["cites"], kb.articles, kb.clauses)
+        quote = _quote(reader, kb, cites)
+        source = reader.text("input")
+        if source not in kb.facts or kb.facts[source].type != "records":
+            raise reader.error(f"'{source}' is not a records fact", "input",
+                               suggestion=nearest(source, kb.facts))
+        kb.precedence.append(Precedence(reader.text("id"), cites, quote, source,
+                                        _explain(reader), reader.text("notes", "", required=False),
+                                        reader.where()))
+
+
+def _quote(reader: _Reader, kb: KnowledgeBase, cites: str, extra=()) -> str:
+    quote = reader.text("quote")
+    if not any(_normalize(quote) in _normalize(kb.text_of(ref)) for ref in (cites, *extra)):
+        raise reader.error(f"the quote is not in the text of {cites}: '{quote[:40]}…'", "quote")
+    return quote
+
+
+def _explain(reader: _Reader) -> dict[str, str]:
+    explain = reader.data.get("explain")
+    sub = _Reader(explain, f"'explain' of {reader.what}", reader.file, reader.data.line_of("explain"))
+    sub.keys(("zh", "en"))
+    return {"zh": sub.text("zh"), "en": sub.text("en")}
+
+
+def _rule(kb: KnowledgeBase, item, file) -> Rule:
+    reader = _Reader(item, "a rule", file)
+    reader.keys(("id", "cites", "quote", "when", "then", "explain"),
+                ("also_cites", "amount", "defers_to", "notes"))
+    rid = reader.text("id")
+    reader.what = f"rule '{rid}'"
+    cites = _ref(reader, "cites", reader.data["cites"], kb.articles, kb.clauses)
+    also = [_ref(reader, "also_cites", r, kb.articles, kb.clauses) for r in reader.list("also_cites")]
+    quote = _quote(reader, kb, cites)
+    then = reader.text("then")
+    if then not in kb.conclusions:
+        raise reader.error(f"'{then}' is not a conclusion or benefit", "then",
+                           suggestion=nearest(then, kb.conclusions), rule_id=rid)
+    when = _condition(kb, reader.data["when"], file, reader.data.line_of("when"), rid, in_any=False)
+    conclusion = kb.conclusions[then]
+    amount = None
+    if conclusion.kind == "benefit":
+        if "amount" not in reader.data:
+            raise reader.error(f"'{then}' is a benefit: the rule needs an 'amount'", "then", rule_id=rid)
+        amount = _amount(kb, reader.data["amount"], file, reader.data.line_of("amount"), rid)
+    elif "amount" in reader.data:
+        raise reader.error(f"'{then}' is a conclusion, not a benefit: it has no amount", "amount", rule_id=rid)
+    defers = []
+    for sid in reader.list("defers_to"):
+        if sid not in kb.subpolicies:
+            raise reader.error(f"'{sid}' is not a sub-policy", "defers_to",
+                               suggestion=nearest(sid, kb.subpolicies), rule_id=rid)
+        defers.append(sid)
+    return Rule(rid, cites, also, quote, when, then, amount, defers, _explain(reader),
+                reader.text("notes", "", required=False), reader.where())
+
+
+def _condition(kb, data, file, line, rid, in_any):
+    reader = _Reader(data, f"a condition of rule '{rid}'", file, line)
+    where = dict(file=reader.file, line=reader.line)
+    keys = set(reader.data)
+    ground = reader.data.get("ground")
+    if ground is not None and not in_any:
+        raise reader.error("'ground' labels an alternative and belongs inside 'any'", "ground", rule_id=rid)
+    if keys & {"all", "any"}:
+        reader.keys((), ("all", "any"))
+        if len(keys) != 1:
+            raise reader.error("a condition has either 'all' or 'any', not both", rule_id=rid)
+        key = next(iter(keys))
+        items = reader.list(key)
+        if not items:
+            raise reader.error(f"'{key}' needs at least one condition", key, rule_id=rid)
+        parts = tuple(_condition(kb, part, file, items.line_of(i) if isinstance(items, Sequence) else line,
+                                 rid, in_any=(key == "any"))
+                      for i, part in enumerate(items))
+        return cond.All(parts, **where) if key == "all" else cond.Any_(parts, **where)
+    if "conclusion" in keys:
+        reader.keys(("conclusion",), ("ground",))
+        name = reader.text("conclusion")
+        if name not in kb.conclusions:
+            raise reader.error(f"'{name}' is not a conclusion", "conclusion",
+                               suggestion=nearest(name, kb.conclusions), rule_id=rid)
+        return cond.ConclusionRef(name, ground, **where)
+    if "fact" in keys:
+        ops = [k for k in keys if k not in ("fact", "ground")]
+        if len(ops) != 1 or ops[0] not in cond.OPERATORS:
+            bad = next((k for k in ops if k not in cond.OPERATORS), None)
+            raise reader.error(
+                f"a fact test needs exactly one operator" + (f"; '{bad}' is not one" if bad else ""),
+                bad, suggestion=nearest(bad, cond.OPERATORS) if bad else None,
+                allowed=list(cond.OPERATORS), rule_id=rid)
+        name = reader.text("fact")
+        if name not in kb.facts:
+            raise reader.error(f"'{name}' is not a fact", "fact",
+                               suggestion=nearest(name, kb.facts), rule_id=rid)
+        fact = kb.facts[name]
+        op = ops[0]
+        if fact.type not in cond.OPERATORS[op]:
+            raise reader.error(f"'{op}' does not apply to {fact.type} fact '{name}'", op,
+                               allowed=[o for o, types in cond.OPERATORS.items() if fact.type in types],
+                               rule_id=rid)
+        try:
+            value = _test_value(fact, op, reader.data[op])
+        except ValueProblem as exc:
+            raise reader.error(f"fact '{name}': {exc}", op, rule_id=rid) from None
+        except KnowledgeBaseError as exc:
+            raise reader.error(exc.message, op, rule_id=rid, suggestion=exc.suggestion,
+                               allowed=exc.allowed) from None
+        return cond.FactTest(name, op, value, ground, **where)
+    raise reader.error("a condition needs 'fact', 'conclusion', 'all' or 'any'", rule_id=rid,
+                       suggestion=nearest(next(iter(keys), ""), ("fact", "conclusion", "all", "any")))
+
+
+def _test_value(fact: Fact, op: str, raw):
+    """The value a fact test compares with, in the fact's own type."""
+    if op == "between":
+        if not isinstance(raw, list) or len(raw) != 2:
+            raise ValueProblem("'between' takes [low, high]")
+        low, high = (_scalar(fact, v) for v in raw)
+        if low > high:
+            raise ValueProblem(f"'between' goes from low to high, but {raw[0]} > {raw[1]}")
+        return (low, high)
+    if op in ("in", "not_in", "includes_any"):
+        if not isinstance(raw, list) or not raw:
+            raise ValueProblem(f"'{op}' takes a non-empty list of values")
+        return tuple(_scalar(fact, v) for v in raw)
+    return _scalar(fact, raw)
+
+
+def _scalar(fact: Fact, raw):
+    if fact.type in ("enum", "list"):
+        if str(raw) not in fact.values:
+            raise KnowledgeBaseError(f"'{raw}' is not a value of fact '{fact.id}'",
+                                     suggestion=nearest(str(raw), fact.values), allowed=list(fact.values))
+        return str(raw)
+    if fact.type == "bool":
+        if not isinstance(raw, bool):
+            raise ValueProblem(f"'{raw}' is not true or false")
+        return raw
+    if fact.type == "money":
+        if not isinstance(raw, str) or not raw.strip().endswith("元"):
+            raise ValueProblem(f"'{raw}' has no unit: write money in the knowledge base as e.g. \"1亿元\"")
+        return parse_money(raw)
+    if fact.type == "number":
+        if isinstance(raw, float):
+            raise ValueProblem(f"'{raw}' is a float; write it as text, e.g. \"1000.5\"")
+        return parse_number(raw)
+    if fact.type == "date":
+        return parse_date(raw)
+    return str(raw)
+
+
+def _kb_money(reader: _Reader, key, rid, raw=None) -> int:
+    raw = reader.data.get(key) if raw is None else raw
+    if not isinstance(raw, str) or not raw.strip().endswith("元"):
+        raise reader.error(f"'{key}' must be money with its unit, e.g. \"500万元\" (got {raw!r})", key, rule_id=rid)
+    try:
+        return parse_money(raw)
+    except ValueProblem as exc:
+        raise reader.error(str(exc), key, rule_id=rid) from None
+
+
+def _amount(kb, data, file, line, rid) -> Amount:
+    reader = _Reader(data, f"the amount of rule '{rid}'", file, line)
+    keys = set(reader.data)
+    if "range" in keys:
+        reader.keys(("range",))
+        rng = _Reader(reader.data["range"], f"the range of rule '{rid}'", file, reader.data.line_of("range"))
+        rng.keys(("min", "max"))
+        low, high = _kb_money(rng, "min", rid), _kb_money(rng, "max", rid)
+        if low > high:
+            raise rng.error("the range's min is above its max", "min", rule_id=rid)
+        return Amount("range", min=low, max=high)
+    if "share" in keys:
+        reader.keys(("share", "of", "share_is"), ("caps",))
+        try:
+            share = parse_percent(reader.data["share"])
+        except ValueProblem as exc:
+            raise reader.error(str(exc), "share", rule_id=rid) from None
+        base = reader.text("of")
+        if base not in kb.facts or kb.facts[base].type != "money":
+            raise reader.error(f"'{base}' is not a money fact", "of",
+                               suggestion=nearest(base, [f for f, v in kb.facts.items() if v.type == "money"]),
+                               rule_id=rid)
+        share_is = reader.text("share_is")
+        if share_is not in ("fixed", "up_to"):
+            raise reader.error(f"'share_is' is 'fixed' (按照…的10%) or 'up_to' (不超过/最高), not '{share_is}'",
+                               "share_is", rule_id=rid, suggestion=nearest(share_is, ("fixed", "up_to")))
+        caps = []
+        for item in reader.list("caps"):
+            cap = _Reader(item, f"a cap of rule '{rid}'", file, reader.data.line_of("caps"))
+            if "max" in cap.data:
+                cap.keys(("max",))
+                caps.append({"max": _kb_money(cap, "max", rid)})
+            else:
+                cap.keys(("per_unit", "per"))
+                per = cap.text("per")
+                if per not in kb.facts or kb.facts[per].type != "number":
+                    raise cap.error(f"'{per}' is not a number fact (a cap per unit needs the quantity)",
+                                    "per", suggestion=nearest(per, kb.facts), rule_id=rid)
+                caps.append({"per_unit": _kb_money(cap, "per_unit", rid), "per": per})
+        return Amount("share", share=share, of=base, share_is=share_is, caps=caps)
+    if "not_fixed" in keys:
+        reader.keys(("not_fixed",), ("terms",))
+        if reader.data["not_fixed"] is not True:
+            raise reader.error("'not_fixed' must be true", "not_fixed", rule_id=rid)
+        terms = reader.data.get("terms")
+        if terms is not None:
+            sub = _Reader(terms, f"the terms of rule '{rid}'", file)
+            sub.keys(("zh", "en"))
+            terms = {"zh": sub.text("zh"), "en": sub.text("en")}
+        return Amount("not_fixed", terms=terms)
+    if "services" in keys:
+        reader.keys(("services",))
+        services = []
+        for item in reader.list("services"):
+            sub = _Reader(item, f"a service of rule '{rid}'", file)
+            sub.keys(("zh", "en"))
+            services.append({"zh": sub.text("zh"), "en": sub.text("en")})
+        return Amount("services", services=services)
+    raise reader.error("an amount is one of 'range', 'share', 'not_fixed' or 'services'", rule_id=rid,
+                       suggestion=nearest(next(iter(keys), ""), ("range", "share", "not_fixed", "services")))
+
+
+# --------------------------------------------------------------------------- whole-base checks
+
+def dependency_graph(kb: KnowledgeBase) -> nx.DiGraph:
+    """Conclusion → conclusion edges: ``a → b`` when a rule deriving ``b`` uses ``a``."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(kb.conclusions)
+    for rule in kb.rules.values():
+        for used in cond.conclusions_used(rule.when):
+            graph.add_edge(used, rule.then, rule=rule.id)
+    return graph
+
+
+def _check_whole(kb: KnowledgeBase) -> None:
+    for cid, conclusion in kb.conclusions.items():
+        if not kb.rules_for(cid):
+            raise KnowledgeBaseError(f"no rule derives '{cid}'", file=conclusion.where.file,
+                                     line=conclusion.where.line)
+    graph = dependency_graph(kb)
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        cycle = None
+    if cycle:
+        members = [edge[0] for edge in cycle]
+        rule = kb.rules[graph.edges[cycle[0]]["rule"]]
+        raise KnowledgeBaseError("conclusions depend on each other in a cycle: "
+                                 + " → ".join(members + [members[0]]),
+                                 file=rule.where.file, line=rule.where.line, rule_id=rule.id)
+    # Sorted topological order keeps every output that walks conclusions byte-stable.
+    declared = list(kb.conclusions)
+    kb.order = list(nx.lexicographical_topological_sort(graph, key=declared.index))
+    if len(kb.precedence) > 1:
+        p = kb.precedence[1]
+        raise KnowledgeBaseError("only one precedence rule is supported", file=p.where.file, line=p.where.line)

@@ -1,0 +1,144 @@
+"""Reading an enterprise profile: a mapping of fact names to values, checked against the facts.
+
+A profile may come from a YAML or JSON file (:func:`read_profile`) or from Python
+(:func:`parse_profile`). Values are converted to their fact's type: money to integer yuan,
+dates to :class:`datetime.date`, areas to exact fractions. A fact left out, or given as
+``null``, is unknown. Every problem is one :class:`~engine.errors.ProfileError` saying what is
+wrong, where, what would be valid, and the nearest known name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .errors import ProfileError, nearest
+from .kb import Fact, KnowledgeBase
+from .values import ValueProblem, parse_date, parse_money, parse_number
+from .yamlio import load_file
+
+_TRUE = {"true", "yes", "是", "y"}
+_FALSE = {"false", "no", "否", "n"}
+
+
+def read_profile(path: str | Path, kb: KnowledgeBase) -> dict[str, Any]:
+    """Read and check a profile file (``.yaml``, ``.yml`` or ``.json``)."""
+    path = Path(path)
+    data = load_file(path, ProfileError)
+    if data is None:
+        raise ProfileError("the profile is empty; write one fact per line, e.g. `industry: ict`",
+                           file=str(path), line=1)
+    return parse_profile(data, kb, source=str(path))
+
+
+def parse_profile(data: Any, kb: KnowledgeBase, source: str | None = None) -> dict[str, Any]:
+    """Check a profile mapping and convert its values to their facts' types.
+
+    Raises
+    ------
+    ProfileError
+        For a profile that is not a mapping, an unknown fact, or a value its fact cannot take.
+    """
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else type(data).__name__
+        raise ProfileError(f"a profile is a mapping of fact names to values, not {kind}",
+                           file=source or getattr(data, "file", None), line=getattr(data, "line", None))
+    facts: dict[str, Any] = {}
+    for name, value in data.items():
+        line = data.line_of(name) if hasattr(data, "line_of") else None
+        if not isinstance(name, str) or name not in kb.facts:
+            raise ProfileError(f"unknown fact '{name}'", file=source, line=line,
+                               suggestion=nearest(str(name), kb.facts))
+        if value is None:
+            continue
+        try:
+            facts[name] = convert(kb.facts[name], value, kb)
+        except ValueProblem as exc:
+            raise ProfileError(f"{name}: {exc}", file=source, line=line,
+                               allowed=_allowed(kb.facts[name])) from None
+        except ProfileError as exc:
+            raise ProfileError(f"{name}: {exc.message}", file=source, line=exc.line or line,
+                               suggestion=exc.suggestion, allowed=exc.allowed) from None
+    return facts
+
+
+def _allowed(fact: Fact):
+    return list(fact.values) if fact.type in ("enum", "list") else None
+
+
+def convert(fact: Fact, value: Any, kb: KnowledgeBase) -> Any:
+    """One value in its fact's type; raises ValueProblem or ProfileError."""
+    kind = fact.type
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise ValueProblem(f"{value!r} is not true or false")
+    if kind == "enum":
+        if not isinstance(value, str) or value not in fact.values:
+            hint = nearest(str(value), fact.values)
+            raise ProfileError(f"{value!r} is not one of its values", suggestion=hint,
+                               allowed=list(fact.values))
+        return value
+    if kind == "money":
+        return parse_money(value)
+    if kind == "number":
+        return parse_number(value)
+    if kind == "date":
+        return parse_date(value)
+    if kind == "string":
+        if isinstance(value, (dict, list)):
+            raise ValueProblem(f"expected text, not {type(value).__name__}")
+        return str(value)
+    if kind == "list":
+        items = value if isinstance(value, list) else None
+        if items is None:
+            raise ValueProblem(f"{value!r} is not a list; write e.g. [{next(iter(fact.values))}]")
+        result: list[str] = []
+        for item in items:
+            if not isinstance(item, str) or item not in fact.values:
+                raise ProfileError(f"{item!r} is not one of its values",
+                                   suggestion=nearest(str(item), fact.values), allowed=list(fact.values))
+            if item not in result:
+                result.append(item)
+        return tuple(result)
+    if kind == "records":
+        return _records(fact, value, kb)
+    raise ValueProblem(f"fact type {kind} cannot be read")
+
+
+def _records(fact: Fact, value: Any, kb: KnowledgeBase) -> tuple:
+    if not isinstance(value, list):
+        raise ValueProblem("expected a list of {benefit, policy, amount}")
+    records = []
+    for index, item in enumerate(value):
+        line = getattr(item, "line", None)
+        if not isinstance(item, dict):
+            raise ProfileError(f"item {index + 1} is not a mapping of {', '.join(fact.fields)}", line=line)
+        for key in item:
+            if key not in fact.fields:
+                raise ProfileError(f"item {index + 1}: unknown field '{key}'", line=line,
+                                   suggestion=nearest(str(key), fact.fields), allowed=list(fact.fields))
+        missing = [key for key in fact.fields if item.get(key) is None]
+        if missing:
+            raise ProfileError(f"item {index + 1} has no {', '.join(missing)}", line=line)
+        record = {}
+        for key, ftype in fact.fields.items():
+            raw = item[key]
+            if ftype == "benefit":
+                if raw not in kb.benefits:
+                    raise ProfileError(f"item {index + 1}: '{raw}' is not a benefit", line=line,
+                                       suggestion=nearest(str(raw), kb.benefits), allowed=list(kb.benefits))
+                record[key] = raw
+            elif ftype == "money":
+                try:
+                    record[key] = parse_money(raw)
+                except ValueProblem as exc:
+                    raise ProfileError(f"item {index + 1}: {key}: {exc}", line=line) from None
+            else:
+                if isinstance(raw, (dict, list)) or not str(raw).strip():
+                    raise ProfileError(f"item {index + 1}: {key} must be text", line=line)
+                record[key] = str(raw).strip()
+        records.append(record)
+    return tuple(records)

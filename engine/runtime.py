@@ -1,0 +1,173 @@
+"""The one module that touches durable_rules: a safe way to run a compiled ruleset.
+
+durable-rules 2.0.28 is unmaintained and has sharp edges (see ../shared/notes/durable-rules.md);
+:class:`RuleEngine` is designed around each one:
+
+- **Timer threads**: the default ``Host`` starts two timer threads that run actions
+  concurrently and have crashed after ``delete_state``. :class:`_QuietHost` starts none; all
+  actions run in the caller's thread, inside the assert call.
+- **Global ruleset names**: every engine registers its ruleset under a name unique in the
+  process, so two knowledge bases (or two loads of one) never collide.
+- **Session limits and** ``delete_state``: each evaluation gets a fresh session id, deleted
+  afterwards, so at most one is live (the 1,025th live id raises MemoryError). ``delete_state``
+  on a session where no action ran kills the process, so a sentinel rule that matches the
+  profile fact and the gate fact always fires; the session is deleted only when it did.
+- **Exceptions inside actions** never reach the caller and skip the rest of the action; every
+  action here catches its own errors, records them, and :meth:`RuleEngine.run` raises them as an
+  :class:`~engine.errors.EvaluationError` naming the rule, after cleaning up the session, so
+  the next evaluation is unaffected.
+- **Unhandled and duplicate facts**: a fact no rule handles raises MessageNotHandledException,
+  a duplicate one MessageObservedException. The profile and gate facts are always handled by
+  the sentinel; a conclusion fact is asserted only when some rule uses it, and only once.
+- **Negation**: ``$not`` does not cancel a pending match; the compiler emits no ``$not`` at all
+  (the condition language has no negation-as-failure), which a test checks.
+- **Types**: strings compare with numbers as text and ``true == 1``; profiles are type-checked
+  before they reach the engine, dates are sent as ``YYYYMMDD`` integers and integral numbers as
+  ``int`` (``1`` and ``1.0`` are different facts to the engine).
+- **Python 3.13**: durable-rules fails to import there; :func:`_durable` says so clearly.
+- **Threads**: its C calls hold the GIL; use processes for parallel work, never threads. An
+  engine is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from typing import Callable
+
+from .compiler import CompiledRuleset
+from .errors import EvaluationError
+
+_names = itertools.count(1)
+_SENTINEL = "$sentinel"
+
+
+def _durable():
+    """Import durable_rules' engine, or explain why it cannot be used here."""
+    if sys.version_info >= (3, 13):
+        raise EvaluationError(
+            f"durable-rules 2.0.28 does not work on Python {sys.version_info.major}."
+            f"{sys.version_info.minor} (its C extension uses an API removed in 3.13); "
+            "use Python 3.10, 3.11 or 3.12")
+    try:
+        from durable import engine
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise EvaluationError(f"durable-rules is not installed or does not load ({exc}); "
+                              "install policykb with pip, which brings durable-rules==2.0.28") from None
+    return engine
+
+
+class RuleEngine:
+    """A compiled ruleset loaded into durable_rules, evaluating one fact set at a time.
+
+    Parameters
+    ----------
+    ruleset : CompiledRuleset
+        What :func:`engine.compiler.compile_kb` produced.
+    """
+
+    def __init__(self, ruleset: CompiledRuleset):
+        durable = _durable()
+        self._ruleset = ruleset
+        self._name = f"policykb_{ruleset.kb_version}_{next(_names)}"
+        self._sessions = itertools.count(1)
+        self._fired: list[str] | None = None
+        self._asserted: set[str] = set()
+        self._errors: list[tuple[str, BaseException]] = []
+        self._sentinel_ran = False
+        definition = ruleset.definition()
+        for rule in ruleset.rules:
+            definition[rule.name]["run"] = self._action(rule.name, rule.conclusion if rule.asserts else None)
+        definition[_SENTINEL] = {"all": [{"p": {"t": "profile"}}, {"g": {"t": "gate"}}],
+                                 "pri": 1_000_000, "run": self._sentinel}
+        host_class = _quiet_host_class(durable)
+        self._host = host_class()
+        try:
+            self._host.register_rulesets({self._name: definition})
+        except Exception as exc:
+            raise EvaluationError(f"durable_rules refused the compiled ruleset: {exc}") from None
+        self._rules = self._host.get_ruleset(self._name)
+        self._not_handled = durable.MessageNotHandledException
+        self._observed = durable.MessageObservedException
+
+    def _action(self, name: str, conclusion: str | None) -> Callable:
+        def run(closure):
+            try:
+                self._fired.append(name)
+                if conclusion is not None and conclusion not in self._asserted:
+                    self._asserted.add(conclusion)
+                    closure.assert_fact({"t": "c", "id": conclusion})
+            except BaseException as exc:  # recorded and raised after the session is cleaned
+                self._errors.append((name, exc))
+        return run
+
+    def _sentinel(self, closure):
+        self._sentinel_ran = True
+
+    def run(self, facts: dict) -> list[str]:
+        """Assert one profile's facts and forward-chain; return the engine rules that fired.
+
+        ``facts`` maps fact names to engine values (see :func:`engine.conditions.engine_value`).
+
+        Raises
+        ------
+        EvaluationError
+            When an action or the engine failed; the message names the rule.
+        """
+        sid = str(next(self._sessions))
+        self._fired, self._asserted, self._errors, self._sentinel_ran = [], set(), [], False
+        profile = {"t": "profile", "sid": sid}
+        profile.update(facts)
+        failure = None
+        try:
+            self._host.assert_facts(self._name, [profile, {"t": "gate", "sid": sid}])
+        except (self._not_handled, self._observed) as exc:
+            failure = f"the engine refused a fact ({type(exc).__name__})"
+        except Exception as exc:
+            failure = f"the engine failed: {exc}"
+        state_error = self._state_error(sid)
+        self._cleanup(sid)
+        if self._errors:
+            name, exc = self._errors[0]
+            raise EvaluationError(f"an action failed: {type(exc).__name__}: {exc}", rule_id=name.split("#")[0])
+        if failure or state_error:
+            raise EvaluationError(failure or f"the engine recorded an error: {state_error}")
+        if not self._sentinel_ran:
+            raise EvaluationError("the evaluation did not complete (the sentinel rule never ran)")
+        return list(self._fired)
+
+    def _state_error(self, sid: str):
+        try:
+            state = self._rules.get_state(sid)
+        except Exception:
+            return None
+        return state.get("exception") if isinstance(state, dict) else None
+
+    def _cleanup(self, sid: str) -> None:
+        # delete_state on a session where no action ran kills the process: only when one ran.
+        if self._sentinel_ran or self._fired:
+            try:
+                self._host.delete_state(self._name, sid)
+            except Exception:
+                pass
+
+    @property
+    def definition_json(self) -> str:
+        """The ruleset as durable_rules holds it (for inspection and tests)."""
+        return json.dumps(self._rules.get_definition(), ensure_ascii=False, sort_keys=True)
+
+
+_host_classes: dict = {}
+
+
+def _quiet_host_class(durable):
+    if "host" not in _host_classes:
+        class _QuietHost(durable.Host):
+            """A Host that starts no timer threads: actions run only inside our calls."""
+
+            def _run(self):
+                return None
+
+        _host_classes["host"] = _QuietHost
+    return _host_classes["host"]

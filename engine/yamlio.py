@@ -1,0 +1,207 @@
+"""Safe YAML loading that remembers where every value came from.
+
+The loader is PyYAML's ``SafeLoader`` (no Python object is ever built from a tag), extended to
+
+- refuse duplicate keys in a mapping (YAML allows the last one to win silently);
+- refuse documents whose aliases would expand past :data:`MAX_EXPANDED_NODES` nodes
+  ("billion laughs"), and nesting deeper than :data:`MAX_DEPTH`;
+- return :class:`Mapping` / :class:`Sequence` containers that know the line of each key and
+  item, so that errors can point at ``file:line``.
+
+Limits are documented in the README ("Input limits").
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from .errors import PolicyKBError
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_EXPANDED_NODES = 200_000
+
+
+class Mapping(dict):
+    """A dict that remembers the source file and the line of the mapping and of each key."""
+
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.key_lines: dict[Any, int] = {}
+
+    def line_of(self, key) -> int | None:
+        return self.key_lines.get(key, self.line)
+
+
+class Sequence(list):
+    """A list that remembers the source file and the line of each item."""
+
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.item_lines: list[int] = []
+
+    def line_of(self, index: int) -> int | None:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+def line_of(container, key=None) -> int | None:
+    """The 1-based line of ``container[key]`` (or of the container), if known."""
+    if key is not None and hasattr(container, "line_of"):
+        return container.line_of(key)
+    return getattr(container, "line", None)
+
+
+class _PositionedLoader(yaml.SafeLoader):
+    """SafeLoader building :class:`Mapping` and :class:`Sequence` with 1-based lines."""
+
+    source_name: str | None = None
+
+    def construct_yaml_map(self, node):
+        data = Mapping()
+        data.file, data.line, data.column = self.source_name, node.start_mark.line + 1, node.start_mark.column + 1
+        yield data
+        self.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise _loader_error(self, "a mapping key must be a plain value", key_node) from None
+            if key in data:
+                raise _loader_error(
+                    self, f"duplicate key '{key}' (first at line {data.key_lines[key]})", key_node)
+            data[key] = self.construct_object(value_node, deep=True)
+            data.key_lines[key] = key_node.start_mark.line + 1
+
+    def construct_yaml_seq(self, node):
+        data = Sequence()
+        data.file, data.line, data.column = self.source_name, node.start_mark.line + 1, node.start_mark.column + 1
+        yield data
+        for child in node.value:
+            data.append(self.construct_object(child, deep=True))
+            data.item_lines.append(child.start_mark.line + 1)
+
+
+_PositionedLoader.add_constructor("tag:yaml.org,2002:map", _PositionedLoader.construct_yaml_map)
+_PositionedLoader.add_constructor("tag:yaml.org,2002:seq", _PositionedLoader.construct_yaml_seq)
+
+
+def _loader_error(loader, message, node):
+    err = yaml.MarkedYAMLError(problem=message, problem_mark=node.start_mark)
+    return err
+
+
+def _check_size(node, source: str, error: Callable[..., PolicyKBError]) -> None:
+    """Refuse alias bombs and deep nesting before anything is constructed."""
+    sizes: dict[int, int] = {}
+
+    def size(n, depth):
+        if depth > MAX_DEPTH:
+            raise error(f"nesting deeper than {MAX_DEPTH} levels", file=source,
+                        line=n.start_mark.line + 1)
+        key = id(n)
+        if key in sizes:
+            return sizes[key]
+        sizes[key] = 0  # a recursive alias counts as nothing more, and cannot loop
+        total = 1
+        if isinstance(n, yaml.SequenceNode):
+            total += sum(size(c, depth + 1) for c in n.value)
+        elif isinstance(n, yaml.MappingNode):
+            total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in n.value)
+        sizes[key] = total
+        if total > MAX_EXPANDED_NODES:
+            raise error(f"the document expands to more than {MAX_EXPANDED_NODES:,} values "
+                        "through aliases (refused as an alias bomb)", file=source,
+                        line=n.start_mark.line + 1)
+        return total
+
+    size(node, 0)
+
+
+def read_text(path: Path, error: Callable[..., PolicyKBError]) -> str:
+    """Read a UTF-8 text file, turning every I/O problem into ``error``."""
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise error("no such file", file=source) from None
+    except IsADirectoryError:
+        raise error("is a folder, not a file", file=source) from None
+    except OSError as exc:
+        raise error(f"cannot read: {exc.strerror}", file=source) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise error(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", file=source)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise error(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                    file=source, line=line) from None
+    return text
+
+
+def loads(text: str, source: str, error: Callable[..., PolicyKBError]) -> Any:
+    """Parse one YAML document safely; every problem becomes ``error(message, file=, line=)``."""
+    loader = _PositionedLoader(text)
+    loader.source_name = source
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_size(node, source, error)
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "could not determine a constructor" in problem:
+            tag = problem.split("'")[1] if "'" in problem else problem
+            tag = tag.replace("tag:yaml.org,2002:", "!!")
+            problem = f"the tag {tag} is not allowed (only plain YAML data is read)"
+        raise error(problem, file=source, line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise error(f"invalid YAML: {exc}", file=source) from None
+    except RecursionError:
+        raise error(f"nesting deeper than {MAX_DEPTH} levels", file=source) from None
+    finally:
+        loader.dispose()
+
+
+def load_file(path: Path, error: Callable[..., PolicyKBError]) -> Any:
+    """Load a YAML (or JSON, which is YAML) file safely with positions."""
+    text = read_text(path, error)
+    if path.suffix.lower() == ".json":
+        return _load_json(text, str(path), error)
+    return loads(text, str(path), error)
+
+
+def _load_json(text: str, source: str, error):
+    def no_duplicates(pairs):
+        seen = Mapping()
+        for key, value in pairs:
+            if key in seen:
+                raise error(f"duplicate key '{key}'", file=source)
+            seen[key] = value
+        return seen
+
+    def bad_constant(name):
+        raise error(f"{name} is not a number JSON allows", file=source)
+
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=bad_constant)
+    except json.JSONDecodeError as exc:
+        raise error(exc.msg, file=source, line=exc.lineno, column=exc.colno) from None
+    except RecursionError:
+        raise error(f"nesting deeper than {MAX_DEPTH} levels", file=source) from None
