@@ -39,9 +39,13 @@ def tree(assessment: Assessment, target: str, lang: str = "zh") -> dict:
     if target not in kb.conclusions:
         raise ProfileError(f"'{target}' is not a conclusion or benefit",
                            suggestion=nearest(target, kb.conclusions))
-    if assessment.inference.holds(target):
-        return _derived_node(assessment, target, lang)
-    return _not_derived_node(assessment, target, lang)
+    if not assessment.inference.holds(target):
+        return _not_derived_node(assessment, target, lang)
+    node = _derived_node(assessment, target, lang)
+    if any(item["id"] == target for item in assessment.result["superseded"]):
+        # Derived under this policy, but Article 14 hands it to the higher offer elsewhere.
+        node["holds"], node["status"] = False, "superseded"
+    return node
 
 
 # --------------------------------------------------------------------------- values
@@ -223,15 +227,11 @@ def _not_derived_node(assessment: Assessment, target: str, lang: str) -> dict:
         rules.append({"rule": rule.id, **_citation(kb, rule.cites, lang), "quote": rule.quote,
                       "status": STATUS_WORDS[outcome.value],
                       "conditions": _outcome_lines(kb, outcome, lang)})
-    superseded = next((s for s in assessment.result["superseded"] if s["id"] == target), None)
     node = {"id": target, "kind": conclusion.kind, "label": conclusion.label(lang), "holds": False,
-            "status": "superseded" if superseded else STATUS_WORDS[value], "rules": rules,
+            "status": STATUS_WORDS[value], "rules": rules,
             "missing": [m for m in inference.missing
                         if any(m in cond.unknown_facts(inference.outcomes[r.id]) for r in kb.rules_for(target))
                         or value is None and m in _upstream_missing(assessment, target)]}
-    if superseded:
-        node.update(_derived_node(assessment, target, lang))
-        node["holds"], node["status"] = False, "superseded"
     return node
 
 
@@ -283,7 +283,7 @@ def _render(node: dict, lines: list[str], indent: str, lang: str) -> None:
     head = f"{indent}{node['id']}  {node['label']} — {status_word[node['status']]}"
     lines.append(head)
     inner = indent + "    "
-    if "rule" in node and node.get("holds") or node.get("status") == "superseded":
+    if node.get("holds") or node.get("status") == "superseded":
         lines.append(f"{inner}[{node['citation']}] {node['rule']}")
         lines.append(f"{inner}“{node['quote']}”")
         for fact in node.get("facts", []):

@@ -92,7 +92,7 @@ def convert(fact: Fact, value: Any, kb: KnowledgeBase) -> Any:
             raise ValueProblem(f"expected text, not {type(value).__name__}")
         return str(value)
     if kind == "list":
-        items = value if isinstance(value, list) else None
+        items = list(value) if isinstance(value, (list, tuple)) else None
         if items is None:
             raise ValueProblem(f"{value!r} is not a list; write e.g. [{next(iter(fact.values))}]")
         result: list[str] = []
@@ -109,7 +109,7 @@ def convert(fact: Fact, value: Any, kb: KnowledgeBase) -> Any:
 
 
 def _records(fact: Fact, value: Any, kb: KnowledgeBase) -> tuple:
-    if not isinstance(value, list):
+    if not isinstance(value, (list, tuple)):
         raise ValueProblem("expected a list of {benefit, policy, amount}")
     records = []
     for index, item in enumerate(value):

@@ -43,12 +43,12 @@ _names = itertools.count(1)
 _SENTINEL = "$sentinel"
 
 
-def _durable():
+def _durable(version: tuple = tuple(sys.version_info[:2])):
     """Import durable_rules' engine, or explain why it cannot be used here."""
-    if sys.version_info >= (3, 13):
+    if tuple(version[:2]) >= (3, 13):
         raise EvaluationError(
-            f"durable-rules 2.0.28 does not work on Python {sys.version_info.major}."
-            f"{sys.version_info.minor} (its C extension uses an API removed in 3.13); "
+            f"durable-rules 2.0.28 does not work on Python {version[0]}.{version[1]} "
+            "(its C extension uses an API removed in 3.13); "
             "use Python 3.10, 3.11 or 3.12")
     try:
         from durable import engine

@@ -116,6 +116,8 @@ def _checked(yuan: int, original) -> int:
 
 def parse_number(value) -> Fraction:
     """Read a non-negative quantity such as an area, exactly (as a Fraction)."""
+    if isinstance(value, Fraction):
+        value = str(value)
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise ValueProblem(f"{value!r} is not a number")
     if isinstance(value, float) and not math.isfinite(value):

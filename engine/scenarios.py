@@ -1,0 +1,191 @@
+"""Scenarios: YAML cases a policy person can read, each a profile and the expected result.
+
+A scenario file is a YAML list; each item has
+
+- ``name``: a sentence saying what the case shows;
+- ``extends`` (optional): an example profile of ``kb/examples/`` (file name without ``.yaml``)
+  the input starts from;
+- ``input``: facts, over the example's (``null`` makes a fact unknown);
+- ``as_of`` (optional): the date to judge at;
+- ``output``: what must hold —
+  ``conclusions`` (must be derived), ``not_conclusions``, ``benefits`` (a mapping of benefit id
+  to ``granted``, ``not_fixed``, ``services`` or ``{min: …, max: …}`` in money with its unit or
+  ``null``), ``not_benefits``, ``superseded`` (a mapping of benefit id to the superseding
+  policy's name), ``grounds`` (benefit id to the list of grounds), ``missing`` (exactly these
+  unknown facts) and ``missing_includes``.
+
+:func:`run` returns the list of differences between expected and actual, empty when it passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import KnowledgeBaseError, nearest
+from .evaluation import assess
+from .kb import KnowledgeBase
+from .values import ValueProblem, parse_money
+from .yamlio import load_file
+
+SCENARIO_KEYS = ("name", "extends", "input", "as_of", "output")
+OUTPUT_KEYS = ("conclusions", "not_conclusions", "benefits", "not_benefits", "superseded",
+               "grounds", "missing", "missing_includes")
+
+
+@dataclass
+class Scenario:
+    name: str
+    file: str
+    line: int | None
+    profile: dict
+    as_of: Any
+    output: dict
+    extends: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def scenario_files(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(path.glob("*.yaml")))
+        else:
+            found.append(path)
+    return found
+
+
+def load_scenarios(kb: KnowledgeBase, paths: list[Path] | None = None) -> list[Scenario]:
+    """Read scenario files (default: the knowledge base's ``scenarios/`` folder).
+
+    Raises
+    ------
+    KnowledgeBaseError
+        For a malformed scenario: unknown keys, unknown ids, a missing example.
+    """
+    scenarios: list[Scenario] = []
+    for path in scenario_files(paths or [kb.scenarios_dir]):
+        data = load_file(path, KnowledgeBaseError)
+        if not isinstance(data, list):
+            raise KnowledgeBaseError("a scenario file is a list of scenarios", file=str(path), line=1)
+        for item in data:
+            scenarios.append(_scenario(kb, item, str(path)))
+    names: dict[str, str] = {}
+    for scenario in scenarios:
+        if scenario.name in names:
+            raise KnowledgeBaseError(f"two scenarios are named '{scenario.name}' (first at {names[scenario.name]})",
+                                     file=scenario.file, line=scenario.line)
+        names[scenario.name] = scenario.where
+    return scenarios
+
+
+def _scenario(kb: KnowledgeBase, item, file: str) -> Scenario:
+    line = getattr(item, "line", None)
+
+    def error(message, **extra):
+        return KnowledgeBaseError(message, file=file, line=line, **extra)
+
+    if not isinstance(item, dict):
+        raise error("a scenario is a mapping with name, input and output")
+    for key in item:
+        if key not in SCENARIO_KEYS:
+            raise error(f"unknown scenario key '{key}'", suggestion=nearest(key, SCENARIO_KEYS))
+    for key in ("name", "input", "output"):
+        if key not in item:
+            raise error(f"the scenario has no '{key}'")
+    profile: dict = {}
+    extends = item.get("extends")
+    if extends:
+        example = next((kb.examples_dir / f"{extends}{ext}" for ext in (".yaml", ".yml", ".json")
+                        if (kb.examples_dir / f"{extends}{ext}").is_file()), None)
+        if example is None:
+            known = [p.stem for p in kb.examples_dir.iterdir() if p.suffix in (".yaml", ".yml", ".json")]
+            raise error(f"no example '{extends}' in {kb.examples_dir}", suggestion=nearest(extends, known))
+        profile.update(load_file(example, KnowledgeBaseError) or {})
+    if not isinstance(item["input"], dict):
+        raise error("'input' is a mapping of facts")
+    profile.update(item["input"])
+    profile = {k: v for k, v in profile.items() if v is not None}
+    output = item["output"]
+    if not isinstance(output, dict):
+        raise error("'output' is a mapping")
+    for key in output:
+        if key not in OUTPUT_KEYS:
+            raise error(f"unknown output key '{key}'", suggestion=nearest(key, OUTPUT_KEYS), allowed=OUTPUT_KEYS)
+    for key in ("conclusions", "not_conclusions", "benefits", "not_benefits", "superseded", "grounds"):
+        for cid in output.get(key) or []:
+            if cid not in kb.conclusions:
+                raise error(f"'{cid}' in {key} is not a conclusion or benefit",
+                            suggestion=nearest(cid, kb.conclusions))
+    for key in ("missing", "missing_includes"):
+        for fid in output.get(key) or []:
+            if fid not in kb.facts:
+                raise error(f"'{fid}' in {key} is not a fact", suggestion=nearest(fid, kb.facts))
+    return Scenario(str(item["name"]), file, line, profile, item.get("as_of"), dict(output), extends)
+
+
+def run(scenario: Scenario, kb: KnowledgeBase) -> list[str]:
+    """Evaluate a scenario; return its differences from the expected output (empty: passed)."""
+    result = assess(scenario.profile, as_of=scenario.as_of, kb=kb, source=scenario.where).result
+    expected = scenario.output
+    problems: list[str] = []
+    conclusions = set(result["conclusions"])
+    granted = {b["id"]: b for b in result["benefits"]}
+    superseded = {s["id"]: s for s in result["superseded"]}
+    holding = conclusions | set(granted)
+    for cid in expected.get("conclusions") or []:
+        if cid not in holding:
+            problems.append(f"{cid}: expected to hold, but does not")
+    for cid in expected.get("not_conclusions") or []:
+        if cid in holding:
+            problems.append(f"{cid}: expected not to hold, but does")
+    for bid, want in (expected.get("benefits") or {}).items():
+        if bid not in granted:
+            problems.append(f"{bid}: expected granted, but "
+                            + ("superseded" if bid in superseded else "not granted"))
+            continue
+        problems.extend(_amount_problems(bid, want, granted[bid]))
+    for bid in expected.get("not_benefits") or []:
+        if bid in granted:
+            problems.append(f"{bid}: expected not granted, but granted ({granted[bid]['amount']})")
+    for bid, policy in (expected.get("superseded") or {}).items():
+        if bid not in superseded:
+            problems.append(f"{bid}: expected superseded by {policy}, but it is not")
+        elif policy and superseded[bid]["by"]["policy"] != policy:
+            problems.append(f"{bid}: expected superseded by {policy}, got {superseded[bid]['by']['policy']}")
+    for bid, grounds in (expected.get("grounds") or {}).items():
+        actual = granted.get(bid, {}).get("grounds", [])
+        if sorted(actual) != sorted(grounds or []):
+            problems.append(f"{bid}: expected grounds {sorted(grounds or [])}, got {sorted(actual)}")
+    if "missing" in expected and sorted(expected["missing"] or []) != sorted(result["missing"]):
+        problems.append(f"missing: expected {sorted(expected['missing'] or [])}, got {sorted(result['missing'])}")
+    for fid in expected.get("missing_includes") or []:
+        if fid not in result["missing"]:
+            problems.append(f"missing: expected to include {fid}, got {result['missing']}")
+    return problems
+
+
+def _amount_problems(bid: str, want, entry: dict) -> list[str]:
+    if want in ("granted", None):
+        return []
+    if want in ("not_fixed", "services"):
+        return [] if entry["basis"] == want else [f"{bid}: expected {want}, got basis {entry['basis']}"]
+    if not isinstance(want, dict):
+        return [f"{bid}: expected amount must be granted, not_fixed, services or {{min, max}}"]
+    actual = entry["amount"] or {"min": None, "max": None}
+    problems = []
+    for key in ("min", "max"):
+        if key not in want:
+            continue
+        try:
+            value = None if want[key] is None else parse_money(want[key])
+        except ValueProblem as exc:
+            return [f"{bid}: expected {key}: {exc}"]
+        if value != actual[key]:
+            problems.append(f"{bid}: expected {key} {value}, got {actual[key]}")
+    return problems

@@ -1,0 +1,27 @@
+"""Shared fixtures: the bundled knowledge base, loaded once per test session."""
+
+from pathlib import Path
+
+import pytest
+
+import engine
+
+REPO = Path(__file__).resolve().parent.parent
+KB_DIR = REPO / "kb"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def kb():
+    return engine.load(KB_DIR)
+
+
+@pytest.fixture
+def base_profile():
+    """A complete profile of a new ICT key enterprise in force, granting the settlement subsidy."""
+    return {
+        "name": "测试企业", "application_date": "2022-01-01", "registered_in_xicheng": True,
+        "fits_core_area_function": True, "lawful_operation": True, "digital_economy_business": True,
+        "digital_economy_recognized": True, "industry": "ict", "key_enterprise_recognized": True,
+        "establishment": "new", "paid_in_capital": "1亿元", "office_tenure": "rented",
+    }

@@ -1,0 +1,99 @@
+"""The policykb command line (engine/cli.py), run as a user runs it."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from engine.cli import main
+
+from conftest import KB_DIR, REPO
+
+EXAMPLE = str(KB_DIR / "examples" / "new_ict_key_enterprise.yaml")
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_eval_prints_a_readable_summary(capsys):
+    code, out, err = _run(capsys, "eval", EXAMPLE)
+    assert code == 0 and err == ""
+    assert "北京数智云图科技有限公司" in out and "入驻补助 (settlement_subsidy)" in out
+    assert "500万元 – 2,000万元" in out
+
+
+def test_eval_json_is_the_evaluate_result(capsys):
+    code, out, _ = _run(capsys, "eval", EXAMPLE, "--format", "json")
+    result = json.loads(out)
+    assert code == 0 and result["as_of"] == "2021-09-15"
+    assert [b["id"] for b in result["benefits"]][:2] == ["settlement_subsidy", "rent_subsidy"]
+
+
+def test_eval_as_of_and_english(capsys):
+    code, out, _ = _run(capsys, "eval", EXAMPLE, "--as-of", "2024-03-01", "--lang", "en")
+    assert code == 0 and "Benefits:\n  (none)" in out
+
+
+def test_why_prints_the_tree_and_json(capsys):
+    code, out, _ = _run(capsys, "why", EXAMPLE, "settlement_subsidy")
+    assert code == 0 and "“对新设立或者新迁入的重点数字经济企业" in out
+    code, out, _ = _run(capsys, "why", EXAMPLE, "settlement_subsidy", "--format", "json")
+    tree = json.loads(out)
+    assert tree["rule"] == "settlement_subsidy.capital_threshold" and tree["children"]
+
+
+def test_check_validates_the_bundled_knowledge_base(capsys):
+    code, out, _ = _run(capsys, "check")
+    assert code == 0 and out.startswith("ok:") and "14 articles" in out
+
+
+def test_check_reports_a_broken_knowledge_base_with_file_and_line(capsys, tmp_path):
+    import shutil
+    copy = tmp_path / "kb"
+    shutil.copytree(KB_DIR, copy)
+    rules = copy / "rules" / "article_13_2_5.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("fact: qualified_talent", "fact: qualified_talnet"),
+                     encoding="utf-8")
+    code, out, err = _run(capsys, "check", "--kb", str(copy))
+    assert code == 2 and out == ""
+    assert f"{rules}:" in err and "did you mean 'qualified_talent'" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("content, words", [
+    ("industri: ict\n", "did you mean 'industry'"),
+    ("industry: fintech\n", "allowed: ict, finance"),
+    ("paid_in_capital: 五百万\n", "Chinese numerals"),
+    ("a: [1,\n", "p.yaml:2"),
+    ("- industry: ict\n", "mapping of fact names"),
+    ("", "empty"),
+])
+def test_a_bad_profile_is_one_line_on_stderr_and_exit_2(capsys, tmp_path, content, words):
+    path = tmp_path / "p.yaml"
+    path.write_text(content, encoding="utf-8")
+    code, out, err = _run(capsys, "eval", str(path))
+    assert code == 2 and out == "" and words in err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("policykb: error:")
+
+
+def test_a_bad_id_for_why_exits_2_with_a_suggestion(capsys):
+    code, _, err = _run(capsys, "why", EXAMPLE, "rent_subsidies")
+    assert code == 2 and "did you mean 'rent_subsidy'" in err
+
+
+def test_bad_arguments_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["eval", EXAMPLE, "--format", "xml"])
+    assert exit_.value.code == 2
+
+
+def test_the_command_runs_from_another_folder(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "eval", EXAMPLE, "--format", "json"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["benefits"]

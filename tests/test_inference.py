@@ -1,0 +1,52 @@
+"""Forward chaining with a derivation record (engine/inference.py)."""
+
+from engine.evaluation import reasoner
+from engine.profile import parse_profile
+
+
+def _derive(kb, profile):
+    return reasoner(kb).derive(parse_profile(profile, kb))
+
+
+def test_each_conclusion_records_the_rule_its_facts_and_the_conclusions_it_built_on(kb, base_profile):
+    inference = _derive(kb, base_profile)
+    record = inference.derivations["settlement_subsidy"][0]
+    assert record.rule_id == "settlement_subsidy.capital_threshold" and record.cites == "13(1)"
+    assert record.facts == {"paid_in_capital": 100_000_000}
+    assert record.conclusions == ["policy_in_force", "new_or_relocated_key_enterprise"]
+    support = inference.derivations["support_target"][0]
+    assert support.facts["industry"] == "ict" and support.conclusions == ["digital_economy_entity"]
+
+
+def test_derived_conclusions_come_in_dependency_order(kb, base_profile):
+    derived = _derive(kb, base_profile).derived
+    assert derived.index("digital_economy_entity") < derived.index("support_target") < \
+        derived.index("key_digital_economy_enterprise") < derived.index("settlement_subsidy")
+
+
+def test_unknown_blocks_and_is_reported_missing_false_does_not(kb, base_profile):
+    unknown = dict(base_profile)
+    del unknown["key_enterprise_recognized"]
+    inference = _derive(kb, unknown)
+    assert inference.status["settlement_subsidy"] is None
+    assert "key_enterprise_recognized" in inference.missing
+    denied = dict(base_profile, key_enterprise_recognized=False)
+    inference = _derive(kb, denied)
+    assert inference.status["settlement_subsidy"] is False
+    assert "key_enterprise_recognized" not in inference.missing
+
+
+def test_a_fact_is_missing_only_when_it_keeps_something_undecided(kb, base_profile):
+    out_of_window = dict(base_profile, application_date="2025-01-01")
+    inference = _derive(kb, out_of_window)
+    # Every benefit is denied by the window; the listing facts no longer matter.
+    assert "listing" not in inference.missing
+    assert all(inference.status[b] is False for b in kb.benefits)
+
+
+def test_every_ground_that_holds_is_recorded(kb, base_profile):
+    profile = dict(base_profile, rnd_institution_level="national", foreign_joint_lab=True,
+                   key_lab_level="none", standards_led=[])
+    inference = _derive(kb, profile)
+    grounds = [g for d in inference.derivations["innovation_support"] for g in d.grounds]
+    assert grounds == ["rnd_institution", "foreign_joint_lab"]

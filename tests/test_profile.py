@@ -1,0 +1,85 @@
+"""Reading and checking enterprise profiles (engine/profile.py)."""
+
+import datetime as dt
+from fractions import Fraction
+
+import pytest
+
+from engine.errors import ProfileError
+from engine.profile import parse_profile, read_profile
+
+
+def test_values_are_converted_to_their_facts_types(kb):
+    facts = parse_profile({"paid_in_capital": "1.2亿元", "application_date": "2021年3月1日",
+                           "renovated_area_m2": "1234.5", "tech_domains": ["ai", "5g", "ai"],
+                           "registered_in_xicheng": True, "industry": "ict"}, kb)
+    assert facts["paid_in_capital"] == 120_000_000
+    assert facts["application_date"] == dt.date(2021, 3, 1)
+    assert facts["renovated_area_m2"] == Fraction(2469, 2)
+    assert facts["tech_domains"] == ("ai", "5g")
+
+
+def test_a_null_value_is_unknown_not_false(kb):
+    assert "lawful_operation" not in parse_profile({"lawful_operation": None}, kb)
+
+
+def test_an_unknown_fact_names_the_nearest_known_one(kb):
+    with pytest.raises(ProfileError) as err:
+        parse_profile({"paid_in_captial": 1}, kb)
+    assert err.value.suggestion == "paid_in_capital"
+    assert "unknown fact 'paid_in_captial'" in str(err.value)
+
+
+def test_a_value_outside_an_enum_lists_the_allowed_ones(kb):
+    with pytest.raises(ProfileError) as err:
+        parse_profile({"industry": "fintech"}, kb)
+    assert err.value.allowed == ["ict", "finance", "culture", "business_services", "other"]
+
+
+def test_a_misspelt_enum_value_gets_a_suggestion(kb):
+    with pytest.raises(ProfileError) as err:
+        parse_profile({"listing": "star_markt"}, kb)
+    assert err.value.suggestion == "star_market"
+
+
+@pytest.mark.parametrize("fact, value, words", [
+    ("paid_in_capital", True, "not an amount"), ("paid_in_capital", "500万美元", "not in yuan"),
+    ("industry", 3, "not one of its values"), ("registered_in_xicheng", "maybe", "not true or false"),
+    ("application_date", "2021-02-30", "not a real date"), ("tech_domains", "ai", "not a list"),
+    ("tech_domains", ["quantum"], "not one of its values"), ("name", {"a": 1}, "expected text"),
+])
+def test_a_value_of_the_wrong_type_is_one_clear_error(kb, fact, value, words):
+    with pytest.raises(ProfileError, match=words):
+        parse_profile({fact: value}, kb)
+
+
+def test_a_list_where_a_mapping_belongs_is_refused(kb):
+    with pytest.raises(ProfileError, match="mapping of fact names"):
+        parse_profile([{"industry": "ict"}], kb)
+
+
+def test_other_district_support_is_checked_field_by_field(kb):
+    facts = parse_profile({"other_district_support": [
+        {"benefit": "listing_grant", "policy": "某办法", "amount": "800万元"}]}, kb)
+    assert facts["other_district_support"] == ({"benefit": "listing_grant", "policy": "某办法", "amount": 8_000_000},)
+    with pytest.raises(ProfileError) as err:
+        parse_profile({"other_district_support": [{"benefit": "listing_grnt", "policy": "x", "amount": 1}]}, kb)
+    assert err.value.suggestion == "listing_grant"
+    with pytest.raises(ProfileError, match="has no amount"):
+        parse_profile({"other_district_support": [{"benefit": "listing_grant", "policy": "x"}]}, kb)
+
+
+def test_errors_in_files_carry_the_file_and_line(kb, tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("name: 企业\nindustry: ict\npaid_in_capital: 五百万\n", encoding="utf-8")
+    with pytest.raises(ProfileError) as err:
+        read_profile(path, kb)
+    assert (err.value.file, err.value.line) == (str(path), 3)
+    assert "Chinese numerals" in err.value.message
+
+
+def test_an_empty_profile_file_is_refused(kb, tmp_path):
+    path = tmp_path / "empty.yaml"
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(ProfileError, match="empty"):
+        read_profile(path, kb)

@@ -1,0 +1,112 @@
+"""The durable_rules wrapper and each of its hazards (engine/runtime.py)."""
+
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from engine.compiler import compile_kb
+from engine.errors import EvaluationError
+from engine.runtime import RuleEngine
+
+from conftest import REPO
+
+KEY_ICT = {"digital_economy_business": True, "fits_core_area_function": True, "lawful_operation": True,
+           "digital_economy_recognized": True, "industry": "ict", "key_enterprise_recognized": True,
+           "establishment": "new", "paid_in_capital": 100_000_000, "application_date": 20220101}
+
+
+@pytest.fixture(scope="module")
+def rule_engine(kb):
+    return RuleEngine(compile_kb(kb))
+
+
+def _derived(fired):
+    return {name.split(".")[0] for name in fired}
+
+
+def test_forward_chaining_reaches_a_benefit_through_four_conclusions(rule_engine):
+    fired = rule_engine.run(KEY_ICT)
+    assert {"digital_economy_entity", "support_target", "key_digital_economy_enterprise",
+            "new_or_relocated_key_enterprise", "policy_in_force", "settlement_subsidy"} <= _derived(fired)
+
+
+def test_more_than_1024_evaluations_in_one_engine_work(rule_engine):
+    # The 1,025th live session id raises MemoryError in durable_rules; sessions are deleted.
+    for n in range(1500):
+        facts = dict(KEY_ICT, paid_in_capital=100_000_000 - (n % 2))
+        assert ("settlement_subsidy" in _derived(rule_engine.run(facts))) == (n % 2 == 0)
+
+
+def test_an_empty_profile_runs_and_is_cleaned_up_safely(rule_engine):
+    # delete_state on a session where no action ran kills the process; the sentinel prevents it.
+    for _ in range(50):
+        assert rule_engine.run({}) == []
+
+
+def test_evaluations_are_isolated(rule_engine):
+    alone = rule_engine.run({"digital_economy_business": True})
+    rule_engine.run(KEY_ICT)
+    assert rule_engine.run({"digital_economy_business": True}) == alone
+
+
+def test_no_timer_threads_are_started(kb):
+    before = threading.active_count()
+    engine = RuleEngine(compile_kb(kb))
+    engine.run(KEY_ICT)
+    assert threading.active_count() == before
+
+
+def test_two_engines_of_one_knowledge_base_coexist(kb):
+    # Ruleset names are global in durable_rules; each engine registers a unique one.
+    first, second = RuleEngine(compile_kb(kb)), RuleEngine(compile_kb(kb))
+    assert first.run(KEY_ICT) == second.run(KEY_ICT)
+
+
+def test_unknown_facts_do_not_match_negative_tests(rule_engine):
+    fired = rule_engine.run({k: v for k, v in KEY_ICT.items() if k != "establishment"})
+    assert "new_or_relocated_key_enterprise" not in _derived(fired)
+
+
+def test_an_exception_inside_an_action_is_reported_with_the_rule_and_the_next_run_is_correct(rule_engine, monkeypatch):
+    from durable import engine as durable_engine
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(durable_engine.Closure, "assert_fact", broken)
+    with pytest.raises(EvaluationError) as err:
+        rule_engine.run(KEY_ICT)
+    assert "injected failure" in err.value.message and err.value.rule_id
+    monkeypatch.undo()
+    assert "settlement_subsidy" in _derived(rule_engine.run(KEY_ICT))
+
+
+def test_a_newer_python_gets_a_clear_message():
+    import engine.runtime as runtime
+    with pytest.raises(EvaluationError, match="Python 3.10, 3.11 or 3.12"):
+        runtime._durable((3, 13))
+
+
+def test_only_the_runtime_module_imports_durable_rules():
+    for path in (REPO / "engine").glob("*.py"):
+        if path.name == "runtime.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(import|from)\s+durable", text, flags=re.M), path.name
+
+
+def test_results_in_one_process_match_a_fresh_process(rule_engine):
+    code = ("import json,sys; sys.path.insert(0, %r); from engine.kb import load; "
+            "from engine.compiler import compile_kb; from engine.runtime import RuleEngine; "
+            "print(json.dumps(RuleEngine(compile_kb(load(%r))).run(json.loads(sys.argv[1]))))"
+            % (str(REPO), str(REPO / "kb")))
+    import json
+    for n in range(100):
+        rule_engine.run(dict(KEY_ICT, establishment="existing"))
+    fresh = subprocess.run([sys.executable, "-c", code, json.dumps(KEY_ICT)], capture_output=True,
+                           text=True, check=True)
+    assert json.loads(fresh.stdout) == rule_engine.run(KEY_ICT)

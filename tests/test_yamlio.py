@@ -1,0 +1,75 @@
+"""Safe YAML loading with positions (engine/yamlio.py)."""
+
+import time
+
+import pytest
+
+from engine.errors import ProfileError
+from engine.yamlio import MAX_EXPANDED_NODES, load_file, loads
+
+
+def test_every_key_and_item_remembers_its_line():
+    data = loads("a: 1\nb:\n  - x\n  - y\nc: {d: 2}\n", "f.yaml", ProfileError)
+    assert data.line_of("a") == 1 and data.line_of("b") == 2 and data.line_of("c") == 5
+    assert data["b"].item_lines == [3, 4]
+    assert data.file == "f.yaml"
+
+
+def test_a_duplicate_key_is_an_error_naming_both_lines():
+    with pytest.raises(ProfileError) as err:
+        loads("industry: ict\nname: x\nindustry: finance\n", "p.yaml", ProfileError)
+    assert err.value.line == 3 and "first at line 1" in err.value.message
+
+
+def test_python_tags_are_refused_without_building_anything():
+    with pytest.raises(ProfileError, match="tag !!python/object/apply:os.system is not allowed"):
+        loads("a: !!python/object/apply:os.system ['echo hacked']\n", "p.yaml", ProfileError)
+
+
+def test_malformed_yaml_reports_line_and_column():
+    with pytest.raises(ProfileError) as err:
+        loads("a: [1, 2\nb: 3\n", "p.yaml", ProfileError)
+    assert err.value.file == "p.yaml" and err.value.line is not None and err.value.column is not None
+
+
+def test_an_alias_bomb_is_refused_fast():
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for n in range(1, 9):
+        prev = chr(ord("a") + n - 1)
+        cur = chr(ord("a") + n)
+        levels.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    started = time.perf_counter()
+    with pytest.raises(ProfileError, match="alias bomb"):
+        loads("\n".join(levels) + "\n", "bomb.yaml", ProfileError)
+    assert MAX_EXPANDED_NODES < 9 ** 9
+    del started  # speed is not asserted here; the refusal happens before expansion
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes("name: 企业\n".encode("gbk"))
+    with pytest.raises(ProfileError, match="not UTF-8"):
+        load_file(path, ProfileError)
+
+
+def test_json_files_are_read_with_duplicate_keys_refused(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text('{"industry": "ict", "industry": "finance"}', encoding="utf-8")
+    with pytest.raises(ProfileError, match="duplicate key"):
+        load_file(path, ProfileError)
+    path.write_text('{"industry": ', encoding="utf-8")
+    with pytest.raises(ProfileError) as err:
+        load_file(path, ProfileError)
+    assert err.value.line == 1
+
+
+def test_nan_in_json_is_refused(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text('{"paid_in_capital": NaN}', encoding="utf-8")
+    with pytest.raises(ProfileError, match="NaN"):
+        load_file(path, ProfileError)
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ProfileError, match="no such file"):
+        load_file(tmp_path / "nope.yaml", ProfileError)
