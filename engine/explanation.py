@@ -280,7 +280,10 @@ def _render(node: dict, lines: list[str], indent: str, lang: str) -> None:
     status_word = {"granted": "成立" if zh else "holds", "denied": "不成立" if zh else "does not hold",
                    "undetermined": "待定（缺少事实）" if zh else "undetermined (facts missing)",
                    "superseded": "被其他区级政策取代" if zh else "superseded by another district policy"}
-    head = f"{indent}{node['id']}  {node['label']} — {status_word[node['status']]}"
+    word = status_word[node["status"]]
+    if node["status"] == "granted" and node.get("kind") == "benefit":
+        word = "给予" if zh else "granted"
+    head = f"{indent}{node['id']}  {node['label']} — {word}"
     lines.append(head)
     inner = indent + "    "
     if node.get("holds") or node.get("status") == "superseded":

@@ -74,7 +74,7 @@ def test_an_unknown_id_suggests_the_nearest(base_profile):
 def test_the_text_is_an_indented_tree_with_clauses_and_quotes(base_profile):
     text = render_text(engine.explain(base_profile, "settlement_subsidy"), "zh")
     lines = text.splitlines()
-    assert lines[0].startswith("settlement_subsidy  入驻补助 — 成立")
+    assert lines[0].startswith("settlement_subsidy  入驻补助 — 给予")
     assert "[第十三条第（一）项] settlement_subsidy.capital_threshold" in text
     assert "· 实收资本 = 1亿元    (实收资本 不低于 1亿元)" in text
     assert any(line.startswith("        support_target") or line.startswith("            support_target")
