@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .checking import check
 from .errors import EvaluationError, KnowledgeBaseError, PolicyKBError, ProfileError
-from .evaluation import CheckedProfile, assess, knowledge_base
+from .evaluation import assess, knowledge_base
 from .explanation import render_text, tree
 from .profile import read_profile
 from .values import format_date, format_money
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 def _assess(args):
     kb = knowledge_base(Path(args.kb) if args.kb else None)
     facts = read_profile(args.profile, kb)
-    return assess(CheckedProfile(facts), as_of=args.as_of, kb=kb)
+    return assess(facts, as_of=args.as_of, kb=kb, source=args.profile)
 
 
 def _emit(text: str) -> None:

@@ -3,9 +3,16 @@
 Each rule's condition is put in disjunctive normal form; each branch becomes one engine rule
 whose patterns are
 
-- ``p``: the profile fact (``{"t": "profile", ...}``) with every fact test of the branch;
+- ``g0``, ``g1``…: the profile's fact groups the branch tests (``{"t": "g0", ...}``), each with
+  the branch's tests on facts of that group;
 - ``c0``, ``c1``…: one derived conclusion fact (``{"t": "c", "id": ...}``) per conclusion the
   branch needs.
+
+The profile is split into groups because durable_rules fails (error 303) when one fact matches
+more than 64 conditions: facts are packed, in knowledge-base order, into groups whose tests
+add up to at most :data:`GROUP_CAPACITY`, so no group fact can match more than that however
+many rules the knowledge base grows to. Few groups keep the number of facts per session small
+(fact identity is a 32-bit hash; fewer facts, fewer chances of a collision).
 
 A branch needs no negation-as-failure: the condition language has none, so every rule is
 monotone and the order in which facts arrive cannot change the result (the engine's ``$not``
@@ -27,6 +34,8 @@ from .kb import KnowledgeBase
 MAX_NAMED_FACTS = 16
 MAX_RULES = 4096
 MAX_PROFILE_PROPERTIES = 200
+#: Conditions on one group fact, kept well under durable_rules' 64 matches per fact.
+GROUP_CAPACITY = 48
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,7 @@ class CompiledRule:
     rule_id: str
     branch: int
     conclusion: str
-    patterns: tuple              # (("p", {...}), ("c0", {...}), ...)
+    patterns: tuple              # (("g0", {...}), ("c0", {...}), ...)
     literals: tuple              # the branch's fact tests and conclusion references
     grounds: tuple[str, ...]
     asserts: bool                # whether the conclusion must be asserted for other rules
@@ -46,8 +55,12 @@ class CompiledRule:
 @dataclass(frozen=True)
 class CompiledRuleset:
     rules: tuple[CompiledRule, ...]
-    engine_facts: tuple[str, ...]   # the profile facts the engine compares
+    groups: tuple[tuple[str, ...], ...]   # the profile facts the engine compares, by group
     kb_version: str
+
+    @property
+    def engine_facts(self) -> tuple[str, ...]:
+        return tuple(name for group in self.groups for name in group)
 
     def definition(self) -> dict:
         """The durable_rules ruleset dict, without actions (the runtime adds them)."""
@@ -64,36 +77,52 @@ def compile_kb(kb: KnowledgeBase) -> CompiledRuleset:
         When a rule would exceed one of durable_rules' limits.
     """
     needed = {c for rule in kb.rules.values() for c in cond.conclusions_used(rule.when)}
+    branches = [(rule, index, branch) for rule in kb.rules.values()
+                for index, branch in enumerate(cond.to_dnf(rule.when))]
+    groups = _groups(kb, [lit for _, _, branch in branches for lit in branch if isinstance(lit, cond.FactTest)])
+    group_of = {name: n for n, group in enumerate(groups) for name in group}
     compiled: list[CompiledRule] = []
-    engine_facts: dict[str, None] = {}
-    for rule in kb.rules.values():
-        for index, branch in enumerate(cond.to_dnf(rule.when)):
-            tests = [lit for lit in branch if isinstance(lit, cond.FactTest)]
-            refs = [lit for lit in branch if isinstance(lit, cond.ConclusionRef)]
-            patterns = []
-            if tests:
-                patterns.append(("p", {"$and": [{"t": "profile"}] + [_pattern(t) for t in tests]}))
-            for n, ref in enumerate(refs):
-                patterns.append((f"c{n}", {"$and": [{"t": "c"}, {"id": ref.conclusion}]}))
-            if not patterns:
-                raise KnowledgeBaseError("a rule needs at least one condition",
-                                         file=rule.where.file, line=rule.where.line, rule_id=rule.id)
-            if len(patterns) > MAX_NAMED_FACTS:
-                raise KnowledgeBaseError(
-                    f"a branch joins {len(patterns)} facts; the engine allows {MAX_NAMED_FACTS}",
-                    file=rule.where.file, line=rule.where.line, rule_id=rule.id)
-            for test in tests:
-                engine_facts.setdefault(test.fact)
-            grounds = tuple(dict.fromkeys(lit.ground for lit in branch if lit.ground))
-            compiled.append(CompiledRule(f"{rule.id}#{index}", rule.id, index, rule.then,
-                                         tuple(patterns), tuple(branch), grounds, rule.then in needed))
+    for rule, index, branch in branches:
+        patterns = []
+        for n in sorted({group_of[lit.fact] for lit in branch if isinstance(lit, cond.FactTest)}):
+            tests = [_pattern(lit) for lit in branch if isinstance(lit, cond.FactTest) and group_of[lit.fact] == n]
+            patterns.append((f"g{n}", {"$and": [{"t": f"g{n}"}] + tests}))
+        refs = [lit for lit in branch if isinstance(lit, cond.ConclusionRef)]
+        for n, ref in enumerate(refs):
+            patterns.append((f"c{n}", {"$and": [{"t": "c"}, {"id": ref.conclusion}]}))
+        if len(patterns) > MAX_NAMED_FACTS:
+            raise KnowledgeBaseError(
+                f"a branch joins {len(patterns)} facts; the engine allows {MAX_NAMED_FACTS}",
+                file=rule.where.file, line=rule.where.line, rule_id=rule.id)
+        grounds = tuple(dict.fromkeys(lit.ground for lit in branch if lit.ground))
+        compiled.append(CompiledRule(f"{rule.id}#{index}", rule.id, index, rule.then,
+                                     tuple(patterns), tuple(branch), grounds, rule.then in needed))
     if len(compiled) > MAX_RULES:
         raise KnowledgeBaseError(f"{len(compiled)} engine rules; the engine allows {MAX_RULES}",
                                  file=str(kb.root))
-    if len(engine_facts) > MAX_PROFILE_PROPERTIES:
-        raise KnowledgeBaseError(f"{len(engine_facts)} facts in one profile; the engine allows "
-                                 f"{MAX_PROFILE_PROPERTIES}", file=str(kb.root))
-    return CompiledRuleset(tuple(compiled), tuple(engine_facts), kb.version)
+    return CompiledRuleset(tuple(compiled), groups, kb.version)
+
+
+def _groups(kb: KnowledgeBase, tests: list[cond.FactTest]) -> tuple[tuple[str, ...], ...]:
+    """Pack the tested facts, in knowledge-base order, into groups of bounded condition count."""
+    counts: dict[str, int] = {}
+    for test in tests:
+        counts[test.fact] = counts.get(test.fact, 0) + 1
+    groups: list[list[str]] = [[]]
+    load = 0
+    for name in (f for f in kb.facts if f in counts):
+        if counts[name] > GROUP_CAPACITY:
+            fact = kb.facts[name]
+            raise KnowledgeBaseError(
+                f"fact '{name}' is tested by {counts[name]} conditions; the engine allows "
+                f"{GROUP_CAPACITY} on one fact (durable_rules error 303 past 64)",
+                file=fact.where.file, line=fact.where.line)
+        if load + counts[name] > GROUP_CAPACITY or len(groups[-1]) >= MAX_PROFILE_PROPERTIES:
+            groups.append([])
+            load = 0
+        groups[-1].append(name)
+        load += counts[name]
+    return tuple(tuple(group) for group in groups if group)
 
 
 def _pattern(test: cond.FactTest) -> dict:

@@ -79,7 +79,7 @@ def evaluate(profile: dict, as_of=None, kb: KnowledgeBase | str | Path | None = 
 def assess(profile: dict, as_of=None, kb=None, source: str | None = None) -> Assessment:
     """Like :func:`evaluate`, keeping the inference record for explanations."""
     kb = knowledge_base(kb)
-    facts = parse_profile(profile, kb, source=source) if not _is_checked(profile) else dict(profile.facts)
+    facts = parse_profile(profile, kb, source=source)
     if as_of is not None:
         try:
             facts["application_date"] = parse_date(as_of)
@@ -93,17 +93,6 @@ def assess(profile: dict, as_of=None, kb=None, source: str | None = None) -> Ass
             granted_amounts[benefit] = amounts.compute(rule, facts)
     result = _result(kb, facts, inference, granted_amounts)
     return Assessment(kb, facts, inference, granted_amounts, result)
-
-
-class CheckedProfile:
-    """Facts already checked by :func:`engine.profile.parse_profile` (skip re-checking)."""
-
-    def __init__(self, facts: dict):
-        self.facts = facts
-
-
-def _is_checked(profile) -> bool:
-    return isinstance(profile, CheckedProfile)
 
 
 def _result(kb: KnowledgeBase, facts, inference: Inference, granted: dict) -> dict:

@@ -227,11 +227,10 @@ def _not_derived_node(assessment: Assessment, target: str, lang: str) -> dict:
         rules.append({"rule": rule.id, **_citation(kb, rule.cites, lang), "quote": rule.quote,
                       "status": STATUS_WORDS[outcome.value],
                       "conditions": _outcome_lines(kb, outcome, lang)})
+    missing = _upstream_missing(assessment, target) if value is None else set()
     node = {"id": target, "kind": conclusion.kind, "label": conclusion.label(lang), "holds": False,
             "status": STATUS_WORDS[value], "rules": rules,
-            "missing": [m for m in inference.missing
-                        if any(m in cond.unknown_facts(inference.outcomes[r.id]) for r in kb.rules_for(target))
-                        or value is None and m in _upstream_missing(assessment, target)]}
+            "missing": [name for name in kb.facts if name in missing]}
     return node
 
 

@@ -11,16 +11,18 @@ durable-rules 2.0.28 is unmaintained and has sharp edges (see ../shared/notes/du
 - **Session limits and** ``delete_state``: each evaluation gets a fresh session id, deleted
   afterwards, so at most one is live (the 1,025th live id raises MemoryError). ``delete_state``
   on a session where no action ran kills the process, so a sentinel rule that matches the
-  profile fact and the gate fact always fires; the session is deleted only when it did.
+  profile's facts and the gate fact always fires; the session is deleted only when it did.
 - **Exceptions inside actions** never reach the caller and skip the rest of the action; every
   action here catches its own errors, records them, and :meth:`RuleEngine.run` raises them as an
   :class:`~engine.errors.EvaluationError` naming the rule, after cleaning up the session, so
   the next evaluation is unaffected.
 - **Unhandled and duplicate facts**: a fact no rule handles raises MessageNotHandledException,
-  a duplicate one MessageObservedException. The profile and gate facts are always handled by
-  the sentinel; a conclusion fact is asserted only when some rule uses it, and only once.
+  a duplicate one MessageObservedException. The profile's group facts and the gate fact are
+  always handled by the sentinel; a conclusion fact is asserted only when some rule uses it, and only once.
 - **Negation**: ``$not`` does not cancel a pending match; the compiler emits no ``$not`` at all
   (the condition language has no negation-as-failure), which a test checks.
+- **64 conditions per fact** (error 303): the compiler splits the profile into group facts of
+  bounded condition count (:data:`engine.compiler.GROUP_CAPACITY`).
 - **Types**: strings compare with numbers as text and ``true == 1``; profiles are type-checked
   before they reach the engine, dates are sent as ``YYYYMMDD`` integers and integral numbers as
   ``int`` (``1`` and ``1.0`` are different facts to the engine).
@@ -79,8 +81,11 @@ class RuleEngine:
         definition = ruleset.definition()
         for rule in ruleset.rules:
             definition[rule.name]["run"] = self._action(rule.name, rule.conclusion if rule.asserts else None)
-        definition[_SENTINEL] = {"all": [{"p": {"t": "profile"}}, {"g": {"t": "gate"}}],
-                                 "pri": 1_000_000, "run": self._sentinel}
+        # The sentinel handles every group fact and the gate, so no asserted fact is ever
+        # "not handled", and it always fires, so every session ran an action before deletion.
+        self._group_names = [f"g{n}" for n in range(len(ruleset.groups))]
+        sentinel = [{name: {"t": name}} for name in self._group_names] + [{"gate": {"t": "gate"}}]
+        definition[_SENTINEL] = {"all": sentinel, "pri": 1_000_000, "run": self._sentinel}
         host_class = _quiet_host_class(durable)
         self._host = host_class()
         try:
@@ -117,11 +122,15 @@ class RuleEngine:
         """
         sid = str(next(self._sessions))
         self._fired, self._asserted, self._errors, self._sentinel_ran = [], set(), [], False
-        profile = {"t": "profile", "sid": sid}
-        profile.update(facts)
+        batch = []
+        for name, group in zip(self._group_names, self._ruleset.groups):
+            fact = {"t": name, "sid": sid}
+            fact.update((key, facts[key]) for key in group if key in facts)
+            batch.append(fact)
+        batch.append({"t": "gate", "sid": sid})
         failure = None
         try:
-            self._host.assert_facts(self._name, [profile, {"t": "gate", "sid": sid}])
+            self._host.assert_facts(self._name, batch)
         except (self._not_handled, self._observed) as exc:
             failure = f"the engine refused a fact ({type(exc).__name__})"
         except Exception as exc:

@@ -2,7 +2,15 @@
 
 import json
 
-from engine.compiler import MAX_NAMED_FACTS, compile_kb
+import shutil
+
+import pytest
+
+import engine
+from engine.compiler import GROUP_CAPACITY, MAX_NAMED_FACTS, compile_kb
+from engine.errors import KnowledgeBaseError
+
+from conftest import KB_DIR
 
 
 def test_each_branch_of_each_rule_becomes_one_engine_rule(kb):
@@ -33,7 +41,8 @@ def test_a_not_in_test_requires_the_fact_to_exist(kb):
 
 def test_dates_are_compiled_as_ordered_integers(kb):
     definition = compile_kb(kb).definition()
-    window = definition["policy_in_force.validity_window#0"]["all"][0]["p"]["$and"][1]["$and"]
+    (pattern,) = definition["policy_in_force.validity_window#0"]["all"][0].values()
+    window = pattern["$and"][1]["$and"]
     assert window == [{"$gte": {"application_date": 20210301}}, {"$lte": {"application_date": 20240229}}]
 
 
@@ -53,3 +62,53 @@ def test_conclusions_are_asserted_only_when_another_rule_needs_them(kb):
 def test_every_engine_rule_stays_within_durable_rules_limits(kb):
     for rule in compile_kb(kb).rules:
         assert len(rule.patterns) <= MAX_NAMED_FACTS
+
+
+def _count_tests(compiled, group):
+    return sum(len(pattern["$and"]) - 1 for rule in compiled.rules
+               for name, pattern in rule.patterns if name == group)
+
+
+def test_no_group_fact_can_match_more_conditions_than_its_capacity(kb):
+    # durable_rules fails with error 303 when one fact matches more than 64 conditions.
+    compiled = compile_kb(kb)
+    for n in range(len(compiled.groups)):
+        assert _count_tests(compiled, f"g{n}") <= GROUP_CAPACITY
+    assert sorted(compiled.engine_facts) == sorted(set(compiled.engine_facts))
+
+
+def _with_threshold_rules(tmp_path, facts, per_fact):
+    copy = tmp_path / "kb"
+    shutil.copytree(KB_DIR, copy)
+    conclusions, rules = [], []
+    for fact in facts:
+        for k in range(per_fact):
+            cid = f"many_{fact}_{k}"
+            conclusions.append(f"  - {{id: {cid}, article: 13(1), zh: 测试{k}, en: Test {k}}}\n")
+            rules.append(f"""  - id: {cid}.threshold
+    cites: 13(1)
+    quote: 支持入驻和发展
+    when: {{fact: {fact}, at_least: {k + 1}元}}
+    then: {cid}
+    explain: {{zh: 测试, en: test}}
+""")
+    text = (copy / "conclusions.yaml").read_text(encoding="utf-8")
+    (copy / "conclusions.yaml").write_text(text.replace("\nbenefits:\n", "\n" + "".join(conclusions) + "\nbenefits:\n"),
+                                           encoding="utf-8")
+    (copy / "rules" / "zz_many.yaml").write_text("rules:\n" + "".join(rules), encoding="utf-8")
+    return copy
+
+
+def test_a_knowledge_base_past_64_conditions_still_evaluates(tmp_path):
+    facts = ["paid_in_capital", "cultivation_investment", "renovation_investment", "introduced_contribution_increment"]
+    kb = engine.load(_with_threshold_rules(tmp_path, facts, 30))
+    compiled = compile_kb(kb)
+    assert len(compiled.groups) >= 3
+    result = engine.evaluate({fact: "1亿元" for fact in facts}, kb=kb)
+    assert sum(c.startswith("many_") for c in result["conclusions"]) == 120
+
+
+def test_one_fact_tested_past_the_capacity_is_refused(tmp_path):
+    kb = engine.load(_with_threshold_rules(tmp_path, ["paid_in_capital"], GROUP_CAPACITY + 1))
+    with pytest.raises(KnowledgeBaseError, match="error 303"):
+        compile_kb(kb)

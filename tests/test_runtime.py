@@ -110,3 +110,20 @@ def test_results_in_one_process_match_a_fresh_process(rule_engine):
     fresh = subprocess.run([sys.executable, "-c", code, json.dumps(KEY_ICT)], capture_output=True,
                            text=True, check=True)
     assert json.loads(fresh.stdout) == rule_engine.run(KEY_ICT)
+
+
+def test_a_conclusion_derived_by_two_rules_is_asserted_once_and_both_firings_are_recorded():
+    # A duplicate fact would raise MessageObservedException inside the action and be lost.
+    from engine.compiler import CompiledRule, CompiledRuleset
+    group = ("g0", {"$and": [{"t": "g0"}, {"a": True}]})
+    other = ("g0", {"$and": [{"t": "g0"}, {"b": True}]})
+    uses = ("c0", {"$and": [{"t": "c"}, {"id": "x"}]})
+    ruleset = CompiledRuleset((
+        CompiledRule("x.a#0", "x.a", 0, "x", (group,), (), (), True),
+        CompiledRule("x.b#0", "x.b", 0, "x", (other,), (), (), True),
+        CompiledRule("y.x#0", "y.x", 0, "y", (uses,), (), (), False),
+    ), (("a", "b"),), "test")
+    engine = RuleEngine(ruleset)
+    for _ in range(3):
+        fired = engine.run({"a": True, "b": True})
+        assert sorted(fired) == ["x.a#0", "x.b#0", "y.x#0"]
