@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .checking import check
-from .errors import EvaluationError, KnowledgeBaseError, PolicyKBError, ProfileError
+from .errors import EvaluationError, PolicyKBError
 from .evaluation import assess, knowledge_base
 from .explanation import render_text, tree
 from .profile import read_profile

@@ -124,6 +124,7 @@ def _result(kb: KnowledgeBase, facts, inference: Inference, granted: dict) -> di
             else:
                 entry["not_stacked_with"] = offer
         benefits.append(entry)
+    status = _status(kb, inference, {s["id"] for s in superseded})
     return {
         "kb_version": kb.version,
         "as_of": as_of.isoformat() if as_of else None,
@@ -131,8 +132,23 @@ def _result(kb: KnowledgeBase, facts, inference: Inference, granted: dict) -> di
         "conclusions": [c for c in inference.derived if kb.conclusions[c].kind == "conclusion"],
         "benefits": benefits,
         "superseded": superseded,
+        "status": status,
         "missing": inference.missing,
+        "next_fact": {b: inference.next_fact(kb, b) for b in kb.benefits if status[b] == "undetermined"},
     }
+
+
+STATUS_WORDS = {True: "granted", False: "denied", None: "undetermined"}
+
+
+def _status(kb: KnowledgeBase, inference: Inference, superseded: set[str]) -> dict[str, str]:
+    """Every conclusion and benefit: granted, denied or undetermined (a fact it needs is unknown).
+
+    A benefit Article 14 hands to a higher offer elsewhere is not granted under this policy:
+    it is ``denied`` here, and listed in ``superseded`` with the offer that wins.
+    """
+    return {cid: "denied" if cid in superseded else STATUS_WORDS[inference.status[cid]]
+            for cid in kb.conclusions}
 
 
 def _offers(kb: KnowledgeBase, facts) -> dict[str, dict]:

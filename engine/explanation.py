@@ -9,17 +9,13 @@ rules' conditions, each marked met, not met or unknown.
 
 from __future__ import annotations
 
-import datetime as _dt
-from fractions import Fraction
-from typing import Any
-
 from . import conditions as cond
 from .errors import ProfileError, nearest
 from .evaluation import Assessment, assess
 from .kb import KnowledgeBase
-from .values import format_date, format_money, format_percent
+from .values import format_money, format_percent
+from .wording import condition_text, display, json_value, number_text
 
-STATUS_WORDS = {True: "granted", False: "denied", None: "undetermined"}
 
 
 def explain(profile: dict, target: str, as_of=None, kb=None, lang: str = "zh") -> dict:
@@ -40,75 +36,13 @@ def tree(assessment: Assessment, target: str, lang: str = "zh") -> dict:
         raise ProfileError(f"'{target}' is not a conclusion or benefit",
                            suggestion=nearest(target, kb.conclusions))
     if not assessment.inference.holds(target):
-        return _not_derived_node(assessment, target, lang)
+        from .why_not import answer  # why-not builds on this module's words
+        return answer(assessment, target, lang)
     node = _derived_node(assessment, target, lang)
     if any(item["id"] == target for item in assessment.result["superseded"]):
         # Derived under this policy, but Article 14 hands it to the higher offer elsewhere.
         node["holds"], node["status"] = False, "superseded"
     return node
-
-
-# --------------------------------------------------------------------------- values
-
-def display(kb: KnowledgeBase, fact_id: str, value: Any, lang: str) -> str:
-    """A fact value as a person reads it."""
-    fact = kb.facts.get(fact_id)
-    if value is None:
-        return "未知" if lang == "zh" else "unknown"
-    if fact is None:
-        return str(value)
-    if fact.type == "money":
-        return format_money(value, lang)
-    if fact.type == "date":
-        return format_date(value, lang)
-    if fact.type == "bool":
-        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
-    if fact.type == "enum":
-        return f"{fact.values[value][lang]} ({value})"
-    if fact.type == "list":
-        return "、".join(fact.values[v][lang] for v in value) if value else ("无" if lang == "zh" else "none")
-    if fact.type == "number":
-        return _number(value) + (" m²" if fact.unit == "m2" else "")
-    if fact.type == "records":
-        return "; ".join(f"{r['policy']}: {r['benefit']} {format_money(r['amount'], lang)}" for r in value)
-    return str(value)
-
-
-def json_value(value: Any) -> Any:
-    """A fact value in JSON: dates ISO, exact numbers as int (or a decimal when not whole)."""
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    if isinstance(value, Fraction):
-        return int(value) if value.denominator == 1 else float(value)
-    if isinstance(value, tuple):
-        return [json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: json_value(v) for k, v in value.items()}
-    return value
-
-
-def _number(value: Fraction) -> str:
-    if value.denominator == 1:
-        return f"{int(value):,}"
-    return f"{float(value):,.4f}".rstrip("0").rstrip(".")
-
-
-def condition_text(kb: KnowledgeBase, node, lang: str) -> str:
-    """A fact test or conclusion reference in words: ``实收资本 不低于 1亿元``."""
-    if isinstance(node, cond.ConclusionRef):
-        return kb.conclusions[node.conclusion].label(lang)
-    fact = kb.facts[node.fact]
-    words = cond.OPERATOR_TEXT[node.op][0 if lang == "zh" else 1]
-    if node.op == "between":
-        shown = f"{display(kb, node.fact, node.value[0], lang)} – {display(kb, node.fact, node.value[1], lang)}"
-    elif node.op in ("in", "not_in", "includes_any"):
-        shown = ("、" if lang == "zh" else ", ").join(
-            fact.values[v][lang] if v in fact.values else str(v) for v in node.value)
-    elif fact.type == "list":
-        shown = fact.values[node.value][lang]
-    else:
-        shown = display(kb, node.fact, node.value, lang)
-    return f"{fact.label(lang)} {words} {shown}"
 
 
 # --------------------------------------------------------------------------- trees
@@ -163,8 +97,8 @@ def _amount_node(assessment: Assessment, target: str, lang: str) -> dict:
         elif kind == "cap":
             lines.append(("上限 " if zh else "cap ") + format_money(step["max"], lang))
         elif kind == "cap_per_unit":
-            lines.append((f"每平方米上限 {format_money(step['per_unit'], lang)} × {_number(step['quantity'])} m² = "
-                          if zh else f"cap per m² {format_money(step['per_unit'], lang)} × {_number(step['quantity'])} m² = ")
+            lines.append((f"每平方米上限 {format_money(step['per_unit'], lang)} × {number_text(step['quantity'])} m² = "
+                          if zh else f"cap per m² {format_money(step['per_unit'], lang)} × {number_text(step['quantity'])} m² = ")
                          + format_money(step["max"], lang))
         elif kind == "result":
             word = ("给予" if step["share_is"] == "fixed" else "最高给予") if zh else \
@@ -217,58 +151,13 @@ def _precedence_node(assessment: Assessment, target: str, lang: str) -> dict | N
             "this_policy_max": maximum, "other": offer, "decision": decision, "text": text}
 
 
-def _not_derived_node(assessment: Assessment, target: str, lang: str) -> dict:
-    kb, inference = assessment.kb, assessment.inference
-    conclusion = kb.conclusions[target]
-    value = inference.status.get(target)
-    rules = []
-    for rule in kb.rules_for(target):
-        outcome = inference.outcomes[rule.id]
-        rules.append({"rule": rule.id, **_citation(kb, rule.cites, lang), "quote": rule.quote,
-                      "status": STATUS_WORDS[outcome.value],
-                      "conditions": _outcome_lines(kb, outcome, lang)})
-    missing = _upstream_missing(assessment, target) if value is None else set()
-    node = {"id": target, "kind": conclusion.kind, "label": conclusion.label(lang), "holds": False,
-            "status": STATUS_WORDS[value], "rules": rules,
-            "missing": [name for name in kb.facts if name in missing]}
-    return node
-
-
-def _upstream_missing(assessment: Assessment, target: str) -> set[str]:
-    kb, inference = assessment.kb, assessment.inference
-    found: set[str] = set()
-    todo = [target]
-    while todo:
-        current = todo.pop()
-        for rule in kb.rules_for(current):
-            outcome = inference.outcomes[rule.id]
-            found.update(cond.unknown_facts(outcome))
-            todo.extend(cond.undecided_conclusions(outcome))
-    return found
-
-
-def _outcome_lines(kb: KnowledgeBase, outcome: cond.Outcome, lang: str) -> list[dict]:
-    node = outcome.node
-    if isinstance(node, (cond.All, cond.Any_)):
-        return [{"all" if isinstance(node, cond.All) else "any": [_outcome_lines(kb, c, lang) for c in outcome.children],
-                 "status": STATUS_WORDS[outcome.value]}]
-    line = {"condition": condition_text(kb, node, lang), "status": _met(outcome.value)}
-    if isinstance(node, cond.FactTest):
-        line.update({"fact": node.fact, "value": json_value(outcome.actual),
-                     "display": display(kb, node.fact, outcome.actual, lang)})
-    else:
-        line["conclusion"] = node.conclusion
-    return [line]
-
-
-def _met(value) -> str:
-    return {True: "met", False: "not met", None: "unknown"}[value]
-
-
 # --------------------------------------------------------------------------- text
 
 def render_text(node: dict, lang: str = "zh") -> str:
     """The tree as indented text a person reads at a glance."""
+    if "rules" in node or "superseded_by" in node or node.get("see"):
+        from .why_not import render_text as why_not_text
+        return why_not_text(node, lang)
     lines: list[str] = []
     _render(node, lines, "", lang)
     return "\n".join(lines) + "\n"
@@ -305,31 +194,3 @@ def _render(node: dict, lines: list[str], indent: str, lang: str) -> None:
         for child in node.get("children", []):
             _render(child, lines, inner, lang)
         return
-    for rule in node.get("rules", []):
-        lines.append(f"{inner}[{rule['citation']}] {rule['rule']} — {status_word[rule['status']]}")
-        lines.append(f"{inner}“{rule['quote']}”")
-        _render_conditions(rule["conditions"], lines, inner + "    ", lang)
-    if node.get("missing"):
-        lines.append(f"{inner}{'缺少事实' if zh else 'missing facts'}: {', '.join(node['missing'])}")
-
-
-_MARK = {"met": "✓", "not met": "✗", "unknown": "?"}
-
-
-def _render_conditions(items: list[dict], lines: list[str], indent: str, lang: str) -> None:
-    zh = lang == "zh"
-    for item in items:
-        if "any" in item:
-            lines.append(f"{indent}{_MARK[_met_of(item['status'])]} {'以下任一' if zh else 'any of'}:")
-            for child in item["any"]:
-                _render_conditions(child, lines, indent + "  ", lang)
-        elif "all" in item:
-            for child in item["all"]:
-                _render_conditions(child, lines, indent, lang)
-        else:
-            actual = f"   ({'实际' if zh else 'actual'}: {item['display']})" if "fact" in item else ""
-            lines.append(f"{indent}{_MARK[item['status']]} {item['condition']}{actual}")
-
-
-def _met_of(status_word: str) -> str:
-    return {"granted": "met", "denied": "not met", "undetermined": "unknown"}[status_word]

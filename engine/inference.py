@@ -48,6 +48,38 @@ class Inference:
     def holds(self, conclusion: str) -> bool:
         return self.status.get(conclusion) is True
 
+    def next_fact(self, kb: KnowledgeBase, conclusion: str) -> str | None:
+        """The first unknown fact, in the order the rules state their conditions, that keeps
+        ``conclusion`` undecided — what to ask the enterprise next. Conclusions it builds on are
+        looked into where they stand, so upstream questions come first."""
+        seen: set[str] = set()
+
+        def visit(outcome: cond.Outcome):
+            if outcome.value is not None:
+                return None
+            node = outcome.node
+            if isinstance(node, cond.FactTest):
+                return node.fact
+            if isinstance(node, cond.ConclusionRef):
+                return from_conclusion(node.conclusion)
+            for child in outcome.children:
+                found = visit(child)
+                if found:
+                    return found
+            return None
+
+        def from_conclusion(cid: str):
+            if cid in seen or self.status.get(cid) is not None:
+                return None
+            seen.add(cid)
+            for rule in kb.rules_for(cid):
+                found = visit(self.outcomes[rule.id])
+                if found:
+                    return found
+            return None
+
+        return from_conclusion(conclusion)
+
 
 class Reasoner:
     """A knowledge base compiled and loaded into the rule engine, ready for many profiles."""

@@ -432,7 +432,7 @@ def _facts(data, file, articles, clauses):
                                        f"(got {', '.join(map(str, labels)) if isinstance(labels, dict) else labels})",
                                        "values")
         elif values:
-            raise reader.error(f"only enum and list facts have 'values'", "values")
+            raise reader.error("only enum and list facts have 'values'", "values")
         if ftype in ("money", "number") and not reader.data.get("unit"):
             raise reader.error(f"fact '{fid}' of type {ftype} needs a 'unit'", "type")
         fields = {}
@@ -569,7 +569,7 @@ def _condition(kb, data, file, line, rid, in_any):
         if len(ops) != 1 or ops[0] not in cond.OPERATORS:
             bad = next((k for k in ops if k not in cond.OPERATORS), None)
             raise reader.error(
-                f"a fact test needs exactly one operator" + (f"; '{bad}' is not one" if bad else ""),
+                "a fact test needs exactly one operator" + (f"; '{bad}' is not one" if bad else ""),
                 bad, suggestion=nearest(bad, cond.OPERATORS) if bad else None,
                 allowed=list(cond.OPERATORS), rule_id=rid)
         name = reader.text("fact")

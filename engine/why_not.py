@@ -1,0 +1,344 @@
+"""Why not, and what would have to change: the counterfactuals of a conclusion or benefit.
+
+For an id that does not hold, :func:`why_not` gives
+
+- the reasons: each rule deriving it, with every condition marked met, not met or unknown, the
+  fact's actual value and the threshold it needs; a condition on another conclusion that does
+  not hold is opened in place, down to the facts;
+- the smallest sets of fact changes that would grant it (``alternatives``), fewest changes
+  first. They come from the rules themselves: each rule is expanded through the conclusions it
+  builds on into conjunctions of fact tests, and each conjunction gives the changes that make
+  every test hold, a threshold met exactly at its boundary, an unknown fact given the value that
+  grants. Facts an enterprise cannot change by itself — an administrative recognition, the
+  application date against the validity window — are marked, not proposed silently. Every
+  proposal is re-evaluated and shown only if the changed profile really grants the id.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from fractions import Fraction
+from typing import Any
+
+from . import conditions as cond
+from .errors import ProfileError, nearest
+from .evaluation import Assessment, assess
+from .wording import condition_text, display, json_value
+from .kb import KnowledgeBase
+from .values import format_money
+
+#: At most this many alternatives are shown, and this many rule expansions explored.
+MAX_ALTERNATIVES = 5
+MAX_BRANCHES = 2000
+
+
+def why_not(profile: dict, target: str, as_of=None, kb=None, lang: str = "zh") -> dict:
+    """Why ``target`` does not hold for ``profile``, and what would have to change.
+
+    Raises
+    ------
+    ProfileError
+        When ``target`` is not a conclusion or benefit id, or the profile is malformed.
+    """
+    return answer(assess(profile, as_of=as_of, kb=kb), target, lang)
+
+
+def answer(assessment: Assessment, target: str, lang: str = "zh") -> dict:
+    kb = assessment.kb
+    if target not in kb.conclusions:
+        raise ProfileError(f"'{target}' is not a conclusion or benefit",
+                           suggestion=nearest(target, kb.conclusions))
+    conclusion = kb.conclusions[target]
+    status = assessment.result["status"][target]
+    node = {"id": target, "kind": conclusion.kind, "label": conclusion.label(lang), "status": status}
+    superseded = next((s for s in assessment.result["superseded"] if s["id"] == target), None)
+    if status == "granted":
+        node["holds"] = True
+        node["see"] = f"policykb why PROFILE {target}"
+        return node
+    node["holds"] = False
+    if superseded:
+        node["superseded_by"] = superseded["by"]
+        node["this_policy_amount"] = superseded["amount"]
+        node["precedence"] = {**_cite(kb, kb.precedence[0].cites, lang), "quote": kb.precedence[0].quote}
+        node["alternatives"] = []
+        return node
+    node["rules"] = reasons(assessment, target, lang, set())
+    node["missing"] = [f for f in kb.facts if f in _missing_below(assessment, target)]
+    if status == "undetermined":
+        node["next_fact"] = assessment.inference.next_fact(kb, target)
+    node["alternatives"] = alternatives(assessment, target, lang)
+    return node
+
+
+def _cite(kb: KnowledgeBase, ref: str, lang: str) -> dict:
+    return {"article": int(ref.split("(")[0]), "clause": ref if "(" in ref else None,
+            "citation": kb.label(ref, lang)}
+
+
+# --------------------------------------------------------------------------- reasons
+
+def reasons(assessment: Assessment, target: str, lang: str, opened: set[str]) -> list[dict]:
+    """Each rule deriving ``target``, with its conditions and why each is or is not met."""
+    kb, inference = assessment.kb, assessment.inference
+    opened = opened | {target}
+    found = []
+    for rule in kb.rules_for(target):
+        outcome = inference.outcomes[rule.id]
+        found.append({"rule": rule.id, **_cite(kb, rule.cites, lang), "quote": rule.quote,
+                      "status": _met_word(outcome.value),
+                      "conditions": _conditions(assessment, outcome, lang, opened)})
+    return found
+
+
+def _conditions(assessment: Assessment, outcome: cond.Outcome, lang: str, opened: set[str]) -> list[dict]:
+    kb = assessment.kb
+    node = outcome.node
+    if isinstance(node, (cond.All, cond.Any_)):
+        key = "all" if isinstance(node, cond.All) else "any"
+        return [{key: [_conditions(assessment, child, lang, opened) for child in outcome.children],
+                 "status": _met_word(outcome.value)}]
+    line = {"condition": condition_text(kb, node, lang), "status": _met_word(outcome.value)}
+    if isinstance(node, cond.FactTest):
+        line.update({"fact": node.fact, "value": json_value(outcome.actual),
+                     "display": display(kb, node.fact, outcome.actual, lang),
+                     "needs": {"op": node.op, "value": json_value(node.value)}})
+    else:
+        line["conclusion"] = node.conclusion
+        if outcome.value is not True and node.conclusion not in opened:
+            line["because"] = reasons(assessment, node.conclusion, lang, opened)
+    return [line]
+
+
+def _met_word(value) -> str:
+    return {True: "met", False: "not met", None: "unknown"}[value]
+
+
+def _missing_below(assessment: Assessment, target: str) -> set[str]:
+    kb, inference = assessment.kb, assessment.inference
+    found: set[str] = set()
+    todo, seen = [target], set()
+    while todo:
+        current = todo.pop()
+        if current in seen or inference.status.get(current) is not None:
+            continue
+        seen.add(current)
+        for rule in kb.rules_for(current):
+            outcome = inference.outcomes[rule.id]
+            found.update(cond.unknown_facts(outcome))
+            todo.extend(cond.undecided_conclusions(outcome))
+    return found
+
+
+# --------------------------------------------------------------------------- alternatives
+
+def expand(kb: KnowledgeBase, conclusion: str, _stack=()) -> list[tuple[str, tuple]]:
+    """Every way ``conclusion`` can hold, as (rule id, conjunction of fact tests)."""
+    ways: list[tuple[str, tuple]] = []
+    for rule in kb.rules_for(conclusion):
+        for branch in cond.to_dnf(rule.when):
+            partial: list[tuple] = [()]
+            for lit in branch:
+                if isinstance(lit, cond.FactTest):
+                    partial = [p + (lit,) for p in partial]
+                else:
+                    below = [tests for _, tests in expand(kb, lit.conclusion, _stack + (conclusion,))]
+                    partial = [p + tests for p in partial for tests in below][:MAX_BRANCHES]
+            ways.extend((rule.id, p) for p in partial)
+            if len(ways) >= MAX_BRANCHES:
+                return ways[:MAX_BRANCHES]
+    return ways
+
+
+def alternatives(assessment: Assessment, target: str, lang: str) -> list[dict]:
+    """The smallest verified sets of fact changes that grant ``target``."""
+    kb, facts = assessment.kb, assessment.facts
+    candidates: list[tuple] = []
+    for rule_id, tests in expand(kb, target):
+        changes = _changes(kb, facts, tests)
+        if changes is None:
+            continue
+        key = frozenset((c["fact"], repr(c["to"])) for c in changes)
+        candidates.append(((len(changes), sum(not c["by_enterprise"] for c in changes),
+                            sum(c["from"] is not None for c in changes)), key, rule_id, changes))
+    # Fewest changes first; then fewest the enterprise cannot make itself; then those that
+    # fill in unknown facts before those that overturn known ones. The sort is stable, so ties
+    # keep the order of the rules.
+    candidates.sort(key=lambda c: c[0])
+    chosen: list[tuple] = []
+    for _, key, rule_id, changes in candidates:
+        if any(previous <= key for previous, *_ in chosen):
+            continue  # not minimal: a smaller set already grants
+        if not changes or not _grants(assessment, target, changes):
+            continue
+        chosen.append((key, rule_id, changes))
+        if len(chosen) >= MAX_ALTERNATIVES:
+            break
+    return [{"rule": rule_id, "changes": [_change_json(kb, c, lang) for c in changes]}
+            for _, rule_id, changes in chosen]
+
+
+def _grants(assessment: Assessment, target: str, changes: list[dict]) -> bool:
+    changed = dict(assessment.facts)
+    for change in changes:
+        changed[change["fact"]] = change["to"]
+    result = assess(changed, kb=assessment.kb).result
+    return result["status"][target] == "granted"
+
+
+def _changes(kb: KnowledgeBase, facts: dict, tests: tuple) -> list[dict] | None:
+    """The changes that make every test hold, or None when the tests contradict each other."""
+    by_fact: dict[str, list[cond.FactTest]] = {}
+    for test in tests:
+        by_fact.setdefault(test.fact, []).append(test)
+    changes = []
+    for name, fact_tests in by_fact.items():
+        current = facts.get(name)
+        if current is not None and all(t.holds(facts) for t in fact_tests):
+            continue
+        value = _satisfying_value(kb, name, current, fact_tests)
+        if value is None:
+            return None
+        fact = kb.facts[name]
+        changes.append({"fact": name, "from": current, "to": value,
+                        "by_enterprise": not (fact.administrative or fact.type == "date"),
+                        "why": "administrative" if fact.administrative else ("date" if fact.type == "date" else None)})
+    return changes
+
+
+def _satisfying_value(kb: KnowledgeBase, name: str, current: Any, tests: list[cond.FactTest]):
+    fact = kb.facts[name]
+    for candidate in _candidates(fact, current, tests):
+        if all(t.holds({name: candidate}) for t in tests):
+            return candidate
+    return None
+
+
+def _candidates(fact, current, tests):
+    if fact.type == "list":
+        items = list(current or ())
+        for test in tests:
+            wanted = [test.value] if test.op == "includes" else list(test.value)
+            if not any(w in items for w in wanted):
+                items.append(wanted[0])
+        yield tuple(items)
+        return
+    for test in tests:
+        op, value = test.op, test.value
+        if op == "is":
+            yield value
+        elif op == "in":
+            yield from value
+        elif op == "not_in":
+            yield from (v for v in fact.values if v not in value)
+        elif op == "at_least" or op == "at_most":
+            yield value
+        elif op == "more_than":
+            yield _next_above(value)
+        elif op == "less_than":
+            yield _next_below(value)
+        elif op == "between":
+            low, high = value
+            yield high if current is not None and current > high else low
+
+
+def _next_above(value):
+    if isinstance(value, _dt.date):
+        return value + _dt.timedelta(days=1)
+    if isinstance(value, Fraction):
+        return value + 1
+    return value + 1
+
+
+def _next_below(value):
+    if isinstance(value, _dt.date):
+        return value - _dt.timedelta(days=1)
+    return value - 1
+
+
+def _change_json(kb: KnowledgeBase, change: dict, lang: str) -> dict:
+    fact = kb.facts[change["fact"]]
+    item = {"fact": change["fact"], "label": fact.label(lang), "from": json_value(change["from"]),
+            "to": json_value(change["to"]), "from_display": display(kb, change["fact"], change["from"], lang),
+            "to_display": display(kb, change["fact"], change["to"], lang),
+            "by_enterprise": change["by_enterprise"]}
+    if change["why"] == "administrative":
+        item["note"] = ("须经主管部门认定，企业不能自行改变" if lang == "zh"
+                        else "an administrative recognition: not something the enterprise can change by itself")
+    elif change["why"] == "date":
+        item["note"] = ("申请日期须在有效期内，企业不能改变措施的有效期" if lang == "zh"
+                        else "the application date against the validity window: the enterprise cannot move the window")
+    return item
+
+
+# --------------------------------------------------------------------------- text
+
+def render_text(node: dict, lang: str = "zh") -> str:
+    zh = lang == "zh"
+    status = {"granted": "给予 / 成立" if zh else "granted",
+              "denied": "不给予 / 不成立" if zh else "denied",
+              "undetermined": "待定（缺少事实）" if zh else "undetermined (facts missing)"}
+    lines = [f"{node['id']}  {node['label']} — {status[node['status']]}"]
+    if node["holds"]:
+        lines.append(("    已成立，理由见: " if zh else "    it holds; see: ") + node["see"])
+        return "\n".join(lines) + "\n"
+    if "superseded_by" in node:
+        by = node["superseded_by"]
+        lines.append(f"    [{node['precedence']['citation']}] “{node['precedence']['quote']}”")
+        lines.append(("    其他区级政策《{p}》给予 {a}，高于本措施，按就高且不重复原则由该政策支持。" if zh else
+                      "    {p} offers {a}, more than this policy: supported there, not here (highest, not cumulative).")
+                     .format(p=by["policy"], a=_money(by["amount"], lang)))
+        return "\n".join(lines) + "\n"
+    for rule in node["rules"]:
+        _render_rule(rule, lines, "    ", lang)
+    if node.get("missing"):
+        lines.append(("    缺少事实: " if zh else "    missing facts: ") + ", ".join(node["missing"]))
+    if node.get("next_fact"):
+        lines.append(("    下一步应询问: " if zh else "    ask next: ") + node["next_fact"])
+    if node["alternatives"]:
+        lines.append("    可以这样获得（每项均经重新评估验证）:" if zh else "    It would be granted with (each re-evaluated):")
+        for n, alternative in enumerate(node["alternatives"], 1):
+            parts = []
+            for change in alternative["changes"]:
+                text = f"{change['label']}: {change['from_display']} → {change['to_display']}"
+                if not change["by_enterprise"]:
+                    text += f" ⚠ {change['note']}"
+                parts.append(text)
+            lines.append(f"      {n}. " + ("；" if zh else "; ").join(parts) + f"   [{alternative['rule']}]")
+    else:
+        lines.append("    没有能给予的事实变化。" if zh else "    No change of facts would grant it.")
+    return "\n".join(lines) + "\n"
+
+
+def _money(value, lang):
+    return format_money(value, lang)
+
+
+_MARK = {"met": "✓", "not met": "✗", "unknown": "?"}
+
+
+def _render_rule(rule: dict, lines: list[str], indent: str, lang: str) -> None:
+    lines.append(f"{indent}{_MARK[rule['status']]} [{rule['citation']}] {rule['rule']}")
+    lines.append(f"{indent}  “{rule['quote']}”")
+    _render_conditions(rule["conditions"], lines, indent + "    ", lang)
+
+
+def _render_conditions(items: list[dict], lines: list[str], indent: str, lang: str, inside_any=False) -> None:
+    zh = lang == "zh"
+    for item in items:
+        if "any" in item:
+            lines.append(f"{indent}{_MARK[item['status']]} {'以下任一' if zh else 'any of'}:")
+            for child in item["any"]:
+                _render_conditions(child, lines, indent + "  ", lang, inside_any=True)
+        elif "all" in item and inside_any:
+            lines.append(f"{indent}{_MARK[item['status']]} {'以下全部' if zh else 'all of'}:")
+            for child in item["all"]:
+                _render_conditions(child, lines, indent + "  ", lang)
+        elif "all" in item:
+            for child in item["all"]:
+                _render_conditions(child, lines, indent, lang)
+        else:
+            actual = f"   ({'实际' if zh else 'actual'}: {item['display']})" if "fact" in item else ""
+            lines.append(f"{indent}{_MARK[item['status']]} {item['condition']}{actual}")
+            for rule in item.get("because", []):
+                _render_rule(rule, lines, indent + "    ", lang)
