@@ -1,4 +1,4 @@
-"""The ``policykb`` command line: ``eval``, ``why`` and ``check``.
+"""The ``policykb`` command line: ``eval``, ``why``, ``why-not``, ``report`` and ``check``.
 
 Exit status: 0 on success, 2 for bad input (a profile, a knowledge base, an argument), 3 for an
 internal error of the inference engine. Errors are one line on stderr, never a traceback.
@@ -12,10 +12,11 @@ import sys
 from pathlib import Path
 
 from .checking import check
-from .errors import EvaluationError, PolicyKBError
+from .errors import EvaluationError, PolicyKBError, ProfileError
 from .evaluation import assess, knowledge_base
 from .explanation import render_text, tree
 from .profile import read_profile
+from .report import amount_text
 from .values import format_date, format_money
 
 EXIT_INPUT = 2
@@ -54,6 +55,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
     common(p)
 
+    p = sub.add_parser("why-not", help="why a conclusion or benefit does not hold, and what would change it")
+    p.add_argument("profile")
+    p.add_argument("id", help="a conclusion or benefit id, e.g. listing_grant")
+    p.add_argument("--as-of", metavar="DATE")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    common(p)
+
+    p = sub.add_parser("report", help="write a self-contained HTML or Markdown report for a profile")
+    p.add_argument("profile")
+    p.add_argument("--out", required=True, metavar="FILE", help="FILE.html or FILE.md")
+    p.add_argument("--as-of", metavar="DATE")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    common(p)
+
     p = sub.add_parser("check", help="validate a knowledge base")
     p.add_argument("--format", choices=("text", "json"), default="text")
     common(p)
@@ -63,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"eval": _eval, "why": _why, "check": _check}[args.command](args)
+        return {"eval": _eval, "why": _why, "why-not": _why_not, "report": _report,
+                "check": _check}[args.command](args)
     except EvaluationError as exc:
         print(f"policykb: internal error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
@@ -104,6 +121,31 @@ def _why(args) -> int:
     return 0
 
 
+def _why_not(args) -> int:
+    from .why_not import answer, render_text as why_not_text
+    node = answer(_assess(args), args.id, args.lang)
+    if args.format == "json":
+        _emit(json.dumps(node, ensure_ascii=False, indent=2) + "\n")
+    else:
+        _emit(why_not_text(node, args.lang))
+    return 0
+
+
+def _report(args) -> int:
+    from .report import report_html, report_markdown
+    out = Path(args.out)
+    if out.suffix.lower() not in (".html", ".htm", ".md"):
+        raise ProfileError(f"--out must end in .html or .md, not '{out.suffix or out.name}'")
+    assessment = _assess(args)
+    text = report_markdown(assessment, args.lang) if out.suffix.lower() == ".md" else report_html(assessment, args.lang)
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ProfileError(f"cannot write the report: {exc.strerror}", file=str(out)) from None
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
 def _check(args) -> int:
     summary = check(args.kb)
     if args.format == "json":
@@ -136,7 +178,7 @@ def summary_text(assessment, lang: str = "zh") -> str:
     out.append("可获支持:" if zh else "Benefits:")
     for benefit in result["benefits"]:
         out.append(f"  ✓ {kb.conclusions[benefit['id']].label(lang)} ({benefit['id']}) "
-                   f"[{kb.label(benefit['clause'], lang)}]: {_amount_text(kb, benefit, lang)}")
+                   f"[{kb.label(benefit['clause'], lang)}]: {amount_text(kb, benefit, lang)}")
     if not result["benefits"]:
         out.append("  （无）" if zh else "  (none)")
     if result["superseded"]:
@@ -145,32 +187,20 @@ def summary_text(assessment, lang: str = "zh") -> str:
         for item in result["superseded"]:
             out.append(f"  → {kb.conclusions[item['id']].label(lang)} ({item['id']}): "
                        f"{item['by']['policy']} {format_money(item['by']['amount'], lang)}")
+    if result["next_fact"]:
+        out.append("")
+        out.append("待定（缺少事实）:" if zh else "Undetermined (facts missing):")
+        for bid, fact in result["next_fact"].items():
+            out.append(f"  ? {kb.conclusions[bid].label(lang)} ({bid}): "
+                       + (f"下一步应询问 {fact}" if zh else f"ask next for {fact}"))
     if result["missing"]:
         out.append("")
         out.append("缺少的事实（补充后可能改变结果）:" if zh else "Missing facts (could change the result):")
         out.append("  " + ", ".join(result["missing"]))
     out.append("")
-    out.append(("用 `policykb why PROFILE ID` 查看理由。" if zh else "Run `policykb why PROFILE ID` to see why."))
+    out.append("用 `policykb why PROFILE ID` 查看理由，`policykb why-not PROFILE ID` 查看为何不给予及如何获得。" if zh else
+               "Run `policykb why PROFILE ID` to see why, `policykb why-not PROFILE ID` for why not and what would change it.")
     return "\n".join(out) + "\n"
-
-
-def _amount_text(kb, benefit: dict, lang: str) -> str:
-    zh = lang == "zh"
-    amount = benefit["amount"]
-    if benefit["basis"] == "services":
-        return ("服务：" if zh else "services: ") + ("、".join(benefit["services"]))
-    if amount is None:
-        policies = ("、".join(f"《{kb.subpolicies[s].title}》" for s in benefit.get("defers_to", [])) if zh
-                    else "; ".join(kb.subpolicies[s].title_en for s in benefit.get("defers_to", [])))
-        text = ("金额未定" if zh else "amount not fixed")
-        if benefit.get("terms"):
-            text += f"（{benefit['terms']}）" if zh else f" ({kb.rules[benefit['rule']].amount.terms['en']})"
-        return text + (f"，见{policies}" if zh and policies else (f"; see {policies}" if policies else ""))
-    if amount["min"] == amount["max"]:
-        return format_money(amount["max"], lang)
-    if amount["min"] is None:
-        return ("最高 " if zh else "up to ") + format_money(amount["max"], lang)
-    return f"{format_money(amount['min'], lang)} – {format_money(amount['max'], lang)}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,7 +12,12 @@ A scenario file is a YAML list; each item has
   to ``granted``, ``not_fixed``, ``services`` or ``{min: …, max: …}`` in money with its unit or
   ``null``), ``not_benefits``, ``superseded`` (a mapping of benefit id to the superseding
   policy's name), ``grounds`` (benefit id to the list of grounds), ``missing`` (exactly these
-  unknown facts) and ``missing_includes``.
+  unknown facts), ``missing_includes``, ``status`` (id to granted / denied / undetermined),
+  ``next_fact`` (benefit id to the fact to ask next), and ``why_not``: id to ``{status,
+  next_fact, first_change, alternatives}`` — the why-not answer's status, the fact it asks
+  next, the changes of its first alternative (a mapping of fact to new value), and how many
+  alternatives at least (default 1). Every alternative proposed is applied to the profile and
+  re-evaluated by the runner: it must grant the id.
 
 :func:`run` returns the list of differences between expected and actual, empty when it passes.
 """
@@ -23,15 +28,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import KnowledgeBaseError, nearest
+from .errors import KnowledgeBaseError, PolicyKBError, nearest
 from .evaluation import assess
 from .kb import KnowledgeBase
+from .profile import parse_profile
 from .values import ValueProblem, parse_money
 from .yamlio import load_file
 
 SCENARIO_KEYS = ("name", "extends", "input", "as_of", "output")
 OUTPUT_KEYS = ("conclusions", "not_conclusions", "benefits", "not_benefits", "superseded",
-               "grounds", "missing", "missing_includes")
+               "grounds", "missing", "missing_includes", "status", "next_fact", "why_not")
+WHY_NOT_KEYS = ("status", "next_fact", "first_change", "alternatives")
 
 
 @dataclass
@@ -117,7 +124,8 @@ def _scenario(kb: KnowledgeBase, item, file: str) -> Scenario:
     for key in output:
         if key not in OUTPUT_KEYS:
             raise error(f"unknown output key '{key}'", suggestion=nearest(key, OUTPUT_KEYS), allowed=OUTPUT_KEYS)
-    for key in ("conclusions", "not_conclusions", "benefits", "not_benefits", "superseded", "grounds"):
+    for key in ("conclusions", "not_conclusions", "benefits", "not_benefits", "superseded", "grounds",
+                "status", "next_fact", "why_not"):
         for cid in output.get(key) or []:
             if cid not in kb.conclusions:
                 raise error(f"'{cid}' in {key} is not a conclusion or benefit",
@@ -126,12 +134,20 @@ def _scenario(kb: KnowledgeBase, item, file: str) -> Scenario:
         for fid in output.get(key) or []:
             if fid not in kb.facts:
                 raise error(f"'{fid}' in {key} is not a fact", suggestion=nearest(fid, kb.facts))
+    for cid, expected in (output.get("why_not") or {}).items():
+        if not isinstance(expected, dict):
+            raise error(f"why_not of '{cid}' is a mapping of {', '.join(WHY_NOT_KEYS)}")
+        for key in expected:
+            if key not in WHY_NOT_KEYS:
+                raise error(f"unknown why_not key '{key}'", suggestion=nearest(key, WHY_NOT_KEYS),
+                            allowed=WHY_NOT_KEYS)
     return Scenario(str(item["name"]), file, line, profile, item.get("as_of"), dict(output), extends)
 
 
 def run(scenario: Scenario, kb: KnowledgeBase) -> list[str]:
     """Evaluate a scenario; return its differences from the expected output (empty: passed)."""
-    result = assess(scenario.profile, as_of=scenario.as_of, kb=kb, source=scenario.where).result
+    assessment = assess(scenario.profile, as_of=scenario.as_of, kb=kb, source=scenario.where)
+    result = assessment.result
     expected = scenario.output
     problems: list[str] = []
     conclusions = set(result["conclusions"])
@@ -167,6 +183,44 @@ def run(scenario: Scenario, kb: KnowledgeBase) -> list[str]:
     for fid in expected.get("missing_includes") or []:
         if fid not in result["missing"]:
             problems.append(f"missing: expected to include {fid}, got {result['missing']}")
+    for cid, word in (expected.get("status") or {}).items():
+        if result["status"][cid] != word:
+            problems.append(f"{cid}: expected status {word}, got {result['status'][cid]}")
+    for bid, fact in (expected.get("next_fact") or {}).items():
+        if result["next_fact"].get(bid) != fact:
+            problems.append(f"{bid}: expected next fact {fact}, got {result['next_fact'].get(bid)}")
+    for cid, want in (expected.get("why_not") or {}).items():
+        problems.extend(_why_not_problems(scenario, kb, assessment, cid, want))
+    return problems
+
+
+def _why_not_problems(scenario: Scenario, kb: KnowledgeBase, assessment, cid: str, want: dict) -> list[str]:
+    from .why_not import answer
+    node = answer(assessment, cid)
+    problems = []
+    if "status" in want and node["status"] != want["status"]:
+        problems.append(f"why-not {cid}: expected status {want['status']}, got {node['status']}")
+    if "next_fact" in want and node.get("next_fact") != want["next_fact"]:
+        problems.append(f"why-not {cid}: expected next fact {want['next_fact']}, got {node.get('next_fact')}")
+    alternatives = node.get("alternatives", [])
+    if len(alternatives) < want.get("alternatives", 1):
+        problems.append(f"why-not {cid}: expected at least {want.get('alternatives', 1)} alternatives, "
+                        f"got {len(alternatives)}")
+    if "first_change" in want and alternatives:
+        first = {c["fact"]: c["to"] for c in alternatives[0]["changes"]}
+        try:
+            expected = parse_profile(dict(want["first_change"]), kb)
+            actual = parse_profile(first, kb)
+        except PolicyKBError as exc:
+            return problems + [f"why-not {cid}: first_change: {exc}"]
+        if expected != actual:
+            problems.append(f"why-not {cid}: expected first change {want['first_change']}, got {first}")
+    for n, alternative in enumerate(alternatives, 1):
+        # Re-evaluate independently of why-not's own check: the changed profile must grant.
+        changed = dict(assessment.facts)
+        changed.update({c["fact"]: c["to"] for c in alternative["changes"]})
+        if assess(changed, kb=kb).result["status"][cid] != "granted":
+            problems.append(f"why-not {cid}: alternative {n} {alternative['changes']} does not grant it")
     return problems
 
 

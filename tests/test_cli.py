@@ -97,3 +97,36 @@ def test_the_command_runs_from_another_folder(tmp_path):
                           cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["benefits"]
+
+
+def test_why_not_proposes_changes_and_json_carries_them(capsys, tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(open(EXAMPLE, encoding="utf-8").read().replace("paid_in_capital: 1.2亿元", "paid_in_capital: 8000万"),
+                    encoding="utf-8")
+    code, out, _ = _run(capsys, "why-not", str(path), "settlement_subsidy")
+    assert code == 0 and "实收资本: 8,000万元 → 1亿元" in out
+    code, out, _ = _run(capsys, "why-not", str(path), "settlement_subsidy", "--format", "json", "--lang", "en")
+    node = json.loads(out)
+    assert node["status"] == "denied" and node["alternatives"][0]["changes"][0]["to"] == 100_000_000
+
+
+def test_eval_json_has_status_for_every_id_and_next_facts(capsys):
+    code, out, _ = _run(capsys, "eval", str(KB_DIR / "examples" / "smart_health_startup.yaml"), "--format", "json")
+    result = json.loads(out)
+    import engine
+    assert set(result["status"]) == set(engine.load(KB_DIR).conclusions)
+    assert set(result["status"].values()) == {"granted", "denied", "undetermined"}
+    assert result["next_fact"]["rent_subsidy"] == "key_enterprise_recognized"
+
+
+@pytest.mark.parametrize("suffix", [".html", ".md"])
+def test_report_writes_a_file(capsys, tmp_path, suffix):
+    out = tmp_path / f"report{suffix}"
+    code, _, err = _run(capsys, "report", EXAMPLE, "--out", str(out), "--lang", "en")
+    assert code == 0 and out.is_file() and "wrote" in err
+    assert "Settlement subsidy" in out.read_text(encoding="utf-8")
+
+
+def test_report_refuses_an_unknown_format(capsys, tmp_path):
+    code, _, err = _run(capsys, "report", EXAMPLE, "--out", str(tmp_path / "r.pdf"))
+    assert code == 2 and ".html or .md" in err

@@ -224,3 +224,22 @@ def test_a_yaml_tag_in_the_knowledge_base_is_refused_with_its_line(tmp_path):
 def test_a_missing_knowledge_base_folder_is_a_clear_error(tmp_path):
     with pytest.raises(KnowledgeBaseError, match="not found"):
         engine.load(tmp_path / "nowhere")
+
+
+def test_every_text_a_person_reads_exists_in_both_languages(kb):
+    for fact in kb.facts.values():
+        assert fact.zh and fact.en, fact.id
+        for value, labels in fact.values.items():
+            assert labels["zh"] and labels["en"], (fact.id, value)
+    for conclusion in kb.conclusions.values():
+        assert conclusion.zh and conclusion.en, conclusion.id
+    for rule in kb.rules.values():
+        assert rule.explain["zh"] and rule.explain["en"], rule.id
+        if rule.amount and rule.amount.terms:
+            assert rule.amount.terms["zh"] and rule.amount.terms["en"], rule.id
+    for precedence in kb.precedence:
+        assert precedence.explain["zh"] and precedence.explain["en"]
+    for article in kb.articles.values():
+        assert article.title and article.title_en and article.gloss
+    for sub in kb.subpolicies.values():
+        assert sub.title and sub.title_en
