@@ -67,7 +67,9 @@ def answer(assessment: Assessment, target: str, lang: str = "zh") -> dict:
     node["missing"] = [f for f in kb.facts if f in _missing_below(assessment, target)]
     if status == "undetermined":
         node["next_fact"] = assessment.inference.next_fact(kb, target)
-    node["alternatives"] = alternatives(assessment, target, lang)
+    node["alternatives"], blocked = alternatives(assessment, target, lang)
+    if blocked:
+        node["blocked_by"] = blocked
     return node
 
 
@@ -150,8 +152,13 @@ def expand(kb: KnowledgeBase, conclusion: str, _stack=()) -> list[tuple[str, tup
     return ways
 
 
-def alternatives(assessment: Assessment, target: str, lang: str) -> list[dict]:
-    """The smallest verified sets of fact changes that grant ``target``."""
+def alternatives(assessment: Assessment, target: str, lang: str) -> tuple[list[dict], dict | None]:
+    """The smallest verified sets of fact changes that grant ``target``.
+
+    Returns the alternatives and, when a set of changes meets every condition but Article 14
+    still hands the benefit to a higher offer elsewhere that no change here can match, that
+    offer (so the answer can say why nothing is proposed).
+    """
     kb, facts = assessment.kb, assessment.facts
     candidates: list[tuple] = []
     for rule_id, tests in expand(kb, target):
@@ -159,31 +166,80 @@ def alternatives(assessment: Assessment, target: str, lang: str) -> list[dict]:
         if changes is None:
             continue
         key = frozenset((c["fact"], repr(c["to"])) for c in changes)
-        candidates.append(((len(changes), sum(not c["by_enterprise"] for c in changes),
-                            sum(c["from"] is not None for c in changes)), key, rule_id, changes))
-    # Fewest changes first; then fewest the enterprise cannot make itself; then those that
-    # fill in unknown facts before those that overturn known ones. The sort is stable, so ties
-    # keep the order of the rules.
+        candidates.append(((len(changes), sum(c["from"] is not None for c in changes),
+                            sum(not c["by_enterprise"] for c in changes)), key, rule_id, changes))
+    # Fewest changes first; then those that fill in unknown facts before those that overturn
+    # known ones (answer the open question first); then fewest the enterprise cannot make
+    # itself. The sort is stable, so ties keep the order of the rules.
     candidates.sort(key=lambda c: c[0])
     chosen: list[tuple] = []
+    blocked = None
     for _, key, rule_id, changes in candidates:
         if any(previous <= key for previous, *_ in chosen):
             continue  # not minimal: a smaller set already grants
-        if not changes or not _grants(assessment, target, changes):
+        if not changes:
             continue
-        chosen.append((key, rule_id, changes))
+        outcome = _try(assessment, target, changes)
+        if outcome == "superseded":
+            changes, outcome = _outbid(assessment, target, rule_id, changes)
+        if outcome != "granted":
+            blocked = blocked or (outcome if isinstance(outcome, dict) else None)
+            continue
+        chosen.append((frozenset((c["fact"], repr(c["to"])) for c in changes), rule_id, changes))
         if len(chosen) >= MAX_ALTERNATIVES:
             break
-    return [{"rule": rule_id, "changes": [_change_json(kb, c, lang) for c in changes]}
-            for _, rule_id, changes in chosen]
+    found = [{"rule": rule_id, "changes": [_change_json(kb, c, lang) for c in changes]}
+             for _, rule_id, changes in chosen]
+    return found, (None if found else blocked)
 
 
-def _grants(assessment: Assessment, target: str, changes: list[dict]) -> bool:
+def _try(assessment: Assessment, target: str, changes: list[dict]):
+    """Re-evaluate with the changes: "granted", "superseded" or "denied"."""
     changed = dict(assessment.facts)
     for change in changes:
         changed[change["fact"]] = change["to"]
     result = assess(changed, kb=assessment.kb).result
-    return result["status"][target] == "granted"
+    if result["status"][target] == "granted":
+        return "granted"
+    return "superseded" if any(s["id"] == target for s in result["superseded"]) else "denied"
+
+
+def _outbid(assessment: Assessment, target: str, rule_id: str, changes: list[dict]):
+    """Raise a share's base (or the quantity of a per-unit cap) until this policy's maximum
+    reaches the higher offer elsewhere, so Article 14 keeps the benefit here; or return the
+    offer when no base can reach it (a fixed cap or range below the offer)."""
+    kb, facts = assessment.kb, assessment.facts
+    rule = kb.rules[rule_id]
+    offer = max((r for r in facts.get(kb.precedence[0].input, ()) if r["benefit"] == target),
+                key=lambda r: r["amount"]) if kb.precedence else None
+    if offer is None:
+        return changes, "denied"
+    blocked = {"policy": offer["policy"], "amount": offer["amount"]}
+    spec = rule.amount
+    if spec is None or spec.basis != "share":
+        blocked["this_policy_max"] = spec.max if spec else None
+        return changes, blocked
+    fixed_caps = [cap["max"] for cap in spec.caps if "max" in cap]
+    if fixed_caps and min(fixed_caps) < offer["amount"]:
+        blocked["this_policy_max"] = min(fixed_caps)
+        return changes, blocked
+    needed = {spec.of: _ceil(Fraction(offer["amount"]) / spec.share)}
+    for cap in spec.caps:
+        if "per" in cap:
+            needed[cap["per"]] = _ceil(Fraction(offer["amount"], cap["per_unit"]))
+    raised = [dict(c) for c in changes]
+    for name, value in needed.items():
+        current = next((c for c in raised if c["fact"] == name), None)
+        if current is not None:
+            current["to"] = max(current["to"], value)
+        elif facts.get(name) is None or facts[name] < value:
+            raised.append({"fact": name, "from": facts.get(name), "to": value, "by_enterprise": True, "why": None})
+    outcome = _try(assessment, target, raised)
+    return raised, (outcome if outcome == "granted" else blocked)
+
+
+def _ceil(value: Fraction) -> int:
+    return -((-value.numerator) // value.denominator)
 
 
 def _changes(kb: KnowledgeBase, facts: dict, tests: tuple) -> list[dict] | None:
@@ -305,6 +361,13 @@ def render_text(node: dict, lang: str = "zh") -> str:
                     text += f" ⚠ {change['note']}"
                 parts.append(text)
             lines.append(f"      {n}. " + ("；" if zh else "; ").join(parts) + f"   [{alternative['rule']}]")
+    elif node.get("blocked_by"):
+        by = node["blocked_by"]
+        lines.append(("    即使满足上述条件，其他区级政策《{p}》给予 {a}，高于本措施最多 {m}，按就高且不重复原则仍由该政策支持；"
+                      "没有能在本措施下获得的事实变化。" if zh else
+                      "    Even with every condition met, {p} offers {a}, more than this policy's most ({m}): "
+                      "Article 14 (highest, not cumulative) keeps it there, so no change of facts grants it here.")
+                     .format(p=by["policy"], a=_money(by["amount"], lang), m=_money(by.get("this_policy_max"), lang)))
     else:
         lines.append("    没有能给予的事实变化。" if zh else "    No change of facts would grant it.")
     return "\n".join(lines) + "\n"

@@ -96,3 +96,19 @@ def test_why_not_text_exists_in_both_languages(base_profile, lang):
     base_profile["paid_in_capital"] = 1
     text = render_text(why_not(base_profile, "settlement_subsidy", lang=lang), lang)
     assert ("可以这样获得" if lang == "zh" else "It would be granted with") in text
+
+
+def test_a_higher_offer_elsewhere_raises_the_proposed_base_until_this_policy_matches_it(kb):
+    profile = {"application_date": "2022-01-01", "registered_in_xicheng": True, "cultivated_new_key_enterprise": True,
+               "cultivation_investment": 0, "other_district_support": [
+                   {"benefit": "cultivation_subsidy", "policy": "甲", "amount": "800万"}]}
+    change = why_not(profile, "cultivation_subsidy")["alternatives"][0]["changes"][0]
+    assert change["to"] == 80_000_000   # 10% × 8,000万 = 800万, equal to the offer: kept here
+
+
+def test_nothing_is_proposed_when_the_offer_beats_this_policys_maximum_and_the_answer_says_so(base_profile):
+    base_profile.update(paid_in_capital="5000万", other_district_support=[
+        {"benefit": "settlement_subsidy", "policy": "乙", "amount": "3000万"}])
+    node = why_not(base_profile, "settlement_subsidy")
+    assert node["alternatives"] == [] and node["blocked_by"]["policy"] == "乙"
+    assert "按就高且不重复原则仍由该政策支持" in render_text(node, "zh")
