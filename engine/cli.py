@@ -70,8 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
     common(p)
 
-    p = sub.add_parser("check", help="validate a knowledge base")
+    p = sub.add_parser("check", help="validate and lint a knowledge base")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--strict", action="store_true", help="fail on warnings too")
+    p.add_argument("--no-scenarios", action="store_true", help="skip the check that scenarios exercise every rule")
     common(p)
     return parser
 
@@ -147,15 +149,40 @@ def _report(args) -> int:
 
 
 def _check(args) -> int:
-    summary = check(args.kb)
+    from .lint import lint
+    _note_local_kb(args)
+    findings = lint(args.kb, scenarios=not args.no_scenarios)
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    failed = errors or (args.strict and warnings)
+    summary = None if errors else check(args.kb)
     if args.format == "json":
-        _emit(json.dumps({"ok": True, **summary}, ensure_ascii=False, indent=2) + "\n")
+        _emit(json.dumps({"ok": not failed, "errors": errors, "warnings": warnings,
+                          "findings": [f.to_dict() for f in findings], "summary": summary},
+                         ensure_ascii=False, indent=2) + "\n")
     else:
-        _emit(f"ok: {summary['kb']} (version {summary['kb_version']}): {summary['articles']} articles, "
-              f"{summary['clauses']} clauses, {summary['subpolicies']} sub-policies, {summary['facts']} facts, "
-              f"{summary['conclusions']} conclusions, {summary['benefits']} benefits, {summary['rules']} rules "
-              f"({summary['engine_rules']} engine rules)\n")
-    return 0
+        for finding in findings:
+            _emit(finding.text() + "\n")
+        if summary:
+            _emit(f"{'ok' if not failed else 'failed'}: {summary['kb']} (version {summary['kb_version']}): "
+                  f"{summary['articles']} articles, {summary['clauses']} clauses, {summary['subpolicies']} sub-policies, "
+                  f"{summary['facts']} facts, {summary['conclusions']} conclusions, {summary['benefits']} benefits, "
+                  f"{summary['rules']} rules ({summary['engine_rules']} engine rules); "
+                  f"{errors} errors, {warnings} warnings\n")
+        else:
+            _emit(f"failed: {errors} errors, {warnings} warnings\n")
+    return EXIT_INPUT if failed else 0
+
+
+def _note_local_kb(args) -> None:
+    """A rule author editing ./kb while the bundled copy is checked gets told so."""
+    if args.kb:
+        return
+    from .kb import bundled_kb
+    local = Path.cwd() / "kb"
+    if (local / "document.yaml").is_file() and local.resolve() != bundled_kb().resolve():
+        print(f"policykb: note: using the bundled knowledge base ({bundled_kb()}); to use ./kb, pass --kb kb",
+              file=sys.stderr)
 
 
 def summary_text(assessment, lang: str = "zh") -> str:
@@ -179,14 +206,29 @@ def summary_text(assessment, lang: str = "zh") -> str:
     for benefit in result["benefits"]:
         out.append(f"  ✓ {kb.conclusions[benefit['id']].label(lang)} ({benefit['id']}) "
                    f"[{kb.label(benefit['clause'], lang)}]: {amount_text(kb, benefit, lang)}")
+        other = benefit.get("overlap") or benefit.get("not_stacked_with")
+        if other:
+            words = (("与《{p}》({a}) 重叠：本措施金额未定无法比较，仍按本措施支持，不重复享受（第十四条）" if "overlap" in benefit
+                      else "《{p}》给予 {a}，不高于本措施上限：按本措施支持，两者不叠加（第十四条）") if zh else
+                     ("overlaps {p} ({a}): not comparable, granted here, not cumulative (Art. 14)" if "overlap" in benefit
+                      else "{p} offers {a}, not above this policy's maximum: granted here, not stacked (Art. 14)"))
+            out.append("      " + words.format(p=other["policy"], a=format_money(other["amount"], lang)))
     if not result["benefits"]:
         out.append("  （无）" if zh else "  (none)")
+    if result["status"].get("policy_in_force") == "denied":
+        doc = kb.document
+        out.append(("  措施在{d}不在有效期内（{s}至{e}），不给予任何支持。" if zh else
+                    "  On {d} the measures are not in force ({s} to {e}): no benefit is granted.")
+                   .format(d=format_date(as_of, lang), s=format_date(doc["effective_date"], lang),
+                           e=format_date(doc["expiry_date"], lang)))
     if result["superseded"]:
         out.append("")
         out.append("按就高原则由其他政策支持 (第十四条):" if zh else "Superseded by a higher offer (Art. 14):")
         for item in result["superseded"]:
+            mine = item["amount"]["max"] if item["amount"] else None
             out.append(f"  → {kb.conclusions[item['id']].label(lang)} ({item['id']}): "
-                       f"{item['by']['policy']} {format_money(item['by']['amount'], lang)}")
+                       f"{item['by']['policy']} {format_money(item['by']['amount'], lang)} "
+                       + (f"> 本措施最多 {format_money(mine, lang)}" if zh else f"> this policy's most, {format_money(mine, lang)}"))
     if result["next_fact"]:
         out.append("")
         out.append("待定（缺少事实）:" if zh else "Undetermined (facts missing):")

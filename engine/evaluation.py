@@ -129,7 +129,8 @@ def _result(kb: KnowledgeBase, facts, inference: Inference, granted: dict) -> di
         "kb_version": kb.version,
         "as_of": as_of.isoformat() if as_of else None,
         "enterprise": facts.get("name"),
-        "conclusions": [c for c in inference.derived if kb.conclusions[c].kind == "conclusion"],
+        "conclusions": [c for c in inference.derived
+                        if kb.conclusions[c].kind == "conclusion" and not kb.conclusions[c].internal],
         "benefits": benefits,
         "superseded": superseded,
         "status": status,

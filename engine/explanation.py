@@ -10,11 +10,10 @@ rules' conditions, each marked met, not met or unknown.
 from __future__ import annotations
 
 from . import conditions as cond
-from .errors import ProfileError, nearest
 from .evaluation import Assessment, assess
 from .kb import KnowledgeBase
 from .values import format_money, format_percent
-from .wording import condition_text, display, json_value, number_text
+from .wording import unknown_target, condition_text, display, json_value, number_text
 
 
 
@@ -33,8 +32,7 @@ def explain(profile: dict, target: str, as_of=None, kb=None, lang: str = "zh") -
 def tree(assessment: Assessment, target: str, lang: str = "zh") -> dict:
     kb = assessment.kb
     if target not in kb.conclusions:
-        raise ProfileError(f"'{target}' is not a conclusion or benefit",
-                           suggestion=nearest(target, kb.conclusions))
+        raise unknown_target(kb, target)
     if not assessment.inference.holds(target):
         from .why_not import answer  # why-not builds on this module's words
         return answer(assessment, target, lang)
@@ -108,8 +106,8 @@ def _amount_node(assessment: Assessment, target: str, lang: str) -> dict:
         terms = rule.amount.terms[lang] if rule.amount.terms else ""
         policies = "、".join(f"《{kb.subpolicies[s].title}》" if zh else kb.subpolicies[s].title_en
                             for s in rule.defers_to)
-        lines.append((f"金额未定：{terms}" + (f"，按{policies}确定" if policies else "")) if zh else
-                     (f"amount not fixed: {terms}" + (f"; set by {policies}" if policies else "")))
+        lines.append((f"未定（{terms}）" + (f"，按{policies}确定" if policies else "")) if zh else
+                     (f"not fixed ({terms})" + (f"; set by {policies}" if policies else "")))
     if result.basis == "services":
         lines.append(("服务：" if zh else "services: ") +
                      ("、" if zh else ", ").join(s[lang] for s in rule.amount.services))

@@ -38,9 +38,10 @@ LOGIC_FILES = ("document.yaml", "subpolicies.yaml", "facts.yaml", "conclusions.y
 class Where:
     file: str | None
     line: int | None
+    column: int | None = None
 
     def __str__(self):
-        return f"{self.file}:{self.line}"
+        return ":".join(str(p) for p in (self.file, self.line, self.column) if p is not None)
 
 
 @dataclass
@@ -91,6 +92,7 @@ class Fact:
     values: dict[str, dict]      # enum / list values with their zh and en labels
     administrative: bool
     added: bool
+    display_only: bool
     description: str
     fields: dict[str, str]       # records: field name -> type
     where: Where
@@ -107,6 +109,7 @@ class Conclusion:
     zh: str
     en: str
     where: Where
+    internal: bool = False       # a step towards others, not reported in results
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -222,8 +225,10 @@ class _Reader:
         self.data = data
 
     def error(self, message, key=None, **extra) -> KnowledgeBaseError:
-        line = self.data.line_of(key) if (key is not None and isinstance(self.data, Mapping)) else self.line
-        return KnowledgeBaseError(message, file=self.file, line=line, **extra)
+        mapping = isinstance(self.data, Mapping)
+        line = self.data.line_of(key) if (key is not None and mapping) else self.line
+        column = (self.data.column_of(key) if key is not None else self.data.column) if mapping else None
+        return KnowledgeBaseError(message, file=self.file, line=line, column=column, **extra)
 
     def keys(self, required: tuple, optional: tuple = ()):
         allowed = required + optional
@@ -254,7 +259,7 @@ class _Reader:
         return value
 
     def where(self) -> Where:
-        return Where(self.file, self.line)
+        return Where(self.file, self.line, getattr(self.data, "column", None))
 
 
 def _kind(value) -> str:
@@ -411,7 +416,7 @@ def _facts(data, file, articles, clauses):
     for item in top.list("facts"):
         reader = _Reader(item, "a fact", file)
         reader.keys(("id", "type", "zh", "en", "source"),
-                    ("unit", "values", "administrative", "added", "description", "fields"))
+                    ("unit", "values", "administrative", "added", "display_only", "description", "fields"))
         fid = reader.text("id")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", fid):
             raise reader.error(f"fact id '{fid}' must be lower_snake_case", "id")
@@ -445,7 +450,7 @@ def _facts(data, file, articles, clauses):
                           _ref(reader, "source", reader.data["source"], articles, clauses),
                           reader.data.get("unit"), {str(k): dict(v) for k, v in values.items()},
                           bool(reader.data.get("administrative", False)),
-                          bool(reader.data.get("added", False)),
+                          bool(reader.data.get("added", False)), bool(reader.data.get("display_only", False)),
                           reader.text("description", "", required=False), fields, reader.where())
     return found
 
@@ -457,7 +462,7 @@ def _conclusions(data, file, articles, clauses, facts):
     for kind, key in (("conclusion", "conclusions"), ("benefit", "benefits")):
         for item in top.list(key):
             reader = _Reader(item, f"a {kind}", file)
-            reader.keys(("id", "article", "zh", "en"))
+            reader.keys(("id", "article", "zh", "en"), ("internal",) if kind == "conclusion" else ())
             cid = reader.text("id")
             if cid in found:
                 raise reader.error(f"'{cid}' is defined twice (first at {found[cid].where})", "id")
@@ -465,7 +470,8 @@ def _conclusions(data, file, articles, clauses, facts):
                 raise reader.error(f"'{cid}' is already a fact (at {facts[cid].where}); a "
                                    "conclusion needs a name of its own", "id")
             found[cid] = Conclusion(cid, kind, _ref(reader, "article", reader.data["article"], articles, clauses),
-                                    reader.text("zh"), reader.text("en"), reader.where())
+                                    reader.text("zh"), reader.text("en"), reader.where(),
+                                    bool(reader.data.get("internal", False)))
     return found
 
 
@@ -495,7 +501,8 @@ def _rules_file(kb: KnowledgeBase, data, file):
 def _quote(reader: _Reader, kb: KnowledgeBase, cites: str, extra=()) -> str:
     quote = reader.text("quote")
     if not any(_normalize(quote) in _normalize(kb.text_of(ref)) for ref in (cites, *extra)):
-        raise reader.error(f"the quote is not in the text of {cites}: '{quote[:40]}…'", "quote")
+        shown = quote if len(quote) <= 40 else quote[:40] + "…"
+        raise reader.error(f"the quote is not in the text of {cites}: '{shown}'", "quote")
     return quote
 
 
@@ -635,6 +642,9 @@ def _scalar(fact: Fact, raw):
 
 def _kb_money(reader: _Reader, key, rid, raw=None) -> int:
     raw = reader.data.get(key) if raw is None else raw
+    if isinstance(raw, float):
+        raise reader.error(f"'{key}' is a float ({raw!r}): amounts are integer yuan with their unit, "
+                           "e.g. \"500万元\"", key, rule_id=rid)
     if not isinstance(raw, str) or not raw.strip().endswith("元"):
         raise reader.error(f"'{key}' must be money with its unit, e.g. \"500万元\" (got {raw!r})", key, rule_id=rid)
     try:
@@ -729,10 +739,12 @@ def _check_whole(kb: KnowledgeBase) -> None:
         cycle = None
     if cycle:
         members = [edge[0] for edge in cycle]
-        rule = kb.rules[graph.edges[cycle[0]]["rule"]]
+        rules = [kb.rules[graph.edges[edge]["rule"]] for edge in cycle]
+        # Every rule on the cycle is named with its place: any of them may be the edit to undo.
+        spans = "; ".join(f"{r.id} at {r.where}" for r in rules)
         raise KnowledgeBaseError("conclusions depend on each other in a cycle: "
-                                 + " → ".join(members + [members[0]]),
-                                 file=rule.where.file, line=rule.where.line, rule_id=rule.id)
+                                 + " → ".join(members + [members[0]]) + f" (rules: {spans})",
+                                 file=rules[0].where.file, line=rules[0].where.line, rule_id=rules[0].id)
     # Sorted topological order keeps every output that walks conclusions byte-stable.
     declared = list(kb.conclusions)
     kb.order = list(nx.lexicographical_topological_sort(graph, key=declared.index))

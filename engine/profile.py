@@ -9,6 +9,7 @@ wrong, where, what would be valid, and the nearest known name.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,8 @@ def convert(fact: Fact, value: Any, kb: KnowledgeBase) -> Any:
             return value
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
-        raise ValueProblem(f"{value!r} is not true or false")
+        raise ValueProblem(f"{json.dumps(value, ensure_ascii=False, default=str)} is not true or false "
+                           "(write true or false; yes/no and 是/否 are read too)")
     if kind == "enum":
         if not isinstance(value, str) or value not in fact.values:
             hint = nearest(str(value), fact.values)

@@ -38,7 +38,7 @@ def parse_money(value) -> int:
         Chinese numerals and anything else that is not an unambiguous yuan amount.
     """
     if isinstance(value, bool):
-        raise ValueProblem(f"{value!r} is not an amount of money; write e.g. 5000000 or \"500万元\"")
+        raise ValueProblem(f"{str(value).lower()} is not an amount of money; write e.g. 5000000 or \"500万元\"")
     if isinstance(value, int):
         return _checked(value, value)
     if isinstance(value, float):
@@ -81,6 +81,9 @@ def _parse_money_text(original: str) -> int:
         scale = 1
         for unit in units:
             scale *= _UNITS[unit]
+        if last_scale is not None and scale == 1:
+            raise ValueProblem(f"'{original}' is ambiguous (is '{number}' yuan or a fraction of the unit "
+                               "before it?); write e.g. \"1.5万元\" or \"15000\"")
         if last_scale is not None and scale >= last_scale:
             raise ValueProblem(f"'{original}' is ambiguous: its units do not decrease "
                                "(write e.g. \"1.5亿元\")")
@@ -148,7 +151,7 @@ def parse_percent(value) -> Fraction:
 
 
 _CN_DATE = re.compile(r"^\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
-_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 
 
 def parse_date(value) -> _dt.date:

@@ -21,9 +21,8 @@ from fractions import Fraction
 from typing import Any
 
 from . import conditions as cond
-from .errors import ProfileError, nearest
 from .evaluation import Assessment, assess
-from .wording import condition_text, display, json_value
+from .wording import unknown_target, condition_text, display, json_value
 from .kb import KnowledgeBase
 from .values import format_money
 
@@ -46,8 +45,7 @@ def why_not(profile: dict, target: str, as_of=None, kb=None, lang: str = "zh") -
 def answer(assessment: Assessment, target: str, lang: str = "zh") -> dict:
     kb = assessment.kb
     if target not in kb.conclusions:
-        raise ProfileError(f"'{target}' is not a conclusion or benefit",
-                           suggestion=nearest(target, kb.conclusions))
+        raise unknown_target(kb, target)
     conclusion = kb.conclusions[target]
     status = assessment.result["status"][target]
     node = {"id": target, "kind": conclusion.kind, "label": conclusion.label(lang), "status": status}
@@ -93,13 +91,14 @@ def reasons(assessment: Assessment, target: str, lang: str, opened: set[str]) ->
     return found
 
 
-def _conditions(assessment: Assessment, outcome: cond.Outcome, lang: str, opened: set[str]) -> list[dict]:
+def _conditions(assessment: Assessment, outcome: cond.Outcome, lang: str, opened: set[str]) -> dict:
+    """A condition node: ``{"all"|"any": [nodes], "status"}`` or one test with its values."""
     kb = assessment.kb
     node = outcome.node
     if isinstance(node, (cond.All, cond.Any_)):
         key = "all" if isinstance(node, cond.All) else "any"
-        return [{key: [_conditions(assessment, child, lang, opened) for child in outcome.children],
-                 "status": _met_word(outcome.value)}]
+        return {key: [_conditions(assessment, child, lang, opened) for child in outcome.children],
+                "status": _met_word(outcome.value)}
     line = {"condition": condition_text(kb, node, lang), "status": _met_word(outcome.value)}
     if isinstance(node, cond.FactTest):
         line.update({"fact": node.fact, "value": json_value(outcome.actual),
@@ -109,7 +108,7 @@ def _conditions(assessment: Assessment, outcome: cond.Outcome, lang: str, opened
         line["conclusion"] = node.conclusion
         if outcome.value is not True and node.conclusion not in opened:
             line["because"] = reasons(assessment, node.conclusion, lang, opened)
-    return [line]
+    return line
 
 
 def _met_word(value) -> str:
@@ -386,22 +385,21 @@ def _render_rule(rule: dict, lines: list[str], indent: str, lang: str) -> None:
     _render_conditions(rule["conditions"], lines, indent + "    ", lang)
 
 
-def _render_conditions(items: list[dict], lines: list[str], indent: str, lang: str, inside_any=False) -> None:
+def _render_conditions(item: dict, lines: list[str], indent: str, lang: str, inside_any=False) -> None:
     zh = lang == "zh"
-    for item in items:
-        if "any" in item:
-            lines.append(f"{indent}{_MARK[item['status']]} {'以下任一' if zh else 'any of'}:")
-            for child in item["any"]:
-                _render_conditions(child, lines, indent + "  ", lang, inside_any=True)
-        elif "all" in item and inside_any:
-            lines.append(f"{indent}{_MARK[item['status']]} {'以下全部' if zh else 'all of'}:")
-            for child in item["all"]:
-                _render_conditions(child, lines, indent + "  ", lang)
-        elif "all" in item:
-            for child in item["all"]:
-                _render_conditions(child, lines, indent, lang)
-        else:
-            actual = f"   ({'实际' if zh else 'actual'}: {item['display']})" if "fact" in item else ""
-            lines.append(f"{indent}{_MARK[item['status']]} {item['condition']}{actual}")
-            for rule in item.get("because", []):
-                _render_rule(rule, lines, indent + "    ", lang)
+    if "any" in item:
+        lines.append(f"{indent}{_MARK[item['status']]} {'以下任一' if zh else 'any of'}:")
+        for child in item["any"]:
+            _render_conditions(child, lines, indent + "  ", lang, inside_any=True)
+    elif "all" in item and inside_any:
+        lines.append(f"{indent}{_MARK[item['status']]} {'以下全部' if zh else 'all of'}:")
+        for child in item["all"]:
+            _render_conditions(child, lines, indent + "  ", lang)
+    elif "all" in item:
+        for child in item["all"]:
+            _render_conditions(child, lines, indent, lang)
+    else:
+        actual = f"   ({'实际' if zh else 'actual'}: {item['display']})" if "fact" in item else ""
+        lines.append(f"{indent}{_MARK[item['status']]} {item['condition']}{actual}")
+        for rule in item.get("because", []):
+            _render_rule(rule, lines, indent + "    ", lang)

@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 from . import conditions as cond
+from .errors import ProfileError, nearest
 from .kb import KnowledgeBase
 from .values import format_date, format_money
 
@@ -59,9 +60,12 @@ def condition_text(kb: KnowledgeBase, node, lang: str) -> str:
     if isinstance(node, cond.ConclusionRef):
         return kb.conclusions[node.conclusion].label(lang)
     fact = kb.facts[node.fact]
+    if fact.type == "bool" and node.op == "is" and lang == "en":
+        return fact.en if node.value else f"not: {fact.en}"
     words = cond.OPERATOR_TEXT[node.op][0 if lang == "zh" else 1]
     if node.op == "between":
-        shown = f"{display(kb, node.fact, node.value[0], lang)} – {display(kb, node.fact, node.value[1], lang)}"
+        joiner = "至" if lang == "zh" else "and"
+        shown = f"{display(kb, node.fact, node.value[0], lang)} {joiner} {display(kb, node.fact, node.value[1], lang)}"
     elif node.op in ("in", "not_in", "includes_any"):
         shown = ("、" if lang == "zh" else ", ").join(
             fact.values[v][lang] if v in fact.values else str(v) for v in node.value)
@@ -70,3 +74,15 @@ def condition_text(kb: KnowledgeBase, node, lang: str) -> str:
     else:
         shown = display(kb, node.fact, node.value, lang)
     return f"{fact.label(lang)} {words} {shown}"
+
+
+def unknown_target(kb: KnowledgeBase, target: str) -> ProfileError:
+    """The error for an id that names no conclusion or benefit, saying what would be valid."""
+    if target in kb.facts:
+        return ProfileError(f"'{target}' is an input fact, not a conclusion or benefit; "
+                            "its value is in the profile (see `policykb eval`)")
+    suggestion = nearest(target.lower(), kb.conclusions)
+    if suggestion:
+        return ProfileError(f"'{target}' is not a conclusion or benefit", suggestion=suggestion)
+    return ProfileError(f"'{target}' is not a conclusion or benefit; benefits: {', '.join(kb.benefits)}; "
+                        f"conclusions: {', '.join(c for c, v in kb.conclusions.items() if v.kind == 'conclusion')}")

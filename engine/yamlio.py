@@ -14,6 +14,7 @@ Limits are documented in the README ("Input limits").
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -36,9 +37,13 @@ class Mapping(dict):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.key_lines: dict[Any, int] = {}
+        self.key_columns: dict[Any, int] = {}
 
     def line_of(self, key) -> int | None:
         return self.key_lines.get(key, self.line)
+
+    def column_of(self, key) -> int | None:
+        return self.key_columns.get(key, self.column)
 
 
 class Sequence(list):
@@ -84,6 +89,7 @@ class _PositionedLoader(yaml.SafeLoader):
                     self, f"duplicate key '{key}' (first at line {data.key_lines[key]})", key_node)
             data[key] = self.construct_object(value_node, deep=True)
             data.key_lines[key] = key_node.start_mark.line + 1
+            data.key_columns[key] = key_node.start_mark.column + 1
 
     def construct_yaml_seq(self, node):
         data = Sequence()
@@ -94,7 +100,28 @@ class _PositionedLoader(yaml.SafeLoader):
             data.item_lines.append(child.start_mark.line + 1)
 
 
+    def _checked_scalar(self, node, construct, what):
+        try:
+            return construct(self, node)
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            detail = f" ({exc})" if isinstance(exc, ValueError) and "out of range" in str(exc) or "must be in" in str(exc) else ""
+            raise yaml.MarkedYAMLError(problem=f"'{node.value}' is not {what}{detail}",
+                                       problem_mark=node.start_mark) from None
+
+    def construct_checked_timestamp(self, node):
+        return self._checked_scalar(node, yaml.SafeLoader.construct_yaml_timestamp, "a real date")
+
+    def construct_checked_int(self, node):
+        return self._checked_scalar(node, yaml.SafeLoader.construct_yaml_int, "a whole number")
+
+    def construct_checked_float(self, node):
+        return self._checked_scalar(node, yaml.SafeLoader.construct_yaml_float, "a number")
+
+
 _PositionedLoader.add_constructor("tag:yaml.org,2002:map", _PositionedLoader.construct_yaml_map)
+_PositionedLoader.add_constructor("tag:yaml.org,2002:timestamp", _PositionedLoader.construct_checked_timestamp)
+_PositionedLoader.add_constructor("tag:yaml.org,2002:int", _PositionedLoader.construct_checked_int)
+_PositionedLoader.add_constructor("tag:yaml.org,2002:float", _PositionedLoader.construct_checked_float)
 _PositionedLoader.add_constructor("tag:yaml.org,2002:seq", _PositionedLoader.construct_yaml_seq)
 
 
@@ -147,7 +174,15 @@ def read_text(path: Path, error: Callable[..., PolicyKBError]) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise error(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+        hint = "save it as UTF-8"
+        for encoding in ("gb18030", "big5"):
+            try:
+                data.decode(encoding)
+                hint = f"it looks like {encoding.upper()}; save it as UTF-8"
+                break
+            except UnicodeDecodeError:
+                continue
+        raise error(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}): {hint}",
                     file=source, line=line) from None
     return text
 
@@ -169,12 +204,17 @@ def loads(text: str, source: str, error: Callable[..., PolicyKBError]) -> Any:
             tag = problem.split("'")[1] if "'" in problem else problem
             tag = tag.replace("tag:yaml.org,2002:", "!!")
             problem = f"the tag {tag} is not allowed (only plain YAML data is read)"
+        elif not problem.startswith("'") and "duplicate key" not in problem and "expands" not in problem:
+            # PyYAML's own words ("mapping values are not allowed here"): say what it is first.
+            problem = f"malformed YAML: {problem}" + (f" ({exc.context})" if exc.context and exc.problem else "")
         raise error(problem, file=source, line=mark.line + 1 if mark else None,
                     column=mark.column + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise error(f"invalid YAML: {exc}", file=source) from None
     except RecursionError:
         raise error(f"nesting deeper than {MAX_DEPTH} levels", file=source) from None
+    except (ValueError, TypeError, AttributeError) as exc:  # a constructor PyYAML did not guard
+        raise error(f"malformed YAML: {exc}", file=source) from None
     finally:
         loader.dispose()
 
@@ -188,12 +228,27 @@ def load_file(path: Path, error: Callable[..., PolicyKBError]) -> Any:
 
 
 def _load_json(text: str, source: str, error):
+    if not text.strip():
+        return None
+
+    def line_of(key) -> int | None:
+        # JSON parsers give no positions for keys; the first `"key":` in the text is where
+        # a person wrote it (good enough to point at, never used for meaning).
+        found = re.search(r'"%s"\s*:' % re.escape(json.dumps(key, ensure_ascii=False)[1:-1]), text)
+        return text.count("\n", 0, found.start()) + 1 if found else None
+
     def no_duplicates(pairs):
         seen = Mapping()
+        seen.file = source
         for key, value in pairs:
             if key in seen:
-                raise error(f"duplicate key '{key}'", file=source)
+                later = [m.start() for m in re.finditer(r'"%s"\s*:' % re.escape(key), text)]
+                line = text.count("\n", 0, later[1]) + 1 if len(later) > 1 else None
+                raise error(f"duplicate key '{key}'", file=source, line=line)
             seen[key] = value
+            line = line_of(key)
+            if line is not None:
+                seen.key_lines[key] = line
         return seen
 
     def bad_constant(name):

@@ -47,9 +47,9 @@ def test_why_prints_the_tree_and_json(capsys):
     assert tree["rule"] == "settlement_subsidy.capital_threshold" and tree["children"]
 
 
-def test_check_validates_the_bundled_knowledge_base(capsys):
-    code, out, _ = _run(capsys, "check")
-    assert code == 0 and out.startswith("ok:") and "14 articles" in out
+def test_check_validates_the_bundled_knowledge_base_strictly(capsys):
+    code, out, _ = _run(capsys, "check", "--kb", str(KB_DIR), "--strict")
+    assert code == 0 and out.startswith("ok:") and "14 articles" in out and "0 errors, 0 warnings" in out
 
 
 def test_check_reports_a_broken_knowledge_base_with_file_and_line(capsys, tmp_path):
@@ -60,8 +60,24 @@ def test_check_reports_a_broken_knowledge_base_with_file_and_line(capsys, tmp_pa
     rules.write_text(rules.read_text(encoding="utf-8").replace("fact: qualified_talent", "fact: qualified_talnet"),
                      encoding="utf-8")
     code, out, err = _run(capsys, "check", "--kb", str(copy))
-    assert code == 2 and out == ""
-    assert f"{rules}:" in err and "did you mean 'qualified_talent'" in err and "Traceback" not in err
+    assert code == 2 and "Traceback" not in out + err
+    assert f"{rules}:" in out and "error[unknown-reference]" in out and "did you mean 'qualified_talent'" in out
+    code, out, _ = _run(capsys, "check", "--kb", str(copy), "--format", "json")
+    report = json.loads(out)
+    assert code == 2 and report["ok"] is False and report["findings"][0]["file"] == str(rules)
+
+
+def test_check_strict_fails_on_warnings(capsys, tmp_path):
+    import shutil
+    copy = tmp_path / "kb"
+    shutil.copytree(KB_DIR, copy)
+    facts = copy / "facts.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8") + "\n  - id: staff_count\n    type: number\n    unit: persons\n"
+                     "    zh: 员工人数\n    en: Staff\n    source: \"2\"\n", encoding="utf-8")
+    code, out, _ = _run(capsys, "check", "--kb", str(copy), "--no-scenarios")
+    assert code == 0 and "warning[unused-fact]" in out
+    code, _, _ = _run(capsys, "check", "--kb", str(copy), "--no-scenarios", "--strict")
+    assert code == 2
 
 
 @pytest.mark.parametrize("content, words", [

@@ -60,8 +60,8 @@ def test_a_conclusion_that_does_not_hold_shows_each_condition_and_what_is_missin
     denied = engine.explain(dict(base_profile, paid_in_capital=99_999_999, key_enterprise_recognized=True),
                             "settlement_subsidy")
     assert denied["status"] == "denied"
-    conditions = denied["rules"][0]["conditions"][0]["all"]
-    capital = next(c[0] for c in conditions if c[0].get("fact") == "paid_in_capital")
+    conditions = denied["rules"][0]["conditions"]["all"]
+    capital = next(c for c in conditions if c.get("fact") == "paid_in_capital")
     assert capital["status"] == "not met" and capital["value"] == 99_999_999
 
 

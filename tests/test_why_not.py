@@ -63,8 +63,8 @@ def test_recognitions_and_dates_are_marked_not_the_enterprises_to_change(base_pr
 def test_the_reasons_go_down_the_chain_with_actual_values_and_thresholds(base_profile):
     base_profile["industry"] = "other"
     node = why_not(base_profile, "settlement_subsidy")
-    conditions = node["rules"][0]["conditions"][0]["all"]
-    chain = next(c[0] for c in conditions if c[0].get("conclusion") == "new_or_relocated_key_enterprise")
+    conditions = node["rules"][0]["conditions"]["all"]
+    chain = next(c for c in conditions if c.get("conclusion") == "new_or_relocated_key_enterprise")
     assert chain["status"] == "not met" and chain["because"]
     text = render_text(node, "zh")
     assert "✗ 行业 为 信息传输、软件和信息技术服务业 (ict)   (实际: 其他 (other))" in text

@@ -1,0 +1,386 @@
+"""The semantic linter behind ``policykb check``: every finding about a knowledge base.
+
+On top of the loader's validation (unknown keys and references, duplicate ids, cycles, bad
+values, citations and quotes, missing texts, amounts without units — the first such error is a
+finding, since nothing after it can be trusted), the linter looks at the knowledge base as a
+whole:
+
+========================  ========  ===========================================================
+code                      severity  finding
+========================  ========  ===========================================================
+``never-fires``           error     a rule no profile can fire: contradictory conditions, a
+                                    threshold no value of the fact's type reaches, or a
+                                    conclusion it needs that can never hold
+``overlap``               error     two rules derive the same benefit with different amounts
+                                    and some profile satisfies both
+``cap-unit``              error     a share of a fact that is not money, or a per-unit cap on
+                                    a quantity measured in money
+``engine-limit``          error     a rule the inference engine cannot take
+``unused-fact``           warning   a fact no rule, amount or precedence uses
+``unused-conclusion``     warning   an internal conclusion no rule uses
+``uncited``               warning   an article or clause no rule cites
+``date-outside-window``   warning   a date in a condition outside the policy's validity window
+``no-scenario``           warning   a rule no scenario makes fire
+``source-text``           error     an article's or clause's text differs from the published
+                                    source text the document names (``document.source``)
+``short-quote``           warning   a rule's quote too short to show which sentence it rests on
+``bad-example``           error     an example profile that does not read
+``bad-scenario``          error     a scenario that does not read (unknown keys, ids, examples)
+========================  ========  ===========================================================
+
+Each finding has a file, line and column, the rule id where there is one, and a suggestion
+where one exists.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import conditions as cond
+from .compiler import compile_kb
+from .errors import KnowledgeBaseError, PolicyKBError
+from .kb import KnowledgeBase, load
+from .values import MAX_YUAN
+
+SEVERITIES = ("error", "warning")
+
+
+@dataclass
+class Finding:
+    severity: str
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    rule_id: str | None = None
+    suggestion: str | None = None
+
+    def text(self) -> str:
+        where = ":".join(str(p) for p in (self.file, self.line, self.column) if p is not None)
+        rule = f" rule {self.rule_id}:" if self.rule_id else ""
+        hint = f" (did you mean '{self.suggestion}'?)" if self.suggestion else ""
+        return f"{where}: {self.severity}[{self.code}]{rule} {self.message}{hint}"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_LOAD_CODES = [
+    (r"defined twice|two scenarios are named", "duplicate-id"), (r"cycle", "cycle"),
+    (r"quote is not in the text", "quote"), (r"has no '(zh|en)'|needs exactly zh and en|non-empty text", "missing-text"),
+    (r"unknown key", "unknown-key"), (r"with its unit|has no unit", "amount-unit"), (r"is a float", "amount-float"),
+    (r"is not (a|an) (fact|conclusion|sub-policy|article|value|money fact|number fact|records fact)|"
+     r"not an article or clause|is not a conclusion or benefit", "unknown-reference"),
+    (r"no rule derives", "not-derived"), (r"not allowed", "yaml-tag"),
+]
+
+
+def _load_code(message: str) -> str:
+    for pattern, code in _LOAD_CODES:
+        if re.search(pattern, message):
+            return code
+    return "invalid"
+
+
+def lint(path: str | Path | None = None, *, scenarios: bool = True) -> list[Finding]:
+    """Every finding about the knowledge base at ``path`` (default: the bundled one)."""
+    try:
+        kb = load(path)
+    except KnowledgeBaseError as exc:
+        return [_from_error(exc, _load_code(exc.message))]
+    findings: list[Finding] = []
+    try:
+        compile_kb(kb)
+    except KnowledgeBaseError as exc:
+        findings.append(_from_error(exc, "engine-limit"))
+    possible = _possible_conclusions(kb)
+    findings += _never_fires(kb, possible)
+    findings += _overlaps(kb)
+    findings += _cap_units(kb)
+    findings += _unused_facts(kb)
+    findings += _unused_conclusions(kb)
+    findings += _uncited(kb)
+    findings += _dates_outside_window(kb)
+    findings += _source_text(kb)
+    findings += _short_quotes(kb)
+    findings += _examples(kb)
+    if scenarios:
+        findings += _without_scenario(kb)
+    return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.file or "", f.line or 0, f.column or 0, f.code))
+
+
+def _from_error(exc: PolicyKBError, code: str) -> Finding:
+    return Finding("error", code, exc.message + (f"; allowed: {', '.join(map(str, exc.allowed))}" if exc.allowed else ""),
+                   exc.file, exc.line, exc.column, exc.rule_id, exc.suggestion)
+
+
+def _at(severity, code, message, where, rule_id=None, suggestion=None) -> Finding:
+    return Finding(severity, code, message, where.file, where.line, where.column, rule_id, suggestion)
+
+
+# --------------------------------------------------------------------------- satisfiability
+
+def _domain_ok(fact, value) -> bool:
+    if fact.type in ("money", "number"):
+        return 0 <= value <= MAX_YUAN
+    return True
+
+
+def satisfiable(kb: KnowledgeBase, tests) -> tuple[bool, str | None]:
+    """Whether some value of each fact makes all its tests hold; else the fact that cannot."""
+    by_fact: dict[str, list[cond.FactTest]] = {}
+    for test in tests:
+        by_fact.setdefault(test.fact, []).append(test)
+    for name, fact_tests in by_fact.items():
+        fact = kb.facts[name]
+        if not any(_domain_ok(fact, v) and all(t.holds({name: v}) for t in fact_tests)
+                   for v in _values_to_try(fact, fact_tests)):
+            return False, name
+    return True, None
+
+
+def _values_to_try(fact, tests):
+    if fact.type == "bool":
+        return [True, False]
+    if fact.type == "enum":
+        return list(fact.values)
+    if fact.type == "list":
+        wanted = [t.value for t in tests if t.op == "includes"] + [v for t in tests if t.op == "includes_any" for v in t.value]
+        return [tuple(wanted), tuple(fact.values)]
+    if fact.type == "string":
+        return [t.value for t in tests]
+    points = []
+    for test in tests:
+        values = test.value if isinstance(test.value, tuple) else (test.value,)
+        for value in values:
+            step = _dt.timedelta(days=1) if isinstance(value, _dt.date) else 1
+            points += [value, value + step, value - step]
+    if fact.type in ("money", "number"):
+        points.append(0)
+    return points
+
+
+def _possible_conclusions(kb: KnowledgeBase) -> set[str]:
+    """Conclusions some profile can derive (a conclusion needing an impossible one cannot)."""
+    possible: set[str] = set()
+    for conclusion in kb.order:
+        for rule in kb.rules_for(conclusion):
+            if _rule_can_fire(kb, rule, possible)[0]:
+                possible.add(conclusion)
+                break
+    return possible
+
+
+def _rule_can_fire(kb, rule, possible) -> tuple[bool, str | None]:
+    reason = None
+    for branch in cond.to_dnf(rule.when):
+        blocked = [lit.conclusion for lit in branch if isinstance(lit, cond.ConclusionRef) and lit.conclusion not in possible]
+        if blocked:
+            reason = reason or f"it needs '{blocked[0]}', which can never hold"
+            continue
+        ok, fact = satisfiable(kb, [lit for lit in branch if isinstance(lit, cond.FactTest)])
+        if ok:
+            return True, None
+        reason = reason or _impossible_reason(kb, fact, [lit for lit in branch if isinstance(lit, cond.FactTest) and lit.fact == fact])
+    return False, reason
+
+
+def _impossible_reason(kb, fact_id, tests) -> str:
+    fact = kb.facts[fact_id]
+    from .wording import condition_text
+    said = " and ".join(f"'{condition_text(kb, t, 'en')}'" for t in tests)
+    if len(tests) == 1 and fact.type in ("money", "number"):
+        return f"no value of {fact_id} ({fact.type}, 0 or more) satisfies {said}"
+    return f"no value of {fact_id} satisfies {said} together"
+
+
+def _never_fires(kb, possible) -> list[Finding]:
+    findings = []
+    for rule in kb.rules.values():
+        ok, reason = _rule_can_fire(kb, rule, possible)
+        if not ok:
+            findings.append(_at("error", "never-fires", f"can never fire: {reason}", rule.where, rule.id))
+    return findings
+
+
+def _overlaps(kb) -> list[Finding]:
+    findings = []
+    for benefit in kb.benefits:
+        rules = kb.rules_for(benefit)
+        for i, first in enumerate(rules):
+            for second in rules[i + 1:]:
+                if first.amount == second.amount:
+                    continue
+                for a in _fact_branches(kb, first):
+                    if any(satisfiable(kb, a + b)[0] for b in _fact_branches(kb, second)):
+                        findings.append(_at("error", "overlap",
+                                            f"derives '{benefit}' with a different amount from rule '{first.id}' "
+                                            f"({first.where}), and some profile satisfies both", second.where, second.id))
+                        break
+    return findings
+
+
+def _fact_branches(kb, rule):
+    from .why_not import expand  # the rule through its conclusions, down to fact tests
+    branches = []
+    for branch in cond.to_dnf(rule.when):
+        partial = [()]
+        for lit in branch:
+            if isinstance(lit, cond.FactTest):
+                partial = [p + (lit,) for p in partial]
+            else:
+                partial = [p + tests for p in partial for _, tests in expand(kb, lit.conclusion)]
+        branches.extend(partial)
+    return branches
+
+
+def _cap_units(kb) -> list[Finding]:
+    findings = []
+    for rule in kb.rules.values():
+        spec = rule.amount
+        if spec is None or spec.basis != "share":
+            continue
+        if kb.facts[spec.of].unit != "CNY":
+            findings.append(_at("error", "cap-unit", f"the share is of '{spec.of}', measured in "
+                                f"{kb.facts[spec.of].unit}, not CNY", rule.where, rule.id))
+        for cap in spec.caps:
+            if "per" in cap and kb.facts[cap["per"]].unit in ("CNY", None):
+                findings.append(_at("error", "cap-unit", f"the cap of {cap['per_unit']}元 per unit is per "
+                                    f"'{cap['per']}', measured in {kb.facts[cap['per']].unit}: a per-unit cap "
+                                    "needs a quantity such as m2", rule.where, rule.id))
+    return findings
+
+
+def _unused_facts(kb) -> list[Finding]:
+    used = {name for rule in kb.rules.values() for name in cond.facts_used(rule.when)}
+    for rule in kb.rules.values():
+        if rule.amount and rule.amount.basis == "share":
+            used.add(rule.amount.of)
+            used |= {cap["per"] for cap in rule.amount.caps if "per" in cap}
+    used |= {p.input for p in kb.precedence}
+    return [_at("warning", "unused-fact", f"no rule, amount or precedence uses fact '{fact.id}' "
+                "(mark it display_only: true if it is only shown)", fact.where)
+            for fact in kb.facts.values() if fact.id not in used and not fact.display_only]
+
+
+def _unused_conclusions(kb) -> list[Finding]:
+    used = {name for rule in kb.rules.values() for name in cond.conclusions_used(rule.when)}
+    return [_at("warning", "unused-conclusion", f"internal conclusion '{c.id}' is used by no rule "
+                "and not reported: nothing depends on it", c.where)
+            for c in kb.conclusions.values() if c.internal and c.id not in used]
+
+
+def _uncited(kb) -> list[Finding]:
+    cited = {ref for rule in kb.rules.values() for ref in (rule.cites, *rule.also_cites)}
+    cited |= {p.cites for p in kb.precedence}
+    findings = []
+    for article in kb.articles.values():
+        if article.id not in cited and not any(c.id in cited for c in article.clauses):
+            findings.append(_at("warning", "uncited", f"no rule cites article {article.id} ({article.title})", article.where))
+        for clause in article.clauses:
+            if clause.id not in cited:
+                findings.append(_at("warning", "uncited", f"no rule cites clause {clause.id} ({clause.title})", clause.where))
+    return findings
+
+
+def _dates_outside_window(kb) -> list[Finding]:
+    start, end = kb.document["effective_date"], kb.document["expiry_date"]
+    findings = []
+    for rule in kb.rules.values():
+        for node in cond.walk(rule.when):
+            if isinstance(node, cond.FactTest) and kb.facts[node.fact].type == "date":
+                values = node.value if isinstance(node.value, tuple) else (node.value,)
+                for value in values:
+                    if not start <= value <= end:
+                        findings.append(Finding("warning", "date-outside-window",
+                                                f"{value.isoformat()} lies outside the validity window "
+                                                f"{start.isoformat()} – {end.isoformat()}", node.file, node.line,
+                                                None, rule.id))
+    return findings
+
+
+def _without_scenario(kb) -> list[Finding]:
+    from .evaluation import reasoner
+    from .scenarios import load_scenarios
+    if not kb.scenarios_dir.is_dir():
+        return [Finding("warning", "no-scenario", "the knowledge base has no scenarios/ folder", str(kb.root))]
+    try:
+        cases = load_scenarios(kb)
+    except KnowledgeBaseError as exc:
+        return [_from_error(exc, "bad-scenario")]
+    fired: set[str] = set()
+    from .profile import parse_profile
+    for case in cases:
+        try:
+            facts = parse_profile(case.profile, kb, source=case.where)
+            if case.as_of is not None:
+                from .values import parse_date
+                facts["application_date"] = parse_date(case.as_of)
+            inference = reasoner(kb).derive(facts)
+        except PolicyKBError:
+            continue
+        fired |= {d.rule_id for derivations in inference.derivations.values() for d in derivations}
+    return [_at("warning", "no-scenario", "no scenario makes this rule fire", rule.where, rule.id)
+            for rule in kb.rules.values() if rule.id not in fired]
+
+
+#: A quote shorter than this cannot show which sentence a rule rests on.
+MIN_QUOTE = 6
+
+
+def _short_quotes(kb) -> list[Finding]:
+    return [_at("warning", "short-quote", f"the quote '{rule.quote}' is too short to show the sentence "
+                f"the rule rests on (at least {MIN_QUOTE} characters)", rule.where, rule.id)
+            for rule in kb.rules.values() if len(rule.quote) < MIN_QUOTE]
+
+
+def _source_text(kb) -> list[Finding]:
+    from .kb import _normalize
+    source = kb.document.get("source")
+    where = kb.articles["1"].where
+    if not source:
+        return []
+    path = kb.root / str(source).split("#")[0].strip()
+    if not path.is_file():
+        return [Finding("error", "source-text", f"the published text '{source}' named by document.source is "
+                        "not in the knowledge base", where.file, None)]
+    original = _normalize(path.read_text(encoding="utf-8"))
+    findings = []
+    for article in kb.articles.values():
+        for unit, text, at in [(f"article {article.id}", article.text, article.where)] + \
+                [(f"clause {c.id}", c.text, c.where) for c in article.clauses]:
+            if _normalize(text) not in original:
+                findings.append(_at("error", "source-text", f"the text of {unit} differs from the published text "
+                                    f"({path.name}): {_first_difference(_normalize(text), original)}", at))
+    return findings
+
+
+def _first_difference(text: str, original: str) -> str:
+    """Where ``text`` stops matching the original: the longest prefix found, then what follows."""
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if text[:middle] in original:
+            low = middle
+        else:
+            high = middle - 1
+    return f"matches up to '…{text[max(0, low - 12):low]}', then has '{text[low:low + 12]}…'"
+
+
+def _examples(kb) -> list[Finding]:
+    from .profile import read_profile
+    if not kb.examples_dir.is_dir():
+        return []
+    findings = []
+    for path in sorted(kb.examples_dir.iterdir()):
+        if path.suffix.lower() not in (".yaml", ".yml", ".json"):
+            continue
+        try:
+            read_profile(path, kb)
+        except PolicyKBError as exc:
+            findings.append(_from_error(exc, "bad-example"))
+    return findings
