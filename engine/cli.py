@@ -70,6 +70,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
     common(p)
 
+    p = sub.add_parser("test", help="run the YAML scenarios of a knowledge base")
+    p.add_argument("paths", nargs="*", help="scenario files or folders (default: the knowledge base's scenarios/)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    common(p)
+
+    p = sub.add_parser("diff", help="evaluate profiles under two knowledge bases and show what changes")
+    p.add_argument("--old", required=True, metavar="DIR")
+    p.add_argument("--new", required=True, metavar="DIR")
+    p.add_argument("profiles", nargs="+", help="profile files or folders")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+    p = sub.add_parser("impact", help="what depends on a fact, rule, article, clause or sub-policy")
+    p.add_argument("id", help="e.g. paid_in_capital, 13(1), 14, listing_measures, support_target")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    common(p)
+
     p = sub.add_parser("check", help="validate and lint a knowledge base")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
@@ -81,8 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"eval": _eval, "why": _why, "why-not": _why_not, "report": _report,
-                "check": _check}[args.command](args)
+        return {"eval": _eval, "why": _why, "why-not": _why_not, "report": _report, "test": _test,
+                "diff": _diff, "impact": _impact, "check": _check}[args.command](args)
     except EvaluationError as exc:
         print(f"policykb: internal error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
@@ -145,6 +161,56 @@ def _report(args) -> int:
     except OSError as exc:
         raise ProfileError(f"cannot write the report: {exc.strerror}", file=str(out)) from None
     print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _test(args) -> int:
+    from .scenarios import load_scenarios, run
+    _note_local_kb(args)
+    kb = knowledge_base(Path(args.kb) if args.kb else None)
+    cases = load_scenarios(kb, [Path(p) for p in args.paths] or None)
+    failures = []
+    for case in cases:
+        try:
+            problems = run(case, kb)
+        except PolicyKBError as exc:
+            problems = [f"error: {exc}"]
+        if problems:
+            failures.append({"scenario": case.name, "file": case.file, "line": case.line, "problems": problems})
+    passed = len(cases) - len(failures)
+    if args.format == "json":
+        _emit(json.dumps({"passed": passed, "failed": len(failures), "failures": failures},
+                         ensure_ascii=False, indent=2) + "\n")
+    else:
+        for failure in failures:
+            _emit(f"FAIL {failure['file']}:{failure['line']} {failure['scenario']}: {'; '.join(failure['problems'])}\n")
+        _emit(f"{passed} passed, {len(failures)} failed\n")
+    return 1 if failures else 0
+
+
+def _diff(args) -> int:
+    from .diff import diff, render_text as diff_text
+    from .kb import load
+    report = diff(load(args.old), load(args.new), args.profiles)
+    if args.format == "json":
+        _emit(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    else:
+        _emit(diff_text(report))
+    return 0
+
+
+def _impact(args) -> int:
+    from .graph import impact
+    kb = knowledge_base(Path(args.kb) if args.kb else None)
+    found = impact(kb, args.id)
+    if args.format == "json":
+        _emit(json.dumps(found, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    lines = [f"{found['id']} ({found['kind']}) — what depends on it, directly or down the chain:"]
+    for key, title in (("rules", "rules"), ("conclusions", "conclusions"), ("benefits", "benefits")):
+        lines.append(f"  {title} ({len(found[key])}):")
+        lines += [f"    {item}" for item in found[key]] or ["    (none)"]
+    _emit("\n".join(lines) + "\n")
     return 0
 
 

@@ -130,9 +130,19 @@ def impact(kb: KnowledgeBase, ident: str, graph: nx.DiGraph | None = None) -> di
         reached |= nx.descendants(flow, rule)
     if graph.nodes[start]["kind"] in ("conclusion", "benefit", "rule"):
         reached |= nx.descendants(flow, start)
-    order = {key: n for n, key in enumerate(graph.nodes)}
-    by_kind = {kind: [graph.nodes[k].get("label") if kind == "rule" else k.split(":", 1)[1]
-                      for k in sorted(reached, key=order.get) if graph.nodes[k]["kind"] == kind and k != start]
+    # Upstream first: conclusions in dependency order, each rule where its conclusion stands.
+    position = {c: n for n, c in enumerate(kb.order)}
+    rule_index = {r: n for n, r in enumerate(kb.rules)}
+
+    def rank(key):
+        kind, ident = key.split(":", 1)
+        if kind == "rule":
+            rule = kb.rules.get(ident)
+            return (position[rule.then], rule_index[ident]) if rule else (len(position), 0)
+        return (position.get(ident, len(position)), 0)
+
+    by_kind = {kind: [k.split(":", 1)[1] for k in sorted(reached, key=rank)
+                      if graph.nodes[k]["kind"] == kind and k != start]
                for kind in ("rule", "conclusion", "benefit")}
     return {"id": start, "kind": graph.nodes[start]["kind"], "rules": by_kind["rule"],
             "conclusions": by_kind["conclusion"], "benefits": by_kind["benefit"]}

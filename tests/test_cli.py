@@ -146,3 +146,22 @@ def test_report_writes_a_file(capsys, tmp_path, suffix):
 def test_report_refuses_an_unknown_format(capsys, tmp_path):
     code, _, err = _run(capsys, "report", EXAMPLE, "--out", str(tmp_path / "r.pdf"))
     assert code == 2 and ".html or .md" in err
+
+
+def test_test_runs_the_scenarios_and_reports_failures_side_by_side(capsys, tmp_path):
+    code, out, _ = _run(capsys, "test", "--kb", str(KB_DIR))
+    assert code == 0 and out.strip().endswith("0 failed")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- name: A deliberately wrong expectation\n  extends: new_ict_key_enterprise\n  input: {}\n"
+                   "  output:\n    benefits:\n      settlement_subsidy: {min: 600万元}\n", encoding="utf-8")
+    code, out, _ = _run(capsys, "test", "--kb", str(KB_DIR), str(bad))
+    assert code == 1
+    assert f"FAIL {bad}:1 A deliberately wrong expectation: settlement_subsidy: expected min 6000000, got 5000000" in out
+    assert out.strip().endswith("0 passed, 1 failed")
+
+
+def test_diff_and_impact_from_the_command_line(capsys):
+    code, out, _ = _run(capsys, "diff", "--old", str(KB_DIR), "--new", str(KB_DIR), str(KB_DIR / "examples"))
+    assert code == 0 and "0 of 7 profiles differ" in out
+    code, out, _ = _run(capsys, "impact", "paid_in_capital", "--kb", str(KB_DIR), "--format", "json")
+    assert json.loads(out)["benefits"] == ["settlement_subsidy"]
