@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     common(p)
 
+    p = sub.add_parser("schema", help="print the JSON Schema of profiles (for editors)")
+    common(p)
+
     p = sub.add_parser("check", help="validate and lint a knowledge base")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
@@ -98,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"eval": _eval, "why": _why, "why-not": _why_not, "report": _report, "test": _test,
-                "diff": _diff, "impact": _impact, "check": _check}[args.command](args)
+                "diff": _diff, "impact": _impact, "schema": _schema, "check": _check}[args.command](args)
     except EvaluationError as exc:
         print(f"policykb: internal error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
@@ -211,6 +214,13 @@ def _impact(args) -> int:
         lines.append(f"  {title} ({len(found[key])}):")
         lines += [f"    {item}" for item in found[key]] or ["    (none)"]
     _emit("\n".join(lines) + "\n")
+    return 0
+
+
+def _schema(args) -> int:
+    from .schemas import profile_schema
+    kb = knowledge_base(Path(args.kb) if args.kb else None)
+    _emit(json.dumps(profile_schema(kb), ensure_ascii=False, indent=2) + "\n")
     return 0
 
 

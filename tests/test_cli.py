@@ -165,3 +165,9 @@ def test_diff_and_impact_from_the_command_line(capsys):
     assert code == 0 and "0 of 7 profiles differ" in out
     code, out, _ = _run(capsys, "impact", "paid_in_capital", "--kb", str(KB_DIR), "--format", "json")
     assert json.loads(out)["benefits"] == ["settlement_subsidy"]
+
+
+def test_schema_prints_the_profile_schema(capsys):
+    code, out, _ = _run(capsys, "schema", "--kb", str(KB_DIR))
+    schema = json.loads(out)
+    assert code == 0 and schema["properties"]["industry"]["anyOf"][0]["enum"][0] == "ict"

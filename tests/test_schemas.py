@@ -1,0 +1,74 @@
+"""Editor schemas (schemas/ and engine/schemas.py) validate every bundled file."""
+
+import datetime as dt
+import json
+import shutil
+
+import jsonschema
+import pytest
+import yaml
+
+from engine.schemas import profile_schema
+
+from conftest import KB_DIR, REPO
+
+SCHEMAS = REPO / "schemas"
+
+
+def _schema(name):
+    return json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+def _plain(data):
+    """YAML data as JSON sees it: dates become ISO strings."""
+    return json.loads(json.dumps(data, default=lambda v: v.isoformat() if isinstance(v, dt.date) else str(v)))
+
+
+def _files():
+    for name in ("document", "subpolicies", "facts", "conclusions"):
+        yield KB_DIR / f"{name}.yaml", name
+    for path in sorted((KB_DIR / "rules").glob("*.yaml")):
+        yield path, "rules"
+    for path in sorted((KB_DIR / "scenarios").glob("*.yaml")):
+        yield path, "scenarios"
+    for path in sorted((KB_DIR / "examples").iterdir()):
+        yield path, "profile"
+
+
+FILES = list(_files())
+
+
+@pytest.mark.parametrize("path, schema", FILES, ids=[f"{p.parent.name}/{p.name}" for p, _ in FILES])
+def test_every_bundled_file_validates_against_its_schema(path, schema):
+    data = _plain(yaml.safe_load(path.read_text(encoding="utf-8")))
+    jsonschema.Draft202012Validator(_schema(schema)).validate(data)
+    if path.suffix == ".yaml":
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema=") and first.endswith(f"schemas/{schema}.schema.json")
+        assert (path.parent / first.split("=", 1)[1]).resolve() == (SCHEMAS / f"{schema}.schema.json").resolve()
+
+
+def test_every_schema_is_a_valid_schema():
+    for path in SCHEMAS.glob("*.schema.json"):
+        jsonschema.Draft202012Validator.check_schema(json.loads(path.read_text(encoding="utf-8")))
+
+
+def test_the_committed_profile_schema_is_generated_from_the_facts(kb):
+    assert _schema("profile") == profile_schema(kb)
+
+
+@pytest.mark.parametrize("file, old, new, schema", [
+    ("rules/article_13_1_settling.yaml", "    defers_to: [listing_measures]", "    defer_to: [listing_measures]", "rules"),
+    ("rules/article_13_1_settling.yaml", "      range: {min: 150万元, max: 600万元}", "      range: {min: 1500000, max: 600万元}", "rules"),
+    ("rules/article_13_2_5.yaml", "{fact: building_operator, is: true}", "{fact: building_operator, is: true, in: [x]}", "rules"),
+    ("facts.yaml", "    type: money\n", "    type: currency\n", "facts"),
+    ("examples/new_ict_key_enterprise.yaml", "industry: ict", "industry: fintech", "profile"),
+    ("examples/new_ict_key_enterprise.yaml", "listing: none", "listed: none", "profile"),
+    ("scenarios/settlement_subsidy.yaml", "    not_benefits:", "    not_benefit:", "scenarios"),
+])
+def test_a_broken_copy_is_rejected(tmp_path, file, old, new, schema):
+    text = (KB_DIR / file).read_text(encoding="utf-8")
+    assert old in text
+    data = _plain(yaml.safe_load(text.replace(old, new, 1)))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(_schema(schema)).validate(data)
