@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("profile")
     p.add_argument("id", help="a conclusion or benefit id, e.g. settlement_subsidy")
     p.add_argument("--as-of", metavar="DATE")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json", "dot", "mermaid", "svg"), default="text",
+                   help="text or json: the derivation tree; dot, mermaid or svg: the case drawn as a graph")
+    p.add_argument("--out", metavar="FILE", help="write the drawing to FILE instead of standard output")
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
     common(p)
 
@@ -86,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     common(p)
 
+    p = sub.add_parser("graph", help="draw the dependency graph of the knowledge base")
+    p.add_argument("--view", choices=("overview", "rules", "full"), default="overview")
+    p.add_argument("--format", choices=("dot", "mermaid", "graphml", "json", "svg", "png", "html"), default="dot")
+    p.add_argument("--out", metavar="PATH", help="file to write (a folder with --all); default: standard output")
+    p.add_argument("--all", action="store_true", help="write every diagram of diagrams/ into --out")
+    common(p)
+
     p = sub.add_parser("schema", help="print the JSON Schema of profiles (for editors)")
     common(p)
 
@@ -101,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"eval": _eval, "why": _why, "why-not": _why_not, "report": _report, "test": _test,
-                "diff": _diff, "impact": _impact, "schema": _schema, "check": _check}[args.command](args)
+                "diff": _diff, "impact": _impact, "graph": _graph, "schema": _schema,
+                "check": _check}[args.command](args)
     except EvaluationError as exc:
         print(f"policykb: internal error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
@@ -135,6 +145,21 @@ def _eval(args) -> int:
 def _why(args) -> int:
     assessment = _assess(args)
     node = tree(assessment, args.id, args.lang)
+    if args.format in ("dot", "mermaid", "svg"):
+        from .graph import build
+        from .render import case_graph, run_dot, to_dot, to_mermaid
+        shown, marks = case_graph(build(assessment.kb), assessment, args.id, args.lang)
+        title = f"{assessment.result['enterprise'] or ''} — {args.id} ({node['status']})"
+        if args.format == "mermaid":
+            data = to_mermaid(shown, marks).encode("utf-8")
+        else:
+            source = to_dot(shown, title, marks)
+            data = source.encode("utf-8") if args.format == "dot" else run_dot(source, "svg")
+        if args.out:
+            Path(args.out).write_bytes(data)
+        else:
+            _emit(data.decode("utf-8"))
+        return 0
     if args.format == "json":
         _emit(json.dumps(node, ensure_ascii=False, indent=2) + "\n")
     else:
@@ -214,6 +239,27 @@ def _impact(args) -> int:
         lines.append(f"  {title} ({len(found[key])}):")
         lines += [f"    {item}" for item in found[key]] or ["    (none)"]
     _emit("\n".join(lines) + "\n")
+    return 0
+
+
+def _graph(args) -> int:
+    from .graph import build
+    from .render import view, write, write_all
+    kb = knowledge_base(Path(args.kb) if args.kb else None)
+    graph = build(kb)
+    title = f"{kb.document['doc_number']} {kb.document['title']}"
+    if args.all:
+        if not args.out:
+            raise ProfileError("--all writes a folder of diagrams: give it with --out, e.g. --out diagrams/")
+        for path in write_all(graph, title, Path(args.out)):
+            print(f"wrote {path}", file=sys.stderr)
+        return 0
+    data = write(view(graph, args.view), args.format, f"{title} — {args.view}",
+                 Path(args.out) if args.out else None)
+    if not args.out:
+        if args.format == "png":
+            raise ProfileError("png is binary: give a file with --out")
+        _emit(data.decode("utf-8"))
     return 0
 
 

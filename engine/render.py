@@ -1,0 +1,441 @@
+"""Views of the dependency graph and the formats they are written in.
+
+Views (:func:`view`):
+
+- ``overview`` — the document, its articles and clauses, and the sub-policies they defer to;
+- ``rules`` — facts → rules → conclusions → benefits, clustered by the article each cites;
+- ``full`` — both, with the edges between them.
+
+Formats: ``dot``, ``mermaid``, ``graphml`` and ``json`` (node-link) are written by Python alone;
+``svg`` and ``png`` are laid out by Graphviz's ``dot`` program; ``html`` is a self-contained
+page (its SVG drawn here from a layered layout, with pan, zoom and a click showing a node's
+text and neighbours) that opens with no network. Every writer is deterministic: the same
+knowledge base gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import networkx as nx
+
+from .errors import PolicyKBError
+
+VIEWS = ("overview", "rules", "full")
+FORMATS = ("dot", "mermaid", "graphml", "json", "svg", "png", "html")
+FONT = "Noto Sans CJK SC"
+_OVERVIEW_KINDS = ("document", "article", "clause", "subpolicy")
+_RULE_KINDS = ("fact", "rule", "conclusion", "benefit")
+_STYLE = {  # kind: (shape, fill colour)
+    "document": ("note", "#f2f2f2"), "article": ("box", "#dbe9f6"), "clause": ("box", "#eef5fb"),
+    "subpolicy": ("folder", "#fdf1d6"), "fact": ("ellipse", "#ffffff"), "rule": ("box", "#eeeeee"),
+    "conclusion": ("box", "#e3f4e1"), "benefit": ("doubleoctagon", "#c8ecc3"),
+}
+
+
+class GraphvizMissing(PolicyKBError):
+    """Graphviz's ``dot`` program is needed and not installed."""
+
+
+def view(graph: nx.DiGraph, name: str) -> nx.DiGraph:
+    """The sub-graph a view shows (a copy; the full graph is left alone)."""
+    kinds = _OVERVIEW_KINDS + _RULE_KINDS if name == "full" else \
+        _OVERVIEW_KINDS if name == "overview" else _RULE_KINDS
+    # Built node by node in the full graph's order: a networkx subgraph view iterates in set
+    # order, which changes with Python's string hashing, and every output must be byte-stable.
+    shown = nx.DiGraph(**graph.graph)
+    for node, data in graph.nodes(data=True):
+        if data["kind"] in kinds:
+            shown.add_node(node, **data)
+    for a, b, data in graph.edges(data=True):
+        if a in shown and b in shown:
+            shown.add_edge(a, b, **data)
+    return shown
+
+
+def _display(node: str, data: dict, lang: str = "zh") -> str:
+    label = data["label"] if lang == "zh" else data["label_en"]
+    if data["kind"] in ("fact", "conclusion", "benefit"):
+        return f"{label}\n{node.split(':', 1)[1]}"
+    if data["kind"] == "rule":
+        return f"{node.split(':', 1)[1]}\n[{data['cites']}]"
+    return label
+
+
+# --------------------------------------------------------------------------- dot
+
+def to_dot(g: nx.DiGraph, title: str, highlight: dict | None = None) -> str:
+    """Graphviz DOT; rule-view nodes are clustered by article. ``highlight`` (per-case
+    drawings) maps nodes to ``(hit, note)``: hits — facts used, rules fired, conclusions
+    derived — are bold, the rest grey; a note (a fact's value) is written under the label."""
+    lines = [f'digraph "{_q(title)}" {{', "  rankdir=LR;", f'  graph [fontname="{FONT}", label="{_q(title)}", '
+             'labelloc=t, fontsize=16, nodesep=0.15, ranksep=0.6];',
+             f'  node [fontname="{FONT}", fontsize=10, style="filled"];', f'  edge [fontname="{FONT}", fontsize=8];']
+    clusters: dict[int, list[str]] = {}
+    loose: list[str] = []
+    for node, data in g.nodes(data=True):
+        if data["kind"] == "rule" and "article" in data and g.graph.get("cluster", True):
+            clusters.setdefault(data["article"], []).append(node)
+        else:
+            loose.append(node)
+    for node in loose:
+        lines.append("  " + _dot_node(g, node, highlight))
+    for article in sorted(clusters):
+        lines.append(f'  subgraph "cluster_article_{article}" {{')
+        lines.append(f'    label="第{article}条 / Art. {article}"; style="rounded,dashed"; color="#888888";')
+        for node in clusters[article]:
+            lines.append("    " + _dot_node(g, node, highlight))
+        lines.append("  }")
+    for a, b, data in g.edges(data=True):
+        if data["relation"] == "uses":
+            a, b = b, a  # drawn as the flow: the fact or conclusion goes into the rule that uses it
+        style = {"uses": "", "derives": ', penwidth=1.5', "cites": ', style=dotted, color="#777777"',
+                 "contains": ', arrowhead=none, color="#5b7fa6"', "defers_to": ', style=dashed, color="#b8860b"',
+                 "governs": ', style=dotted, color="#aa3333"'}[data["relation"]]
+        faded = highlight is not None and not (_hit(highlight, a) and _hit(highlight, b))
+        label = "used by" if data["relation"] == "uses" else data["relation"]
+        lines.append(f'  "{_q(a)}" -> "{_q(b)}" [label="{label}"{style}'
+                     + (', color="#cccccc", fontcolor="#cccccc"' if faded else "") + "];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_node(g, node, highlight) -> str:
+    data = g.nodes[node]
+    shape, fill = _STYLE[data["kind"]]
+    label = _display(node, data)
+    extra = ""
+    if highlight is not None:
+        hit, note = highlight.get(node, (False, None))
+        if note:
+            label += f"\n= {note}"
+        if hit:
+            extra = ', penwidth=2.5, color="#1a7f37"'
+        else:
+            fill, extra = "#f7f7f7", ', color="#bbbbbb", fontcolor="#999999"'
+    return f'"{_q(node)}" [label="{_q(label)}", shape={shape}, fillcolor="{fill}"{extra}];'
+
+
+def _hit(highlight: dict, node: str) -> bool:
+    return highlight.get(node, (False, None))[0]
+
+
+def _q(text: str) -> str:
+    return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+# --------------------------------------------------------------------------- mermaid
+
+def to_mermaid(g: nx.DiGraph, highlight: dict | None = None) -> str:
+    """A Mermaid flowchart (renders on code hosts); rules clustered by article."""
+    ids = {node: f"n{i}" for i, node in enumerate(g.nodes)}
+    lines = ["flowchart LR"]
+    clusters: dict[int, list[str]] = {}
+    for node, data in g.nodes(data=True):
+        if data["kind"] == "rule" and "article" in data:
+            clusters.setdefault(data["article"], []).append(node)
+        else:
+            lines.append("  " + _mermaid_node(ids[node], node, data, highlight))
+    for article in sorted(clusters):
+        lines.append(f'  subgraph A{article}["第{article}条 / Art. {article}"]')
+        for node in clusters[article]:
+            lines.append("    " + _mermaid_node(ids[node], node, g.nodes[node], highlight))
+        lines.append("  end")
+    arrows = {"uses": "-->", "derives": "==>", "cites": "-.->", "contains": "---", "defers_to": "-.->", "governs": "-.->"}
+    for a, b, data in g.edges(data=True):
+        if data["relation"] == "uses":
+            lines.append(f"  {ids[b]} {arrows['uses']}|used by| {ids[a]}")
+        else:
+            lines.append(f"  {ids[a]} {arrows[data['relation']]}|{data['relation']}| {ids[b]}")
+    for kind, (_, fill) in _STYLE.items():
+        lines.append(f"  classDef {kind} fill:{fill},stroke:#555")
+    for node, data in g.nodes(data=True):
+        lines.append(f"  class {ids[node]} {data['kind']}")
+    if highlight is not None:
+        lines.append("  classDef hit stroke:#1a7f37,stroke-width:3px")
+        lines.append("  classDef miss fill:#f7f7f7,stroke:#cccccc,color:#aaaaaa")
+        for node in g.nodes:
+            lines.append(f"  class {ids[node]} {'hit' if _hit(highlight, node) else 'miss'}")
+    return "\n".join(lines) + "\n"
+
+
+def _mermaid_node(ident, node, data, highlight) -> str:
+    label = _display(node, data).replace("\n", "<br/>")
+    note = highlight.get(node, (False, None))[1] if highlight else None
+    if note:
+        label += f"<br/>= {note}"
+    label = label.replace('"', "#quot;")
+    shape = {"benefit": ('{{"', '"}}'), "fact": ('(["', '"])'), "subpolicy": ('[/"', '"/]')}.get(data["kind"], ('["', '"]'))
+    return f"{ident}{shape[0]}{label}{shape[1]}"
+
+
+# --------------------------------------------------------------------------- graphml, json
+
+def _plain(g: nx.DiGraph) -> nx.DiGraph:
+    """A copy whose attributes GraphML can hold (str, int, bool)."""
+    plain = nx.DiGraph()
+    plain.graph.update({k: str(v) for k, v in g.graph.items()})
+    for node, data in g.nodes(data=True):
+        plain.add_node(node, **{k: v if isinstance(v, (str, int, bool)) else str(v) for k, v in data.items()})
+    for a, b, data in g.edges(data=True):
+        plain.add_edge(a, b, **data)
+    return plain
+
+
+def to_graphml(g: nx.DiGraph) -> str:
+    return "\n".join(nx.generate_graphml(_plain(g), encoding="utf-8", prettyprint=True)) + "\n"
+
+
+def to_json(g: nx.DiGraph) -> str:
+    data = nx.node_link_data(_plain(g), edges="links")
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+# --------------------------------------------------------------------------- svg, png
+
+def dot_program() -> str:
+    found = shutil.which("dot")
+    if not found:
+        raise GraphvizMissing(
+            "svg and png need Graphviz's `dot` program, which is not installed; install it with "
+            "`apt-get install graphviz fonts-noto-cjk` (Debian/Ubuntu), `dnf install graphviz "
+            "google-noto-sans-cjk-fonts` (Fedora) or `brew install graphviz` (macOS) — the Noto "
+            "CJK fonts draw the Chinese labels — or choose --format dot, mermaid, graphml, json or html")
+    return found
+
+
+def run_dot(source: str, fmt: str) -> bytes:
+    done = subprocess.run([dot_program(), f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True)
+    if done.returncode != 0:
+        raise PolicyKBError(f"Graphviz failed: {done.stderr.decode('utf-8', 'replace').strip()}")
+    if fmt == "svg":
+        # The generator comment names Graphviz's version; drop it so files compare across builds.
+        text = "\n".join(line for line in done.stdout.decode("utf-8").splitlines()
+                         if not line.startswith("<!-- Generated by graphviz"))
+        return (text + "\n").encode("utf-8")
+    return done.stdout
+
+
+# --------------------------------------------------------------------------- html
+
+def layout(g: nx.DiGraph) -> dict[str, tuple[int, int]]:
+    """Deterministic layered positions: the rule flow left to right by depth, the document's
+    structure in columns after it."""
+    flow = nx.DiGraph()
+    flow.add_nodes_from(n for n, d in g.nodes(data=True) if d["kind"] in _RULE_KINDS)
+    for a, b, d in g.edges(data=True):
+        if d["relation"] == "uses" and a in flow and b in flow:
+            flow.add_edge(b, a)
+        elif d["relation"] == "derives":
+            flow.add_edge(a, b)
+    layer: dict[str, int] = {}
+    for node in nx.lexicographical_topological_sort(flow):
+        preds = [layer[p] for p in flow.predecessors(node)]
+        layer[node] = (max(preds) + 1) if preds else 0
+    last = max(layer.values(), default=-1)
+    structure = {"document": 1, "article": 2, "clause": 3, "subpolicy": 4}
+    for node, data in g.nodes(data=True):
+        if data["kind"] in structure:
+            layer[node] = last + structure[data["kind"]]
+    columns: dict[int, list[str]] = {}
+    order = {n: i for i, n in enumerate(g.nodes)}
+    for node in sorted(g.nodes, key=lambda n: (g.nodes[n].get("article", 0), order[n])):
+        columns.setdefault(layer[node], []).append(node)
+    positions = {}
+    for x, column in enumerate(sorted(columns)):
+        for y, node in enumerate(columns[column]):
+            positions[node] = (40 + x * 260, 40 + y * 46)
+    return positions
+
+
+def to_html(g: nx.DiGraph, title: str) -> str:
+    positions = layout(g)
+    width = max(x for x, _ in positions.values()) + 260
+    height = max(y for _, y in positions.values()) + 80
+    parts = []
+    for a, b, data in g.edges(data=True):
+        (x1, y1), (x2, y2) = positions[a], positions[b]
+        x1, x2 = x1 + 110, x2 + 110
+        bend = max(40, abs(x2 - x1) / 2)
+        parts.append(f'<path class="edge {data["relation"]}" data-a="{html.escape(a)}" data-b="{html.escape(b)}" '
+                     f'd="M{x1},{y1 + 16} C{x1 + bend},{y1 + 16} {x2 - bend},{y2 + 16} {x2},{y2 + 16}"/>')
+    for node, data in g.nodes(data=True):
+        x, y = positions[node]
+        label = data["label"].split("\n")[0]
+        short = label if len(label) <= 16 else label[:15] + "…"
+        parts.append(f'<g class="node {data["kind"]}" data-id="{html.escape(node)}" transform="translate({x},{y})">'
+                     f'<rect width="220" height="32" rx="6" fill="{_STYLE[data["kind"]][1]}"/>'
+                     f'<text x="8" y="20">{html.escape(short)}</text><title>{html.escape(node)}</title></g>')
+    nodes = {n: {k: v for k, v in d.items() if isinstance(v, (str, int, bool))} for n, d in g.nodes(data=True)}
+    edges = [[a, b, d["relation"]] for a, b, d in g.edges(data=True)]
+    payload = json.dumps({"nodes": nodes, "edges": edges}, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+    return _HTML.format(title=html.escape(title), width=width, height=height, svg="\n".join(parts), data=payload)
+
+
+_HTML = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+body {{ margin: 0; font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; display: flex; height: 100vh; }}
+#canvas {{ flex: 1; overflow: hidden; background: #fbfbfb; cursor: grab; }}
+#panel {{ width: 24rem; padding: 1rem; border-left: 1px solid #ccc; overflow: auto; font-size: .9rem; }}
+svg {{ width: 100%; height: 100%; user-select: none; }}
+.edge {{ fill: none; stroke: #999; stroke-width: 1; }}
+.edge.derives {{ stroke: #2e7d32; }} .edge.cites, .edge.governs {{ stroke-dasharray: 2 3; }}
+.edge.defers_to {{ stroke: #b8860b; stroke-dasharray: 6 3; }}
+.node rect {{ stroke: #666; }} .node text {{ font-size: 12px; }} .node {{ cursor: pointer; }}
+.dim {{ opacity: .15; }} .picked rect {{ stroke: #d32f2f; stroke-width: 3; }}
+h1 {{ font-size: 1.1rem; }} code {{ font-size: .8rem; }}
+</style>
+</head>
+<body data-ready="false">
+<div id="canvas"><svg id="graph" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">
+<g id="edges-and-nodes">
+{svg}
+</g></svg></div>
+<div id="panel"><h1>{title}</h1><p>拖动平移，滚轮缩放，点击节点查看条文与相邻节点。<br>Drag to pan, scroll to zoom, click a node for its text and neighbours.</p><div id="info"></div></div>
+<script id="graph-data" type="application/json">{data}</script>
+<script>
+(function () {{
+  var data = JSON.parse(document.getElementById("graph-data").textContent);
+  var svg = document.getElementById("graph");
+  var box = svg.viewBox.baseVal;
+  var dragging = null;
+  svg.addEventListener("mousedown", function (e) {{ dragging = [e.clientX, e.clientY]; }});
+  window.addEventListener("mouseup", function () {{ dragging = null; }});
+  window.addEventListener("mousemove", function (e) {{
+    if (!dragging) return;
+    var scale = box.width / svg.clientWidth;
+    box.x -= (e.clientX - dragging[0]) * scale; box.y -= (e.clientY - dragging[1]) * scale;
+    dragging = [e.clientX, e.clientY];
+  }});
+  svg.addEventListener("wheel", function (e) {{
+    e.preventDefault();
+    var f = e.deltaY > 0 ? 1.15 : 1 / 1.15;
+    var r = svg.getBoundingClientRect();
+    var px = box.x + (e.clientX - r.left) / r.width * box.width, py = box.y + (e.clientY - r.top) / r.height * box.height;
+    box.x = px - (px - box.x) * f; box.y = py - (py - box.y) * f; box.width *= f; box.height *= f;
+  }}, {{ passive: false }});
+  function esc(s) {{ return String(s).replace(/[&<>"]/g, function (c) {{ return {{"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}}[c]; }}); }}
+  function pick(id) {{
+    var near = {{}}; near[id] = true;
+    var rows = data.edges.filter(function (e) {{ return e[0] === id || e[1] === id; }});
+    rows.forEach(function (e) {{ near[e[0]] = true; near[e[1]] = true; }});
+    document.querySelectorAll(".node").forEach(function (n) {{
+      n.classList.toggle("dim", !near[n.dataset.id]); n.classList.toggle("picked", n.dataset.id === id);
+    }});
+    document.querySelectorAll(".edge").forEach(function (p) {{
+      p.classList.toggle("dim", !(p.dataset.a === id || p.dataset.b === id));
+    }});
+    var d = data.nodes[id], html = "<h2>" + esc(d.label) + "</h2><p>" + esc(d.label_en) + "</p><p><code>" + esc(id) + "</code> (" + esc(d.kind) + ")</p>";
+    ["text", "quote", "explain", "explain_en", "title"].forEach(function (k) {{ if (d[k]) html += "<p>" + esc(d[k]) + "</p>"; }});
+    html += "<h3>相邻 / neighbours</h3><ul>" + rows.map(function (e) {{
+      var other = e[0] === id ? e[1] : e[0], dir = e[0] === id ? "→" : "←";
+      return "<li>" + dir + " " + esc(e[2]) + " <a href='#' data-go='" + esc(other) + "'>" + esc(data.nodes[other].label) + "</a></li>";
+    }}).join("") + "</ul>";
+    var info = document.getElementById("info"); info.innerHTML = html;
+    info.querySelectorAll("a[data-go]").forEach(function (a) {{ a.addEventListener("click", function (e) {{ e.preventDefault(); pick(a.dataset.go); }}); }});
+  }}
+  document.querySelectorAll(".node").forEach(function (n) {{
+    n.addEventListener("click", function (e) {{ e.stopPropagation(); pick(n.dataset.id); }});
+  }});
+  document.body.dataset.nodes = document.querySelectorAll(".node").length;
+  document.body.dataset.ready = "true";
+}})();
+</script>
+</body>
+</html>
+"""
+
+
+# --------------------------------------------------------------------------- one case
+
+def case_graph(graph: nx.DiGraph, assessment, target: str, lang: str = "zh") -> tuple[nx.DiGraph, dict]:
+    """What ``target`` rests on, for one enterprise: the rules that could derive it, down to
+    the facts, with the facts' values; what fired and holds is marked as a hit."""
+    from .wording import display
+    kb, inference = assessment.kb, assessment.inference
+    start = f"{kb.conclusions[target].kind}:{target}"
+    flow = nx.DiGraph()
+    for a, b, d in graph.edges(data=True):
+        if d["relation"] == "uses":
+            flow.add_edge(b, a)
+        elif d["relation"] == "derives":
+            flow.add_edge(a, b)
+    keep = nx.ancestors(flow, start) | {start}
+    shown = view(graph, "rules")
+    shown.remove_nodes_from([n for n in list(shown) if n not in keep])
+    fired = {d.rule_id for derivations in inference.derivations.values() for d in derivations}
+    used = {f for derivations in inference.derivations.values() for d in derivations for f in d.facts}
+    marks: dict[str, tuple[bool, str | None]] = {}
+    for node, data in shown.nodes(data=True):
+        ident = node.split(":", 1)[1]
+        if data["kind"] == "fact":
+            value = assessment.facts.get(ident)
+            marks[node] = (ident in used, display(kb, ident, value, lang))
+        elif data["kind"] == "rule":
+            marks[node] = (ident in fired, None)
+        else:
+            marks[node] = (inference.holds(ident), assessment.result["status"][ident])
+    shown.graph["cluster"] = False
+    return shown, marks
+
+
+# --------------------------------------------------------------------------- writing
+
+def write(g: nx.DiGraph, fmt: str, title: str, out: Path | None = None) -> bytes:
+    """The graph in ``fmt`` as bytes (and written to ``out`` when given)."""
+    if fmt == "dot":
+        data = to_dot(g, title).encode("utf-8")
+    elif fmt == "mermaid":
+        data = to_mermaid(g).encode("utf-8")
+    elif fmt == "graphml":
+        data = to_graphml(g).encode("utf-8")
+    elif fmt == "json":
+        data = to_json(g).encode("utf-8")
+    elif fmt in ("svg", "png"):
+        data = run_dot(to_dot(g, title), fmt)
+    elif fmt == "html":
+        data = to_html(g, title).encode("utf-8")
+    else:
+        raise PolicyKBError(f"unknown format '{fmt}'", allowed=FORMATS)
+    if out is not None:
+        out.write_bytes(data)
+    return data
+
+
+DIAGRAMS = [  # (file, view, format)
+    ("overview.svg", "overview", "svg"), ("overview.mmd", "overview", "mermaid"), ("overview.dot", "overview", "dot"),
+    ("rules.svg", "rules", "svg"), ("rules.mmd", "rules", "mermaid"), ("rules.dot", "rules", "dot"),
+    ("policy.html", "full", "html"), ("full.graphml", "full", "graphml"), ("full.json", "full", "json"),
+]
+
+
+def write_all(graph: nx.DiGraph, title: str, out: Path) -> list[Path]:
+    """Every diagram of ``diagrams/`` and its README (Mermaid embedded)."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, view_name, fmt in DIAGRAMS:
+        write(view(graph, view_name), fmt, f"{title} — {view_name}", out / name)
+        written.append(out / name)
+    readme = io.StringIO()
+    readme.write("# Diagrams of the knowledge base\n\nGenerated from `kb/` by `policykb graph --all --out diagrams/`; "
+                 "a test fails when these files differ from what the current `kb/` gives. Do not edit by hand.\n\n"
+                 "- `overview.*` — the 14 articles, Article 13's clauses, and the sub-policies they defer to.\n"
+                 "- `rules.*` — facts → rules → conclusions → benefits, rules clustered by the article they cite.\n"
+                 "- `policy.html` — the whole graph, interactive (pan, zoom, click a node for its text and neighbours), "
+                 "no network needed.\n- `full.graphml`, `full.json` — the whole graph for other tools (networkx node-link JSON).\n\n")
+    for name, view_name in (("overview", "overview"), ("rules", "rules")):
+        readme.write(f"## {view_name}\n\n![{view_name}]({name}.svg)\n\n```mermaid\n")
+        readme.write((out / f"{name}.mmd").read_text(encoding="utf-8"))
+        readme.write("```\n\n")
+    (out / "README.md").write_text(readme.getvalue(), encoding="utf-8")
+    written.append(out / "README.md")
+    return written
