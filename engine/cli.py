@@ -279,9 +279,8 @@ def _check(args) -> int:
     failed = errors or (args.strict and warnings)
     summary = None if errors else check(args.kb)
     if args.format == "json":
-        _emit(json.dumps({"ok": not failed, "errors": errors, "warnings": warnings,
-                          "findings": [f.to_dict() for f in findings], "summary": summary},
-                         ensure_ascii=False, indent=2) + "\n")
+        # The findings as a list of objects; the exit status says whether they fail.
+        _emit(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2) + "\n")
     else:
         for finding in findings:
             _emit(finding.text() + "\n")

@@ -127,6 +127,7 @@ h3 { font-size: 1rem; margin-top: 1.5rem; }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
 th, td { border: 1px solid #bbb; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 th { background: #eee; }
+td:nth-child(2), td:nth-child(3) { white-space: nowrap; }
 .granted { color: #0a6b2d; font-weight: bold; } .denied { color: #8a1c1c; } .undetermined { color: #8a5a00; }
 pre { white-space: pre-wrap; word-break: break-word; background: #f6f6f6; padding: .6rem; border: 1px solid #ddd;
       font-size: .85rem; }

@@ -63,8 +63,9 @@ def test_check_reports_a_broken_knowledge_base_with_file_and_line(capsys, tmp_pa
     assert code == 2 and "Traceback" not in out + err
     assert f"{rules}:" in out and "error[unknown-reference]" in out and "did you mean 'qualified_talent'" in out
     code, out, _ = _run(capsys, "check", "--kb", str(copy), "--format", "json")
-    report = json.loads(out)
-    assert code == 2 and report["ok"] is False and report["findings"][0]["file"] == str(rules)
+    findings = json.loads(out)
+    assert code == 2 and isinstance(findings, list) and findings[0]["file"] == str(rules)
+    assert findings[0]["code"] == "unknown-reference" and findings[0]["suggestion"] == "qualified_talent"
 
 
 def test_check_strict_fails_on_warnings(capsys, tmp_path):

@@ -62,3 +62,22 @@ def test_the_report_escapes_what_the_profile_says(kb):
     assessment = engine.assess({"name": "<script>alert(1)</script>", "application_date": "2022-01-01"}, kb=kb)
     page = report_html(assessment, "en")
     assert "<script>alert" not in page and "&lt;script&gt;" in page
+
+
+def test_the_html_report_opens_in_a_headless_browser_with_no_network(assessment, tmp_path):
+    import os
+    import shutil
+    import subprocess
+    chromium = shutil.which("chromium")
+    if not chromium:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed, and .ci/run should have installed it")
+        pytest.skip("chromium is not installed here")
+    path = tmp_path / "report.html"
+    path.write_text(report_html(assessment, "zh"), encoding="utf-8")
+    done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                           f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", path.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert "金融街智链数据科技股份有限公司" in done.stdout and 'id="row-settlement_subsidy"' in done.stdout
+    assert done.stdout.count("<section id=") == 12
