@@ -220,3 +220,95 @@ def engine_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [engine_value(v) for v in value]
     return value
+
+
+def compile_check(condition: Condition):
+    """The condition as a fast function ``(facts, status) -> True | False | None``.
+
+    The same Kleene logic as :func:`evaluate`, without building an :class:`Outcome` tree: this
+    is what runs for every profile; the trees are built only when an explanation asks.
+    """
+    if isinstance(condition, FactTest):
+        return _compile_test(condition)
+    if isinstance(condition, ConclusionRef):
+        name = condition.conclusion
+        return lambda facts, status: status.get(name)
+    parts = tuple(compile_check(item) for item in condition.items)
+    if isinstance(condition, All):
+        def all_of(facts, status):
+            unknown = False
+            for part in parts:
+                value = part(facts, status)
+                if value is False:
+                    return False
+                if value is None:
+                    unknown = True
+            return None if unknown else True
+        return all_of
+
+    def any_of(facts, status):
+        unknown = False
+        for part in parts:
+            value = part(facts, status)
+            if value is True:
+                return True
+            if value is None:
+                unknown = True
+        return None if unknown else False
+    return any_of
+
+
+def _compile_test(test: FactTest):
+    name, op, expected = test.fact, test.op, test.value
+    compare = {
+        "is": lambda actual: actual == expected,
+        "in": lambda actual: actual in expected,
+        "not_in": lambda actual: actual not in expected,
+        "at_least": lambda actual: actual >= expected,
+        "more_than": lambda actual: actual > expected,
+        "at_most": lambda actual: actual <= expected,
+        "less_than": lambda actual: actual < expected,
+        "between": lambda actual: expected[0] <= actual <= expected[1],
+        "includes": lambda actual: expected in actual,
+        "includes_any": lambda actual: any(item in actual for item in expected),
+    }[op]
+
+    def check(facts, status):
+        actual = facts.get(name)
+        return None if actual is None else compare(actual)
+    return check
+
+
+def compile_unknowns(condition: Condition):
+    """The condition as ``(facts, status, found) -> value``, adding to ``found`` the unknown
+    facts that keep an undecided value undecided (what :func:`unknown_facts` gives, fast)."""
+    if isinstance(condition, FactTest):
+        check, name = _compile_test(condition), condition.fact
+
+        def test(facts, status, found):
+            value = check(facts, status)
+            if value is None:
+                found.append(name)
+            return value
+        return test
+    if isinstance(condition, ConclusionRef):
+        cid = condition.conclusion
+        return lambda facts, status, found: status.get(cid)
+    parts = tuple(compile_unknowns(item) for item in condition.items)
+    decisive = False if isinstance(condition, All) else True
+
+    def combine(facts, status, found):
+        mark = len(found)
+        unknown = False
+        for part in parts:
+            value = part(facts, status, found)
+            if value is decisive:
+                del found[mark:]  # decided: nothing here is missing
+                return decisive
+            if value is None:
+                unknown = True
+        if not unknown:
+            del found[mark:]
+            return not decisive
+        return None
+    return combine

@@ -41,12 +41,26 @@ class Inference:
     derived: list[str]                                   # in dependency order
     derivations: dict[str, list[Derivation]]
     status: dict[str, bool | None]                       # True / False / None (undecided)
-    outcomes: dict[str, cond.Outcome]                    # rule id -> three-valued outcome
     missing: list[str]
     facts: dict[str, Any] = field(default_factory=dict)
+    kb: KnowledgeBase | None = None
+    _outcomes: dict | None = None
 
     def holds(self, conclusion: str) -> bool:
         return self.status.get(conclusion) is True
+
+    def _outcome(self, rule) -> cond.Outcome:
+        if self._outcomes is not None:
+            return self._outcomes[rule.id]
+        return cond.evaluate(rule.when, self.facts, self.status)
+
+    @property
+    def outcomes(self) -> dict[str, cond.Outcome]:
+        """Each rule's three-valued outcome tree (built on first use, for explanations)."""
+        if self._outcomes is None:
+            self._outcomes = {rule.id: cond.evaluate(rule.when, self.facts, self.status)
+                              for rule in self.kb.rules.values()}
+        return self._outcomes
 
     def next_fact(self, kb: KnowledgeBase, conclusion: str) -> str | None:
         """The first unknown fact, in the order the rules state their conditions, that keeps
@@ -73,7 +87,7 @@ class Inference:
                 return None
             seen.add(cid)
             for rule in kb.rules_for(cid):
-                found = visit(self.outcomes[rule.id])
+                found = visit(self._outcome(rule))
                 if found:
                     return found
             return None
@@ -89,6 +103,9 @@ class Reasoner:
         self.compiled = compile_kb(kb)
         self.engine = RuleEngine(self.compiled)
         self._by_name = {rule.name: rule for rule in self.compiled.rules}
+        self._checks = [(conclusion, [(rule, cond.compile_check(rule.when)) for rule in kb.rules_for(conclusion)])
+                        for conclusion in kb.order]
+        self._unknowns = {rule.id: cond.compile_unknowns(rule.when) for rule in kb.rules.values()}
 
     def derive(self, facts: dict[str, Any]) -> Inference:
         """Forward-chain ``facts`` (already checked, see :mod:`engine.profile`).
@@ -111,33 +128,30 @@ class Reasoner:
                 branch=rule.branch, facts={t.fact: facts[t.fact] for t in tests},
                 conclusions=[lit.conclusion for lit in rule.literals if isinstance(lit, cond.ConclusionRef)],
                 grounds=list(rule.grounds), literals=rule.literals))
-        status, outcomes = self._three_valued(facts)
+        status = self._three_valued(facts)
         engine_says = set(derivations)
         check_says = {c for c, value in status.items() if value is True}
         if engine_says != check_says:
             raise EvaluationError(
                 "the rule engine and the three-valued check disagree on "
                 + ", ".join(sorted(engine_says ^ check_says)))
-        missing = self._missing(status, outcomes)
+        missing = self._missing(facts, status)
         derived = [c for c in self.kb.order if c in derivations]
-        return Inference(derived, {c: derivations[c] for c in derived}, status, outcomes, missing, facts)
+        return Inference(derived, {c: derivations[c] for c in derived}, status, missing, facts, self.kb)
 
-    def _three_valued(self, facts):
+    def _three_valued(self, facts) -> dict[str, bool | None]:
         status: dict[str, bool | None] = {}
-        outcomes: dict[str, cond.Outcome] = {}
-        for conclusion in self.kb.order:
-            values = []
-            for rule in self.kb.rules_for(conclusion):
-                outcome = cond.evaluate(rule.when, facts, status)
-                outcomes[rule.id] = outcome
-                values.append(outcome.value)
+        for conclusion, checks in self._checks:
+            values = [check(facts, status) for _, check in checks]
             status[conclusion] = True if True in values else (None if None in values else False)
-        return status, outcomes
+        return status
 
-    def _missing(self, status, outcomes) -> list[str]:
+    def _missing(self, facts, status) -> list[str]:
         found: set[str] = set()
-        for conclusion, value in status.items():
-            if value is None:
-                for rule in self.kb.rules_for(conclusion):
-                    found.update(cond.unknown_facts(outcomes[rule.id]))
+        for conclusion, checks in self._checks:
+            if status[conclusion] is None:
+                for rule, _ in checks:
+                    unknown: list[str] = []
+                    if self._unknowns[rule.id](facts, status, unknown) is None:
+                        found.update(unknown)
         return [name for name in self.kb.facts if name in found]

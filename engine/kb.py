@@ -189,7 +189,14 @@ class KnowledgeBase:
         return self.articles[ref].text
 
     def rules_for(self, conclusion_id: str) -> list[Rule]:
-        return [r for r in self.rules.values() if r.then == conclusion_id]
+        """The rules deriving a conclusion, in knowledge-base order (indexed on first use)."""
+        index = self.__dict__.get("_rules_by_conclusion")
+        if index is None or index[0] != len(self.rules):
+            table: dict[str, list[Rule]] = {}
+            for rule in self.rules.values():
+                table.setdefault(rule.then, []).append(rule)
+            index = self.__dict__["_rules_by_conclusion"] = (len(self.rules), table)
+        return index[1].get(conclusion_id, [])
 
     def label(self, ref: str, lang: str = "zh") -> str:
         """A citation as people write it: 第十三条第（一）项 / Art. 13(1)."""

@@ -12,10 +12,11 @@ durable-rules 2.0.28 is unmaintained and has sharp edges (see ../shared/notes/du
   afterwards, so at most one is live (the 1,025th live id raises MemoryError). ``delete_state``
   on a session where no action ran kills the process, so a sentinel rule that matches the
   profile's facts and the gate fact always fires; the session is deleted only when it did.
-- **Exceptions inside actions** never reach the caller and skip the rest of the action; every
-  action here catches its own errors, records them, and :meth:`RuleEngine.run` raises them as an
-  :class:`~engine.errors.EvaluationError` naming the rule, after cleaning up the session, so
-  the next evaluation is unaffected.
+- **Exceptions inside actions** never reach the caller through durable's Host (they are kept
+  in the session state) and skip the rest of the action. Here the actions are run by
+  :meth:`RuleEngine._assert_and_act` itself; every action catches its own errors, records
+  them, and :meth:`RuleEngine.run` raises them as an :class:`~engine.errors.EvaluationError`
+  naming the rule, after cleaning up the session, so the next evaluation is unaffected.
 - **Unhandled and duplicate facts**: a fact no rule handles raises MessageNotHandledException,
   a duplicate one MessageObservedException. The profile's group facts and the gate fact are
   always handled by the sentinel; a conclusion fact is asserted only when some rule uses it, and only once.
@@ -79,12 +80,15 @@ class RuleEngine:
         self._errors: list[tuple[str, BaseException]] = []
         self._sentinel_ran = False
         definition = ruleset.definition()
+        self._actions: dict[str, Callable] = {}
         for rule in ruleset.rules:
-            definition[rule.name]["run"] = self._action(rule.name, rule.conclusion if rule.asserts else None)
+            self._actions[rule.name] = self._action(rule.name, rule.conclusion if rule.asserts else None)
+            definition[rule.name]["run"] = self._actions[rule.name]
         # The sentinel handles every group fact and the gate, so no asserted fact is ever
         # "not handled", and it always fires, so every session ran an action before deletion.
         self._group_names = [f"g{n}" for n in range(len(ruleset.groups))]
         sentinel = [{name: {"t": name}} for name in self._group_names] + [{"gate": {"t": "gate"}}]
+        self._actions[_SENTINEL] = self._sentinel
         definition[_SENTINEL] = {"all": sentinel, "pri": 1_000_000, "run": self._sentinel}
         host_class = _quiet_host_class(durable)
         self._host = host_class()
@@ -93,22 +97,29 @@ class RuleEngine:
         except Exception as exc:
             raise EvaluationError(f"durable_rules refused the compiled ruleset: {exc}") from None
         self._rules = self._host.get_ruleset(self._name)
+        self._c = durable.durable_rules_engine
+        self._handle = self._rules._handle
         self._not_handled = durable.MessageNotHandledException
         self._observed = durable.MessageObservedException
 
     def _action(self, name: str, conclusion: str | None) -> Callable:
-        def run(closure):
+        def run(sid):
             try:
                 self._fired.append(name)
                 if conclusion is not None and conclusion not in self._asserted:
                     self._asserted.add(conclusion)
-                    closure.assert_fact({"t": "c", "id": conclusion})
+                    self._assert({"t": "c", "id": conclusion, "sid": sid})
             except BaseException as exc:  # recorded and raised after the session is cleaned
                 self._errors.append((name, exc))
         return run
 
-    def _sentinel(self, closure):
+    def _sentinel(self, sid):
         self._sentinel_ran = True
+
+    def _assert(self, fact: dict) -> None:
+        code = self._c.assert_fact(self._handle, json.dumps(fact, ensure_ascii=False))[0]
+        if code in (1, 2):
+            raise (self._not_handled if code == 1 else self._observed)(fact)
 
     def run(self, facts: dict) -> list[str]:
         """Assert one profile's facts and forward-chain; return the engine rules that fired.
@@ -130,28 +141,45 @@ class RuleEngine:
         batch.append({"t": "gate", "sid": sid})
         failure = None
         try:
-            self._host.assert_facts(self._name, batch)
+            self._assert_and_act(batch, sid)
         except (self._not_handled, self._observed) as exc:
             failure = f"the engine refused a fact ({type(exc).__name__})"
         except Exception as exc:
             failure = f"the engine failed: {exc}"
-        state_error = self._state_error(sid)
         self._cleanup(sid)
         if self._errors:
             name, exc = self._errors[0]
             raise EvaluationError(f"an action failed: {type(exc).__name__}: {exc}", rule_id=name.split("#")[0])
-        if failure or state_error:
-            raise EvaluationError(failure or f"the engine recorded an error: {state_error}")
+        if failure:
+            raise EvaluationError(failure)
         if not self._sentinel_ran:
             raise EvaluationError("the evaluation did not complete (the sentinel rule never ran)")
         return list(self._fired)
 
-    def _state_error(self, sid: str):
-        try:
-            state = self._rules.get_state(sid)
-        except Exception:
-            return None
-        return state.get("exception") if isinstance(state, dict) else None
+    def _assert_and_act(self, batch: list[dict], sid: str) -> None:
+        """Assert the facts in one batch, then run the actions one by one, in the engine's
+        order (lowest pri, then definition order), until none is pending.
+
+        This is what durable's Host does for a synchronous assert, without its Closure and
+        Promise machinery: the actions here take only the session id, so the per-action
+        wrapping and the re-serialising of an unchanged state are skipped. Facts asserted by
+        an action are matched when it completes, so chains run to the end inside this call.
+        """
+        c, handle = self._c, self._handle
+        result = c.assert_facts(handle, json.dumps(batch, ensure_ascii=False))
+        code = result[0]
+        if code in (1, 2):
+            raise (self._not_handled if code == 1 else self._observed)(batch)
+        state_handle = 0 if code == 3 else result[1]
+        pending = c.start_action_for_state(handle, state_handle)
+        if not pending:
+            return
+        state, message = pending[0], pending[1]
+        while message:
+            name = next(iter(json.loads(message)))
+            self._actions[name](sid)
+            c.update_state(handle, state)
+            message = c.complete_and_start_action(handle, state_handle)
 
     def _cleanup(self, sid: str) -> None:
         # delete_state on a session where no action ran kills the process: only when one ran.

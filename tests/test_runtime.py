@@ -71,12 +71,11 @@ def test_unknown_facts_do_not_match_negative_tests(rule_engine):
 
 
 def test_an_exception_inside_an_action_is_reported_with_the_rule_and_the_next_run_is_correct(rule_engine, monkeypatch):
-    from durable import engine as durable_engine
-
-    def broken(self, *args, **kwargs):
+    def broken(fact):
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(durable_engine.Closure, "assert_fact", broken)
+    # The assert of a derived conclusion, inside an action, fails.
+    monkeypatch.setattr(rule_engine, "_assert", broken)
     with pytest.raises(EvaluationError) as err:
         rule_engine.run(KEY_ICT)
     assert "injected failure" in err.value.message and err.value.rule_id
