@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -95,6 +96,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="write every diagram of diagrams/ into --out")
     common(p)
 
+    p = sub.add_parser("batch", help="evaluate every row of a CSV, JSON Lines or Excel file")
+    p.add_argument("input", help="INPUT.csv, INPUT.jsonl or INPUT.xlsx (a header of fact names)")
+    p.add_argument("--out", required=True, metavar="OUTPUT", help="OUTPUT.csv, .jsonl or .xlsx")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="worker processes (default: every core); the output is the same for any N")
+    p.add_argument("--as-of", metavar="DATE", help="judge every row at this date")
+    p.add_argument("--sheet", metavar="NAME", help="the Excel sheet to read (default: the first)")
+    p.add_argument("--summary", metavar="FILE.html", help="also write the summary as a page with a bar chart")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local processes, or Dask (pip install 'policykb[dask]')")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to use instead of a local cluster")
+    common(p)
+
     p = sub.add_parser("schema", help="print the JSON Schema of profiles (for editors)")
     common(p)
 
@@ -110,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"eval": _eval, "why": _why, "why-not": _why_not, "report": _report, "test": _test,
-                "diff": _diff, "impact": _impact, "graph": _graph, "schema": _schema,
+                "diff": _diff, "impact": _impact, "graph": _graph, "schema": _schema, "batch": _batch,
                 "check": _check}[args.command](args)
     except EvaluationError as exc:
         print(f"policykb: internal error: {exc}", file=sys.stderr)
@@ -260,6 +275,32 @@ def _graph(args) -> int:
         if args.format == "png":
             raise ProfileError("png is binary: give a file with --out")
         _emit(data.decode("utf-8"))
+    return 0
+
+
+def _batch(args) -> int:
+    from . import batch
+    from .values import ValueProblem, parse_date
+    kb = knowledge_base(Path(args.kb) if args.kb else None)
+    if args.workers < 1:
+        raise ProfileError(f"--workers must be 1 or more, not {args.workers}")
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = parse_date(args.as_of)
+        except ValueProblem as exc:
+            raise ProfileError(f"--as-of: {exc}") from None
+    outcome = batch.run(kb, Path(args.input), Path(args.out), workers=args.workers, as_of=as_of, sheet=args.sheet,
+                        quiet=args.quiet, engine=args.engine, scheduler=args.scheduler)
+    print(outcome.summary.text(kb), end="", file=sys.stderr)
+    if args.summary:
+        Path(args.summary).write_text(outcome.summary.html(kb, f"policykb batch: {Path(args.input).name}"),
+                                      encoding="utf-8")
+    if not outcome.complete:
+        print(f"policykb: incomplete ({outcome.reason}): {outcome.summary.rows:,} rows written to {outcome.path}; "
+              f"{args.out} was not written", file=sys.stderr)
+        return 130 if outcome.reason == "interrupted" else EXIT_INTERNAL
+    print(f"wrote {outcome.path}", file=sys.stderr)
     return 0
 
 

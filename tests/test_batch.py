@@ -1,0 +1,191 @@
+"""Screening many enterprises (engine/batch.py, engine/dask_engine.py)."""
+
+import csv
+import io
+import json
+import os
+
+import openpyxl
+import pytest
+import yaml
+
+from engine import batch
+from engine.cli import main
+from engine.errors import ProfileError
+
+from conftest import KB_DIR
+
+BASE = yaml.safe_load((KB_DIR / "examples" / "new_ict_key_enterprise.yaml").read_text(encoding="utf-8"))
+COLUMNS = ["id", "name", "application_date", "fits_core_area_function", "lawful_operation", "digital_economy_business",
+           "digital_economy_recognized", "industry", "key_enterprise_recognized", "establishment", "paid_in_capital",
+           "office_tenure", "tech_domains", "other_district_support"]
+
+
+def _row(n, capital="1.2亿元", industry="ict", offers=""):
+    return [f"E{n}", f"企业{n}", "2021-09-15", "true", "true", "true", "true", industry, "true", "new", capital,
+            "rented", "ai;big_data", offers]
+
+
+def _csv(path, rows):
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def sample(tmp_path):
+    return _csv(tmp_path / "in.csv", [
+        _row(1), _row(2, capital="8000万"), _row(3, industry="fintech"), _row(4, capital="五百万"),
+        _row(5, offers=json.dumps([{"benefit": "settlement_subsidy", "policy": "甲", "amount": "3000万"}], ensure_ascii=False)),
+        _row(6, offers="{not json"), ["E7", "short row"], _row(8)])
+
+
+def _read_csv(path):
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_every_row_comes_out_in_order_with_bad_rows_as_errors(kb, sample, tmp_path):
+    outcome = batch.run(kb, sample, tmp_path / "out.csv", quiet=True)
+    rows = _read_csv(outcome.path)
+    assert outcome.complete and [r["row"] for r in rows] == [str(n) for n in range(1, 9)]
+    assert [r["result"] for r in rows] == ["ok", "ok", "error", "error", "ok", "error", "error", "ok"]
+    assert rows[0]["settlement_subsidy"] == "granted" and rows[0]["settlement_subsidy_max"] == "20000000"
+    assert rows[1]["settlement_subsidy"] == "denied" and rows[1]["rent_subsidy"] == "granted"
+    assert "'fintech' is not one of its values" in rows[2]["message"]
+    assert "Chinese numerals" in rows[3]["message"]
+    assert rows[4]["settlement_subsidy"] == "superseded" and rows[4]["superseded"] == "settlement_subsidy"
+    assert "not valid JSON" in rows[5]["message"] and "2 cells for 14 columns" in rows[6]["message"]
+    assert rows[0]["id"] == "E1" and "support_target" in rows[0]["conclusions"].split(";")
+    assert outcome.summary.rows == 8 and outcome.summary.errors == 4
+    assert outcome.summary.benefits["settlement_subsidy"]["granted"] == 2
+    assert outcome.summary.benefits["settlement_subsidy"]["ceiling_sum"] == 40_000_000
+
+
+def test_the_output_is_the_same_for_any_number_of_workers(kb, sample, tmp_path):
+    one = batch.run(kb, sample, tmp_path / "one.csv", quiet=True, workers=1).path.read_bytes()
+    two = batch.run(kb, sample, tmp_path / "two.csv", quiet=True, workers=2).path.read_bytes()
+    assert one == two
+
+
+def test_jsonl_in_and_out(kb, tmp_path):
+    source = tmp_path / "in.jsonl"
+    good = {k: v for k, v in BASE.items()}
+    good["application_date"] = "2021-09-15"
+    lines = [json.dumps(dict(good, id="A"), ensure_ascii=False), "{broken", "[1, 2]", "",
+             json.dumps(dict(good, paid_in_capital="8000万"), ensure_ascii=False)]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outcome = batch.run(kb, source, tmp_path / "out.jsonl", quiet=True)
+    records = [json.loads(line) for line in outcome.path.read_text(encoding="utf-8").splitlines()]
+    assert [r["result"] for r in records] == ["ok", "error", "error", "ok"]
+    assert records[0]["id"] == "A" and records[3]["id"] == BASE["name"]
+    assert "line 2: not JSON" in records[1]["message"] and "JSON object" in records[2]["message"]
+    assert records[0]["evaluation"]["status"]["settlement_subsidy"] == "granted"
+
+
+def test_xlsx_in_and_out(kb, tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "企业"
+    sheet.append(COLUMNS)
+    sheet.append(_row(1))
+    row = _row(2)
+    row[2] = __import__("datetime").datetime(2021, 9, 15)   # Excel dates arrive as datetimes
+    row[10] = 120_000_000
+    sheet.append(row)
+    book.save(tmp_path / "in.xlsx")
+    outcome = batch.run(kb, tmp_path / "in.xlsx", tmp_path / "out.xlsx", quiet=True, sheet="企业")
+    values = list(openpyxl.load_workbook(outcome.path).active.iter_rows(values_only=True))
+    header = values[0]
+    assert header[:3] == ("row", "id", "result") and len(values) == 3
+    assert [v[header.index("settlement_subsidy")] for v in values[1:]] == ["granted", "granted"]
+    assert values[2][header.index("settlement_subsidy_max")] == 20_000_000
+    with pytest.raises(ProfileError) as err:
+        list(batch.read_rows(tmp_path / "in.xlsx", kb, sheet="企"))
+    assert err.value.suggestion == "企业"
+
+
+def test_a_bad_header_stops_the_batch_with_the_nearest_fact(kb, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("id,paid_in_captial\nE1,1亿\n", encoding="utf-8")
+    with pytest.raises(ProfileError) as err:
+        batch.run(kb, path, tmp_path / "out.csv", quiet=True)
+    assert err.value.suggestion == "paid_in_capital" and err.value.line == 1
+    assert not (tmp_path / "out.csv").exists()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_is_shown_on_a_terminal_and_not_otherwise(kb, sample, tmp_path):
+    terminal = _Terminal()
+    batch.run(kb, sample, tmp_path / "a.csv", progress_stream=terminal)
+    assert "8/8 rows" in terminal.getvalue() and "rows/s" in terminal.getvalue() and "left" in terminal.getvalue()
+    quiet = _Terminal()
+    batch.run(kb, sample, tmp_path / "b.csv", progress_stream=quiet, quiet=True)
+    plain = io.StringIO()
+    batch.run(kb, sample, tmp_path / "c.csv", progress_stream=plain)
+    assert quiet.getvalue() == "" and plain.getvalue() == ""
+
+
+def test_an_interrupted_run_leaves_a_file_that_says_it_is_incomplete(kb, sample, tmp_path, monkeypatch):
+    real = batch.evaluate_local
+
+    def interrupted(kb, rows, as_of, workers):
+        results = real(kb, rows, as_of, workers)
+        yield next(results)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "CHUNK", 3)
+    monkeypatch.setattr(batch, "evaluate_local", interrupted)
+    outcome = batch.run(kb, sample, tmp_path / "out.csv", quiet=True)
+    assert not outcome.complete and outcome.reason == "interrupted"
+    assert not (tmp_path / "out.csv").exists() and outcome.path.name == "out.csv.incomplete"
+    rows = _read_csv(outcome.path)
+    assert [r["row"] for r in rows[:-1]] == ["1", "2", "3"]
+    assert rows[-1]["result"] == "incomplete" and "3 rows written" in rows[-1]["message"]
+
+
+def dies_on_row_4(rows, as_of):
+    """A worker that is killed while evaluating row 4 (module level, so it can be pickled)."""
+    if any(row.number == 4 for row in rows):
+        os._exit(9)
+    return batch.evaluate_rows(batch._worker_kb["kb"], rows, as_of)
+
+
+def test_a_killed_worker_leaves_an_incomplete_file_not_a_short_one(kb, sample, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK", 2)
+    monkeypatch.setattr(batch, "_work", dies_on_row_4)
+    outcome = batch.run(kb, sample, tmp_path / "out.jsonl", quiet=True, workers=2)
+    assert not outcome.complete and outcome.reason == "a worker process died"
+    assert not (tmp_path / "out.jsonl").exists()
+    last = json.loads(outcome.path.read_text(encoding="utf-8").splitlines()[-1])
+    assert last["incomplete"] is True
+
+
+def test_the_command_writes_the_summary_page_and_exits_0(sample, tmp_path, capsys):
+    code = main(["batch", str(sample), "--out", str(tmp_path / "out.csv"), "--summary", str(tmp_path / "s.html"),
+                 "--kb", str(KB_DIR), "--workers", "1"])
+    err = capsys.readouterr().err
+    assert code == 0 and "8 rows, 4 evaluated, 4 errors" in err
+    page = (tmp_path / "s.html").read_text(encoding="utf-8")
+    assert "<svg" in page and "<rect" in page and "入驻补助" in page and "http" not in page.replace("http://www.w3.org", "")
+
+
+def test_streaming_accounts_for_every_row_of_a_large_file(kb, tmp_path):
+    rows = [_row(n, capital=f"{n}") for n in range(1, 3001)]
+    source = _csv(tmp_path / "big.csv", rows)
+    outcome = batch.run(kb, source, tmp_path / "big.jsonl", quiet=True, workers=2)
+    lines = outcome.path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3000 and [json.loads(line)["row"] for line in lines] == list(range(1, 3001))
+
+
+def test_dask_gives_byte_identical_output(kb, sample, tmp_path):
+    pytest.importorskip("dask.distributed")
+    local = batch.run(kb, sample, tmp_path / "local.csv", quiet=True, workers=1).path.read_bytes()
+    remote = batch.run(kb, sample, tmp_path / "dask.csv", quiet=True, workers=2, engine="dask").path.read_bytes()
+    assert remote == local
