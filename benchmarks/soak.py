@@ -6,8 +6,8 @@ Usage::
     python benchmarks/soak.py --count 100000  # one in-process run, printing JSON
 
 The whole benchmark runs, each in a fresh process: 10,000 evaluations and 100,000 evaluations
-of generated profiles (:mod:`profiles`), each reporting evaluations per second and peak
-resident memory; then a sample of the 100,000 profiles, each evaluated alone in its own
+of generated profiles (:mod:`profiles`), one in ten spoilt so that it must be refused with a
+message, each run reporting evaluations per second and peak resident memory; then a sample of the 100,000 profiles, each evaluated alone in its own
 process, whose results must equal those of the long run. It prints a table and exits non-zero
 when a run crashed, a sample disagreed, or peak memory at 100,000 exceeds that at 10,000 by
 more than 10%.
@@ -34,6 +34,19 @@ from profiles import generate  # noqa: E402
 
 SEED = 2021
 SAMPLE = 25
+#: Every INVALID_EVERY-th profile is spoilt in one of these ways (issue: valid and invalid mixed).
+INVALID_EVERY = 10
+SPOILERS = [("industry", "fintech"), ("paid_in_capital", "五百万"), ("application_date", "2021-02-30"),
+            ("paid_in_captial", 1), ("tech_domains", "ai"), ("paid_in_capital", -1)]
+
+
+def profile(kb, index: int) -> dict:
+    """Generated profile ``index``; every tenth is spoilt so that it must be refused."""
+    data = generate(kb, index, SEED)
+    if index % INVALID_EVERY == INVALID_EVERY - 1:
+        name, value = SPOILERS[(index // INVALID_EVERY) % len(SPOILERS)]
+        data[name] = value
+    return data
 
 
 def _digest(result: dict) -> str:
@@ -42,15 +55,17 @@ def _digest(result: dict) -> str:
 
 def run_in_process(count: int, sample: list[int]) -> dict:
     kb = engine.load()
-    engine.evaluate(generate(kb, 0, SEED), kb=kb)  # warm up: load the engine before timing
+    engine.evaluate(profile(kb, 0), kb=kb)  # warm up: load the engine before timing
     wanted = set(sample)
     digests, granted, errors = {}, 0, 0
     started = time.perf_counter()
     for index in range(count):
         try:
-            result = engine.evaluate(generate(kb, index, SEED), kb=kb)
-        except engine.ProfileError:
+            result = engine.evaluate(profile(kb, index), kb=kb)
+        except engine.ProfileError as exc:
             errors += 1
+            if index in wanted:
+                digests[index] = _digest({"error": str(exc)})
             continue
         granted += len(result["benefits"])
         if index in wanted:
@@ -63,7 +78,10 @@ def run_in_process(count: int, sample: list[int]) -> dict:
 
 def run_one(index: int) -> str:
     kb = engine.load()
-    return _digest(engine.evaluate(generate(kb, index, SEED), kb=kb))
+    try:
+        return _digest(engine.evaluate(profile(kb, index), kb=kb))
+    except engine.ProfileError as exc:
+        return _digest({"error": str(exc)})
 
 
 def _child(*args) -> dict:
@@ -93,14 +111,16 @@ def main() -> int:
     large = _child("--count", str(args.large), "--sample", ",".join(map(str, sample)))
     disagreements = [i for i in sample if _child("--one", str(i))["digest"] != large["digests"][str(i)]]
     growth = large["peak_rss_mb"] / small["peak_rss_mb"] - 1
-    print(f"{'evaluations':>12} {'seconds':>9} {'per second':>11} {'peak RSS MB':>12} {'benefits':>9}")
+    print(f"{'evaluations':>12} {'seconds':>9} {'per second':>11} {'peak RSS MB':>12} {'benefits':>9} {'refused':>8}")
     for run in (small, large):
         print(f"{run['count']:>12,} {run['seconds']:>9} {run['per_second']:>11,} {run['peak_rss_mb']:>12} "
-              f"{run['benefits_granted']:>9,}")
+              f"{run['benefits_granted']:>9,} {run['profile_errors']:>8,}")
+    accounted = all(run["profile_errors"] == run["count"] // INVALID_EVERY for run in (small, large))
+    print(f"every input accounted for (evaluated or refused with a message): {accounted}")
     print(f"peak memory growth from {args.small:,} to {args.large:,}: {growth:+.1%} (limit +10%)")
     print(f"sample of {len(sample)} profiles evaluated one per process: {len(sample) - len(disagreements)} agree, "
           f"{len(disagreements)} disagree {disagreements if disagreements else ''}")
-    return 0 if not disagreements and growth <= 0.10 else 1
+    return 0 if not disagreements and growth <= 0.10 and accounted else 1
 
 
 if __name__ == "__main__":

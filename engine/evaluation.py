@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import amounts
-from .errors import ProfileError
+from .errors import EvaluationError, ProfileError
 from .inference import Inference, Reasoner
 from .kb import KnowledgeBase, load
 from .profile import parse_profile
@@ -85,7 +85,12 @@ def assess(profile: dict, as_of=None, kb=None, source: str | None = None) -> Ass
             facts["application_date"] = parse_date(as_of)
         except ValueProblem as exc:
             raise ProfileError(f"--as-of: {exc}") from None
-    inference = reasoner(kb).derive(facts)
+    try:
+        inference = reasoner(kb).derive(facts)
+    except EvaluationError as exc:
+        # An internal error names the rule (from the engine) and the profile (from here).
+        who = source or facts.get("name") or "the profile"
+        raise EvaluationError(f"{exc.message} (profile: {who})", rule_id=exc.rule_id, file=source) from None
     granted_amounts = {}
     for benefit in kb.benefits:
         if inference.holds(benefit):

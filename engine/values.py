@@ -69,6 +69,8 @@ def _parse_money_text(original: str) -> int:
     if any(ch in _CN_DIGITS for ch in text):
         raise ValueProblem(f"'{original}' uses Chinese numerals; write the digits, e.g. \"500万元\"")
     text = re.sub(r"(?<=\d),(?=\d{3}(\D|$))", "", text)
+    if re.fullmatch(r"\d+(\.\d+)?[eE][+-]?\d+", text):  # 5e7, as a spreadsheet may write it
+        return _from_decimal(Decimal(text), original)
     if not text:
         raise ValueProblem(f"'{original}' is not an amount of money")
     total = Decimal(0)
