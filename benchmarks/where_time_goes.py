@@ -21,7 +21,6 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import engine  # noqa: E402
-from engine import conditions as cond  # noqa: E402
 from engine.evaluation import _result, reasoner  # noqa: E402
 from engine.profile import parse_profile  # noqa: E402
 from profiles import generate  # noqa: E402
@@ -44,8 +43,8 @@ def main() -> int:
         return out
 
     facts = timed("read and check the profile", lambda p: parse_profile(p, kb), profiles)
-    engine_facts = timed("convert facts for the engine", lambda f: {n: cond.engine_value(f[n]) for n in
-                                                                       r.compiled.engine_facts if n in f}, facts)
+    engine_facts = timed("convert facts for the engine", lambda f: {n: c(f[n]) if c else f[n]
+                                                                       for n, c in r._converters if n in f}, facts)
     timed("durable_rules: assert, match, run actions", r.engine.run, engine_facts)
     statuses = timed("three-valued check (plain Python)", r._three_valued, facts)
     timed("missing facts", lambda pair: r._missing(*pair), list(zip(facts, statuses)))

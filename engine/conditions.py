@@ -280,8 +280,9 @@ def _compile_test(test: FactTest):
 
 
 def compile_unknowns(condition: Condition):
-    """The condition as ``(facts, status, found) -> value``, adding to ``found`` the unknown
-    facts that keep an undecided value undecided (what :func:`unknown_facts` gives, fast)."""
+    """The condition as ``(facts, status, found) -> value``, adding to ``found``, in the order
+    the condition states them, the unknown facts that keep an undecided value undecided (what
+    :func:`unknown_facts` gives, fast) and, as ``"@id"``, the undecided conclusions."""
     if isinstance(condition, FactTest):
         check, name = _compile_test(condition), condition.fact
 
@@ -292,8 +293,14 @@ def compile_unknowns(condition: Condition):
             return value
         return test
     if isinstance(condition, ConclusionRef):
-        cid = condition.conclusion
-        return lambda facts, status, found: status.get(cid)
+        cid, marker = condition.conclusion, "@" + condition.conclusion
+
+        def ref(facts, status, found):
+            value = status.get(cid)
+            if value is None:
+                found.append(marker)  # an undecided conclusion, where it stands in the order
+            return value
+        return ref
     parts = tuple(compile_unknowns(item) for item in condition.items)
     decisive = False if isinstance(condition, All) else True
 

@@ -44,6 +44,7 @@ class Inference:
     missing: list[str]
     facts: dict[str, Any] = field(default_factory=dict)
     kb: KnowledgeBase | None = None
+    unknowns: dict | None = None          # rule id -> compiled unknown-fact finder
     _outcomes: dict | None = None
 
     def holds(self, conclusion: str) -> bool:
@@ -68,28 +69,18 @@ class Inference:
         looked into where they stand, so upstream questions come first."""
         seen: set[str] = set()
 
-        def visit(outcome: cond.Outcome):
-            if outcome.value is not None:
-                return None
-            node = outcome.node
-            if isinstance(node, cond.FactTest):
-                return node.fact
-            if isinstance(node, cond.ConclusionRef):
-                return from_conclusion(node.conclusion)
-            for child in outcome.children:
-                found = visit(child)
-                if found:
-                    return found
-            return None
-
         def from_conclusion(cid: str):
             if cid in seen or self.status.get(cid) is not None:
                 return None
             seen.add(cid)
             for rule in kb.rules_for(cid):
-                found = visit(self._outcome(rule))
-                if found:
-                    return found
+                found: list[str] = []
+                if self.unknowns[rule.id](self.facts, self.status, found) is not None:
+                    continue
+                for item in found:
+                    answer = from_conclusion(item[1:]) if item.startswith("@") else item
+                    if answer:
+                        return answer
             return None
 
         return from_conclusion(conclusion)
@@ -102,7 +93,14 @@ class Reasoner:
         self.kb = kb
         self.compiled = compile_kb(kb)
         self.engine = RuleEngine(self.compiled)
-        self._by_name = {rule.name: rule for rule in self.compiled.rules}
+        # Per engine rule, what its derivation record needs, worked out once.
+        self._by_name = {rule.name: (rule, kb.rules[rule.rule_id].cites,
+                                     tuple(dict.fromkeys(l.fact for l in rule.literals if isinstance(l, cond.FactTest))),
+                                     tuple(l.conclusion for l in rule.literals if isinstance(l, cond.ConclusionRef)))
+                         for rule in self.compiled.rules}
+        # Only dates, exact numbers and lists need converting for the engine.
+        self._converters = [(name, cond.engine_value if kb.facts[name].type in ("date", "number", "list") else None)
+                            for name in self.compiled.engine_facts]
         self._checks = [(conclusion, [(rule, cond.compile_check(rule.when)) for rule in kb.rules_for(conclusion)])
                         for conclusion in kb.order]
         self._unknowns = {rule.id: cond.compile_unknowns(rule.when) for rule in kb.rules.values()}
@@ -115,18 +113,15 @@ class Reasoner:
         EvaluationError
             When the engine fails, or disagrees with the three-valued check.
         """
-        engine_facts = {name: cond.engine_value(facts[name])
-                        for name in self.compiled.engine_facts if name in facts}
+        engine_facts = {name: convert(facts[name]) if convert else facts[name]
+                        for name, convert in self._converters if name in facts}
         fired = self.engine.run(engine_facts)
         derivations: dict[str, list[Derivation]] = {}
         for name in fired:
-            rule = self._by_name[name]
-            kb_rule = self.kb.rules[rule.rule_id]
-            tests = [lit for lit in rule.literals if isinstance(lit, cond.FactTest)]
+            rule, cites, tested, built_on = self._by_name[name]
             derivations.setdefault(rule.conclusion, []).append(Derivation(
-                conclusion=rule.conclusion, rule_id=rule.rule_id, cites=kb_rule.cites,
-                branch=rule.branch, facts={t.fact: facts[t.fact] for t in tests},
-                conclusions=[lit.conclusion for lit in rule.literals if isinstance(lit, cond.ConclusionRef)],
+                conclusion=rule.conclusion, rule_id=rule.rule_id, cites=cites, branch=rule.branch,
+                facts={fact: facts[fact] for fact in tested}, conclusions=list(built_on),
                 grounds=list(rule.grounds), literals=rule.literals))
         status = self._three_valued(facts)
         engine_says = set(derivations)
@@ -137,7 +132,8 @@ class Reasoner:
                 + ", ".join(sorted(engine_says ^ check_says)))
         missing = self._missing(facts, status)
         derived = [c for c in self.kb.order if c in derivations]
-        return Inference(derived, {c: derivations[c] for c in derived}, status, missing, facts, self.kb)
+        return Inference(derived, {c: derivations[c] for c in derived}, status, missing, facts, self.kb,
+                         self._unknowns)
 
     def _three_valued(self, facts) -> dict[str, bool | None]:
         status: dict[str, bool | None] = {}
@@ -153,5 +149,5 @@ class Reasoner:
                 for rule, _ in checks:
                     unknown: list[str] = []
                     if self._unknowns[rule.id](facts, status, unknown) is None:
-                        found.update(unknown)
+                        found.update(name for name in unknown if not name.startswith("@"))
         return [name for name in self.kb.facts if name in found]
