@@ -123,13 +123,13 @@ def impact(kb: KnowledgeBase, ident: str, graph: nx.DiGraph | None = None) -> di
     """Every rule, conclusion and benefit that depends on ``ident``, directly or down the chain."""
     graph = graph if graph is not None else build(kb)
     start = resolve(kb, graph, ident)
-    flow = _flow(graph)
+    flowing = flow(graph)
     first_rules = _first_rules(kb, graph, start)
     reached: set[str] = set(first_rules)
     for rule in first_rules:
-        reached |= nx.descendants(flow, rule)
+        reached |= nx.descendants(flowing, rule)
     if graph.nodes[start]["kind"] in ("conclusion", "benefit", "rule"):
-        reached |= nx.descendants(flow, start)
+        reached |= nx.descendants(flowing, start)
     # Upstream first: conclusions in dependency order, each rule where its conclusion stands.
     position = {c: n for n, c in enumerate(kb.order)}
     rule_index = {r: n for n, r in enumerate(kb.rules)}
@@ -148,16 +148,16 @@ def impact(kb: KnowledgeBase, ident: str, graph: nx.DiGraph | None = None) -> di
             "conclusions": by_kind["conclusion"], "benefits": by_kind["benefit"]}
 
 
-def _flow(graph: nx.DiGraph) -> nx.DiGraph:
+def flow(graph: nx.DiGraph) -> nx.DiGraph:
     """What flows at evaluation: facts and conclusions into the rules that use them, rules into
     what they derive."""
-    flow = nx.DiGraph()
+    flowing = nx.DiGraph()
     for a, b, data in graph.edges(data=True):
         if data["relation"] == "uses":
-            flow.add_edge(b, a)
+            flowing.add_edge(b, a)
         elif data["relation"] == "derives":
-            flow.add_edge(a, b)
-    return flow
+            flowing.add_edge(a, b)
+    return flowing
 
 
 def _first_rules(kb: KnowledgeBase, graph: nx.DiGraph, start: str) -> set[str]:

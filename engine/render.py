@@ -226,16 +226,12 @@ def run_dot(source: str, fmt: str) -> bytes:
 def layout(g: nx.DiGraph) -> dict[str, tuple[int, int]]:
     """Deterministic layered positions: the rule flow left to right by depth, the document's
     structure in columns after it."""
-    flow = nx.DiGraph()
-    flow.add_nodes_from(n for n, d in g.nodes(data=True) if d["kind"] in _RULE_KINDS)
-    for a, b, d in g.edges(data=True):
-        if d["relation"] == "uses" and a in flow and b in flow:
-            flow.add_edge(b, a)
-        elif d["relation"] == "derives":
-            flow.add_edge(a, b)
+    from .graph import flow
+    flowing = flow(g)
+    flowing.add_nodes_from(n for n, d in g.nodes(data=True) if d["kind"] in _RULE_KINDS)
     layer: dict[str, int] = {}
-    for node in nx.lexicographical_topological_sort(flow):
-        preds = [layer[p] for p in flow.predecessors(node)]
+    for node in nx.lexicographical_topological_sort(flowing):
+        preds = [layer[p] for p in flowing.predecessors(node)]
         layer[node] = (max(preds) + 1) if preds else 0
     last = max(layer.values(), default=-1)
     structure = {"document": 1, "article": 2, "clause": 3, "subpolicy": 4}
@@ -362,14 +358,9 @@ def case_graph(graph: nx.DiGraph, assessment, target: str, lang: str = "zh") -> 
     the facts, with the facts' values; what fired and holds is marked as a hit."""
     from .wording import display
     kb, inference = assessment.kb, assessment.inference
+    from .graph import flow
     start = f"{kb.conclusions[target].kind}:{target}"
-    flow = nx.DiGraph()
-    for a, b, d in graph.edges(data=True):
-        if d["relation"] == "uses":
-            flow.add_edge(b, a)
-        elif d["relation"] == "derives":
-            flow.add_edge(a, b)
-    keep = nx.ancestors(flow, start) | {start}
+    keep = nx.ancestors(flow(graph), start) | {start}
     shown = view(graph, "rules")
     shown.remove_nodes_from([n for n in list(shown) if n not in keep])
     fired = {d.rule_id for derivations in inference.derivations.values() for d in derivations}
