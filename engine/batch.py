@@ -48,6 +48,7 @@ class Row:
     ident: str | None
     data: dict | None
     error: str | None = None
+    cells: dict | None = None     # a spreadsheet row as read, converted where it is evaluated
 
 
 def read_rows(path: Path, kb: KnowledgeBase, sheet: str | None = None) -> Iterator[Row]:
@@ -135,7 +136,7 @@ def _csv_rows(path: Path, kb: KnowledgeBase) -> Iterator[Row]:
             if len(cells) != len(header):
                 yield Row(number, None, None, f"line {reader.line_num}: {len(cells)} cells for {len(header)} columns")
                 continue
-            yield _profile(kb, number, dict(zip(header, cells)))
+            yield Row(number, None, None, cells=dict(zip(header, cells)))
     finally:
         handle.close()
 
@@ -188,31 +189,47 @@ def _xlsx_rows(path: Path, kb: KnowledgeBase, sheet: str | None) -> Iterator[Row
             if not any(c not in (None, "") for c in cells):
                 continue
             number += 1
-            yield _profile(kb, number, dict(zip(header, cells)))
+            yield Row(number, None, None, cells=dict(zip(header, cells)))
     finally:
         book.close()
 
 
 # --------------------------------------------------------------------------- evaluating
 
-def evaluate_rows(kb: KnowledgeBase, rows: list[Row], as_of) -> list[dict]:
-    """Evaluate rows; a row that fails is a row with its error, never an exception."""
+def evaluate_rows(kb: KnowledgeBase, rows: list[Row], as_of, kind: str) -> list[dict]:
+    """Evaluate rows and prepare their output for a ``kind`` file (``csv``, ``jsonl``,
+    ``xlsx``), so that the process writing the file only writes. A row that fails is a row
+    with its error, never an exception."""
     from .evaluation import evaluate
     out = []
     for row in rows:
-        item = {"row": row.number, "id": row.ident, "result": None, "message": row.error, "evaluation": None}
+        if row.cells is not None:
+            row = _profile(kb, row.number, row.cells)
+        item = {"row": row.number, "id": row.ident, "result": "error", "message": row.error}
+        evaluation = None
         if row.error is None:
             try:
-                item["evaluation"] = evaluate(row.data, as_of=as_of, kb=kb)
+                evaluation = evaluate(row.data, as_of=as_of, kb=kb)
                 item["result"] = "ok"
             except PolicyKBError as exc:
                 item["message"] = str(exc)
             except Exception as exc:  # an internal error of one row must not stop the batch
                 item["message"] = f"internal error: {type(exc).__name__}: {exc}"
-        if item["result"] is None:
-            item["result"] = "error"
-        out.append(item)
+        out.append(_prepared(kb, item, evaluation, kind))
     return out
+
+
+def _prepared(kb: KnowledgeBase, item: dict, evaluation: dict | None, kind: str) -> dict:
+    if kind == "jsonl":
+        record = dict(item)
+        if evaluation is not None:
+            record["evaluation"] = evaluation
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+    else:
+        line = flat(kb, item, evaluation)
+    granted = [(b["id"], b["amount"]["max"] if b["amount"] else None) for b in evaluation["benefits"]] \
+        if evaluation is not None else None
+    return {"row": item["row"], "line": line, "granted": granted}
 
 
 _worker_kb: dict = {}
@@ -222,8 +239,8 @@ def _init_worker(kb_root: str) -> None:
     _worker_kb["kb"] = load(kb_root)
 
 
-def _work(rows: list[Row], as_of) -> list[dict]:
-    return evaluate_rows(_worker_kb["kb"], rows, as_of)
+def _work(rows: list[Row], as_of, kind: str) -> list[dict]:
+    return evaluate_rows(_worker_kb["kb"], rows, as_of, kind)
 
 
 def chunks(rows: Iterable[Row], size: int | None = None) -> Iterator[list[Row]]:
@@ -238,16 +255,16 @@ def chunks(rows: Iterable[Row], size: int | None = None) -> Iterator[list[Row]]:
         yield chunk
 
 
-def evaluate_local(kb: KnowledgeBase, rows: Iterable[Row], as_of, workers: int) -> Iterator[list[dict]]:
+def evaluate_local(kb: KnowledgeBase, rows: Iterable[Row], as_of, workers: int, kind: str) -> Iterator[list[dict]]:
     """Results chunk by chunk, in input order; at most ``2 × workers`` chunks in flight."""
     if workers <= 1:
         for chunk in chunks(rows):
-            yield evaluate_rows(kb, chunk, as_of)
+            yield evaluate_rows(kb, chunk, as_of, kind)
         return
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(str(kb.root),)) as pool:
         pending: deque = deque()
         for chunk in chunks(rows):
-            pending.append(pool.submit(_work, chunk, as_of))
+            pending.append(pool.submit(_work, chunk, as_of, kind))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
         while pending:
@@ -263,9 +280,8 @@ def columns(kb: KnowledgeBase) -> list[str]:
     return cols
 
 
-def flat(kb: KnowledgeBase, item: dict) -> list:
+def flat(kb: KnowledgeBase, item: dict, result: dict | None) -> list:
     """One output row: the columns of :func:`columns`."""
-    result = item["evaluation"]
     if result is None:
         return [item["row"], item["id"], item["result"], item["message"]] + [None] * (3 + 3 * len(kb.benefits))
     amounts = {b["id"]: b["amount"] for b in result["benefits"]}
@@ -298,16 +314,14 @@ class Writer:
                 self.csv.writerow(self.columns)
 
     def write(self, item: dict) -> None:
+        """Write a row prepared by :func:`evaluate_rows` for this file's kind."""
         self.rows += 1
         if self.kind == "jsonl":
-            record = {"row": item["row"], "id": item["id"], "result": item["result"], "message": item["message"]}
-            if item["evaluation"] is not None:
-                record["evaluation"] = item["evaluation"]
-            self.handle.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")
+            self.handle.write(item["line"])
         elif self.kind == "csv":
-            self.csv.writerow(["" if v is None else v for v in flat(self.kb, item)])
+            self.csv.writerow(["" if v is None else v for v in item["line"]])
         else:
-            self.sheet.append(flat(self.kb, item))
+            self.sheet.append(item["line"])
 
     def finish(self) -> Path:
         self._close()
@@ -343,14 +357,14 @@ class Summary:
 
     def add(self, kb: KnowledgeBase, item: dict) -> None:
         self.rows += 1
-        if item["evaluation"] is None:
+        if item["granted"] is None:
             self.errors += 1
             return
-        for benefit in item["evaluation"]["benefits"]:
-            tally = self.benefits.setdefault(benefit["id"], {"granted": 0, "ceiling_sum": 0, "unfixed": 0})
+        for benefit, ceiling in item["granted"]:
+            tally = self.benefits.setdefault(benefit, {"granted": 0, "ceiling_sum": 0, "unfixed": 0})
             tally["granted"] += 1
-            if benefit["amount"] and benefit["amount"]["max"] is not None:
-                tally["ceiling_sum"] += benefit["amount"]["max"]
+            if ceiling is not None:
+                tally["ceiling_sum"] += ceiling
             else:
                 tally["unfixed"] += 1
 
@@ -433,15 +447,15 @@ class Outcome:
 def run(kb: KnowledgeBase, source: Path, out: Path, *, workers: int = 1, as_of=None, sheet=None,
         progress_stream=None, quiet: bool = False, engine: str = "local", scheduler: str | None = None) -> Outcome:
     """Evaluate every row of ``source`` into ``out`` (see the module docstring)."""
-    format_of(out)
+    kind = format_of(out)
     rows = read_rows(source, kb, sheet)
     stream = progress_stream if progress_stream is not None else sys.stderr
     progress = Progress(stream, count_rows(source, sheet), enabled=not quiet and stream.isatty())
     if engine == "dask":
         from .dask_engine import evaluate_dask
-        results = evaluate_dask(kb, rows, as_of, workers, scheduler)
+        results = evaluate_dask(kb, rows, as_of, workers, scheduler, kind)
     else:
-        results = evaluate_local(kb, rows, as_of, workers)
+        results = evaluate_local(kb, rows, as_of, workers, kind)
     writer = Writer(out, kb)
     summary = Summary()
     try:

@@ -17,7 +17,7 @@ from .errors import PolicyKBError
 _kbs: dict = {}
 
 
-def _evaluate_chunk(rows, as_of, kb_root: str, kb_version: str):
+def _evaluate_chunk(rows, as_of, kb_root: str, kb_version: str, kind: str):
     from .batch import evaluate_rows
     from .kb import load
     kb = _kbs.get(kb_root)
@@ -25,10 +25,10 @@ def _evaluate_chunk(rows, as_of, kb_root: str, kb_version: str):
         kb = _kbs[kb_root] = load(kb_root)
     if kb.version != kb_version:
         raise PolicyKBError(f"the Dask worker's knowledge base ({kb.version}) differs from the caller's ({kb_version})")
-    return evaluate_rows(kb, rows, as_of)
+    return evaluate_rows(kb, rows, as_of, kind)
 
 
-def evaluate_dask(kb, rows: Iterable, as_of, workers: int, scheduler: str | None) -> Iterator[list[dict]]:
+def evaluate_dask(kb, rows: Iterable, as_of, workers: int, scheduler: str | None, kind: str) -> Iterator[list[dict]]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
@@ -45,7 +45,7 @@ def evaluate_dask(kb, rows: Iterable, as_of, workers: int, scheduler: str | None
         window = 2 * max(workers, 1)
         pending: deque = deque()
         for chunk in chunks(rows):
-            pending.append(client.submit(_evaluate_chunk, chunk, as_of, str(kb.root), kb.version, pure=False))
+            pending.append(client.submit(_evaluate_chunk, chunk, as_of, str(kb.root), kb.version, kind, pure=False))
             if len(pending) >= window:
                 yield pending.popleft().result()
         while pending:

@@ -135,8 +135,8 @@ def test_progress_is_shown_on_a_terminal_and_not_otherwise(kb, sample, tmp_path)
 def test_an_interrupted_run_leaves_a_file_that_says_it_is_incomplete(kb, sample, tmp_path, monkeypatch):
     real = batch.evaluate_local
 
-    def interrupted(kb, rows, as_of, workers):
-        results = real(kb, rows, as_of, workers)
+    def interrupted(kb, rows, as_of, workers, kind):
+        results = real(kb, rows, as_of, workers, kind)
         yield next(results)
         raise KeyboardInterrupt
 
@@ -150,11 +150,11 @@ def test_an_interrupted_run_leaves_a_file_that_says_it_is_incomplete(kb, sample,
     assert rows[-1]["result"] == "incomplete" and "3 rows written" in rows[-1]["message"]
 
 
-def dies_on_row_4(rows, as_of):
+def dies_on_row_4(rows, as_of, kind):
     """A worker that is killed while evaluating row 4 (module level, so it can be pickled)."""
     if any(row.number == 4 for row in rows):
         os._exit(9)
-    return batch.evaluate_rows(batch._worker_kb["kb"], rows, as_of)
+    return batch.evaluate_rows(batch._worker_kb["kb"], rows, as_of, kind)
 
 
 def test_a_killed_worker_leaves_an_incomplete_file_not_a_short_one(kb, sample, tmp_path, monkeypatch):
