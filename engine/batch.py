@@ -52,7 +52,8 @@ class Row:
 
 
 def read_rows(path: Path, kb: KnowledgeBase, sheet: str | None = None) -> Iterator[Row]:
-    """The rows of a batch file, one at a time."""
+    """The rows of a batch file, one at a time. The header is read and checked at once, so a
+    bad header stops the batch before anything is written."""
     kind = format_of(path)
     if not path.is_file():
         raise ProfileError("no such file", file=str(path))
@@ -74,7 +75,11 @@ def count_rows(path: Path, sheet: str | None = None) -> int | None:
 
 
 def _check_header(header: list, kb: KnowledgeBase, path: Path) -> None:
+    seen: set[str] = set()
     for column in header:
+        if column in seen:
+            raise ProfileError(f"column '{column}' appears twice", file=str(path), line=1)
+        seen.add(column)
         if column in ID_COLUMNS or column in kb.facts:
             continue
         raise ProfileError(f"column '{column}' is not a fact", file=str(path), line=1,
@@ -95,6 +100,8 @@ def _cell(kb: KnowledgeBase, name: str, value):
                 return json.loads(value)
             except json.JSONDecodeError as exc:
                 raise ProfileError(f"{name}: not valid JSON ({exc.msg})") from None
+            except (ValueError, RecursionError) as exc:
+                raise ProfileError(f"{name}: not usable JSON ({exc})") from None
     if isinstance(value, _dt.datetime):
         return value.date()
     return value
@@ -110,29 +117,50 @@ def _profile(kb: KnowledgeBase, number: int, values: dict) -> Row:
 
 
 def _csv_rows(path: Path, kb: KnowledgeBase) -> Iterator[Row]:
-    handle = path.open(encoding="utf-8-sig", newline="")
+    # Bytes that are not UTF-8 are kept as surrogates, so one bad row is an error row and the
+    # reading goes on (a decoding error of the file object would end it silently).
+    handle = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.reader(handle)
     try:
-        reader = csv.reader(handle)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            return
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise ProfileError(f"cannot read the header: {exc}", file=str(path), line=1) from None
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        handle.close()
+        return iter(())
+    except csv.Error as exc:
+        handle.close()
+        raise ProfileError(f"cannot read the header: {exc}", file=str(path), line=1) from None
+    try:
+        "".join(header).encode("utf-8")
         _check_header(header, kb, path)
+    except UnicodeEncodeError:
+        handle.close()
+        raise ProfileError("the header is not UTF-8 text; save the file as UTF-8", file=str(path), line=1) from None
+    except ProfileError:
+        handle.close()
+        raise
+    return _csv_body(handle, reader, header, kb)
+
+
+def _csv_body(handle, reader, header: list[str], kb: KnowledgeBase) -> Iterator[Row]:
+    try:
         number = 0
         while True:
             try:
                 cells = next(reader)
             except StopIteration:
                 return
-            except (csv.Error, UnicodeDecodeError) as exc:
+            except csv.Error as exc:
                 number += 1
                 yield Row(number, None, None, f"line {reader.line_num}: cannot read the row: {exc}")
                 continue
             if not any(cell.strip() for cell in cells):
                 continue
             number += 1
+            try:
+                "".join(cells).encode("utf-8")
+            except UnicodeEncodeError:
+                yield Row(number, None, None, f"line {reader.line_num}: not UTF-8 text; save the file as UTF-8")
+                continue
             if len(cells) != len(header):
                 yield Row(number, None, None, f"line {reader.line_num}: {len(cells)} cells for {len(header)} columns")
                 continue
@@ -156,6 +184,9 @@ def _jsonl_rows(path: Path) -> Iterator[Row]:
             except json.JSONDecodeError as exc:
                 yield Row(number, None, None, f"line {line_number}: not JSON ({exc.msg} at column {exc.colno})")
                 continue
+            except (ValueError, RecursionError) as exc:
+                yield Row(number, None, None, f"line {line_number}: not usable JSON ({exc})")
+                continue
             if not isinstance(data, dict):
                 yield Row(number, None, None, f"line {line_number}: a row is a JSON object of facts")
                 continue
@@ -178,11 +209,20 @@ def _xlsx_rows(path: Path, kb: KnowledgeBase, sheet: str | None) -> Iterator[Row
         rows = (book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
-            return
+            book.close()
+            return iter(())
         header = [str(h).strip() if h is not None else "" for h in header]
         while header and not header[-1]:
             header.pop()
         _check_header(header, kb, path)
+    except BaseException:
+        book.close()
+        raise
+    return _xlsx_body(book, rows, header)
+
+
+def _xlsx_body(book, rows, header: list[str]) -> Iterator[Row]:
+    try:
         number = 0
         for cells in rows:
             cells = list(cells)[: len(header)]
@@ -450,13 +490,17 @@ def run(kb: KnowledgeBase, source: Path, out: Path, *, workers: int = 1, as_of=N
     kind = format_of(out)
     rows = read_rows(source, kb, sheet)
     stream = progress_stream if progress_stream is not None else sys.stderr
-    progress = Progress(stream, count_rows(source, sheet), enabled=not quiet and stream.isatty())
+    shown = not quiet and stream.isatty()
+    progress = Progress(stream, count_rows(source, sheet) if shown else None, enabled=shown)
     if engine == "dask":
         from .dask_engine import evaluate_dask
         results = evaluate_dask(kb, rows, as_of, workers, scheduler, kind)
     else:
         results = evaluate_local(kb, rows, as_of, workers, kind)
-    writer = Writer(out, kb)
+    try:
+        writer = Writer(out, kb)
+    except OSError as exc:
+        raise ProfileError(f"cannot write the output: {exc.strerror}", file=str(out)) from None
     summary = Summary()
     try:
         for chunk in results:
@@ -470,8 +514,9 @@ def run(kb: KnowledgeBase, source: Path, out: Path, *, workers: int = 1, as_of=N
     except BrokenProcessPool:
         progress.close()
         return Outcome(writer.abandon("a worker process died"), summary, False, "a worker process died")
-    except PolicyKBError:
-        writer.abandon("stopped by an input error")
+    except BaseException as exc:
+        progress.close()
+        writer.abandon(f"stopped by an error: {type(exc).__name__}: {exc}")
         raise
     progress.close()
     return Outcome(writer.finish(), summary, True)

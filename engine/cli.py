@@ -143,6 +143,14 @@ def _assess(args):
     return assess(facts, as_of=args.as_of, kb=kb, source=args.profile)
 
 
+def _write_file(path, data: bytes) -> None:
+    """Write an output file; a path that cannot be written is the user's input error."""
+    try:
+        Path(path).write_bytes(data)
+    except OSError as exc:
+        raise ProfileError(f"cannot write: {exc.strerror}", file=str(path)) from None
+
+
 def _emit(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
@@ -171,7 +179,7 @@ def _why(args) -> int:
             source = to_dot(shown, title, marks)
             data = source.encode("utf-8") if args.format == "dot" else run_dot(source, "svg")
         if args.out:
-            Path(args.out).write_bytes(data)
+            _write_file(args.out, data)
         else:
             _emit(data.decode("utf-8"))
         return 0
@@ -199,10 +207,7 @@ def _report(args) -> int:
         raise ProfileError(f"--out must end in .html or .md, not '{out.suffix or out.name}'")
     assessment = _assess(args)
     text = report_markdown(assessment, args.lang) if out.suffix.lower() == ".md" else report_html(assessment, args.lang)
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ProfileError(f"cannot write the report: {exc.strerror}", file=str(out)) from None
+    _write_file(out, text.encode("utf-8"))
     print(f"wrote {out}", file=sys.stderr)
     return 0
 
@@ -266,12 +271,17 @@ def _graph(args) -> int:
     if args.all:
         if not args.out:
             raise ProfileError("--all writes a folder of diagrams: give it with --out, e.g. --out diagrams/")
-        for path in write_all(graph, title, Path(args.out)):
+        try:
+            written = write_all(graph, title, Path(args.out))
+        except OSError as exc:
+            raise ProfileError(f"cannot write the diagrams: {exc.strerror}", file=args.out) from None
+        for path in written:
             print(f"wrote {path}", file=sys.stderr)
         return 0
-    data = write(view(graph, args.view), args.format, f"{title} — {args.view}",
-                 Path(args.out) if args.out else None)
-    if not args.out:
+    data = write(view(graph, args.view), args.format, f"{title} — {args.view}")
+    if args.out:
+        _write_file(args.out, data)
+    else:
         if args.format == "png":
             raise ProfileError("png is binary: give a file with --out")
         _emit(data.decode("utf-8"))
@@ -294,11 +304,11 @@ def _batch(args) -> int:
                         quiet=args.quiet, engine=args.engine, scheduler=args.scheduler)
     print(outcome.summary.text(kb), end="", file=sys.stderr)
     if args.summary:
-        Path(args.summary).write_text(outcome.summary.html(kb, f"policykb batch: {Path(args.input).name}"),
-                                      encoding="utf-8")
+        _write_file(args.summary, outcome.summary.html(kb, f"policykb batch: {Path(args.input).name}").encode("utf-8"))
     if not outcome.complete:
+        left = "was left as it was" if Path(args.out).exists() else "was not written"
         print(f"policykb: incomplete ({outcome.reason}): {outcome.summary.rows:,} rows written to {outcome.path}; "
-              f"{args.out} was not written", file=sys.stderr)
+              f"{args.out} {left}", file=sys.stderr)
         return 130 if outcome.reason == "interrupted" else EXIT_INTERNAL
     print(f"wrote {outcome.path}", file=sys.stderr)
     return 0

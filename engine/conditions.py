@@ -134,7 +134,9 @@ def conclusions_used(condition: Condition) -> list[str]:
 
 
 def to_dnf(condition: Condition) -> list[tuple[Literal, ...]]:
-    """The condition as a disjunction of conjunctions of literals (order kept, no duplicates)."""
+    """The condition as a disjunction of conjunctions of literals, in order; no branch repeats
+    a literal, and identical branches are merged (branches with the same literals in another
+    order may both appear; each is still a correct way for the condition to hold)."""
     if isinstance(condition, (FactTest, ConclusionRef)):
         return [(condition,)]
     if isinstance(condition, Any_):
@@ -207,16 +209,25 @@ def undecided_conclusions(outcome: Outcome) -> list[str]:
     return found
 
 
+#: Exact quantities go to the engine in millionths, as integers: a float could round or
+#: underflow (1e-400 > 0 but 0.0 is not) and make the engine disagree with Python.
+NUMBER_SCALE = 10**6
+
+
 def engine_value(value: Any) -> Any:
     """A fact value as the inference engine compares it.
 
-    Dates become ``YYYYMMDD`` integers (ordered like dates); exact numbers become an int where
-    integral, else a float used for comparison only (amounts are computed from the exact value).
+    Dates become ``YYYYMMDD`` integers (ordered like dates); exact quantities become integers
+    in millionths (quantities have at most six decimal places and are at most 10^9, so the
+    integer is exact in the engine's doubles); no float ever reaches the engine.
     """
     if isinstance(value, _dt.date):
         return value.year * 10000 + value.month * 100 + value.day
     if isinstance(value, Fraction):
-        return int(value) if value.denominator == 1 else float(value)
+        scaled = value * NUMBER_SCALE
+        if scaled.denominator != 1:
+            raise ValueError(f"{value} has more than six decimal places")
+        return int(scaled)
     if isinstance(value, (list, tuple)):
         return [engine_value(v) for v in value]
     return value

@@ -17,12 +17,12 @@ from .errors import PolicyKBError
 _kbs: dict = {}
 
 
-def _evaluate_chunk(rows, as_of, kb_root: str, kb_version: str, kind: str):
+def _evaluate_chunk(rows, as_of, kb_root: str | None, kb_version: str, kind: str):
     from .batch import evaluate_rows
     from .kb import load
     kb = _kbs.get(kb_root)
     if kb is None:
-        kb = _kbs[kb_root] = load(kb_root)
+        kb = _kbs[kb_root] = load(kb_root)   # None: the worker's own bundled knowledge base
     if kb.version != kb_version:
         raise PolicyKBError(f"the Dask worker's knowledge base ({kb.version}) differs from the caller's ({kb_version})")
     return evaluate_rows(kb, rows, as_of, kind)
@@ -41,11 +41,15 @@ def evaluate_dask(kb, rows: Iterable, as_of, workers: int, scheduler: str | None
         cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
+    from .kb import bundled_kb
+    # A remote worker has its own installation: the bundled knowledge base is named by None,
+    # and the version check below still guarantees it is the same one.
+    root = None if kb.root.resolve() == bundled_kb().resolve() else str(kb.root)
     try:
         window = 2 * max(workers, 1)
         pending: deque = deque()
         for chunk in chunks(rows):
-            pending.append(client.submit(_evaluate_chunk, chunk, as_of, str(kb.root), kb.version, kind, pure=False))
+            pending.append(client.submit(_evaluate_chunk, chunk, as_of, root, kb.version, kind, pure=False))
             if len(pending) >= window:
                 yield pending.popleft().result()
         while pending:

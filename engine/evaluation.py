@@ -42,7 +42,23 @@ def knowledge_base(kb: KnowledgeBase | str | Path | None) -> KnowledgeBase:
         if "bundled" not in _bundled:
             _bundled["bundled"] = load()
         return _bundled["bundled"]
-    return load(kb)
+    # A folder is loaded once per content: the rule engine a load registers is never freed,
+    # so loading again on every call would grow memory without end.
+    root = Path(kb).resolve()
+    stamp = _stamp(root)
+    cached = _by_path.get(root)
+    if cached is None or cached[0] != stamp:
+        _by_path[root] = (stamp, load(root))
+    return _by_path[root][1]
+
+
+_by_path: dict = {}
+
+
+def _stamp(root: Path) -> tuple:
+    """What changes when a knowledge base folder's files change."""
+    files = sorted(p for p in root.rglob("*.yaml") if "scenarios" not in p.parts and "examples" not in p.parts)
+    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
 
 
 def reasoner(kb: KnowledgeBase) -> Reasoner:

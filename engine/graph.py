@@ -81,10 +81,26 @@ def build(kb: KnowledgeBase) -> nx.DiGraph:
                    article=int(precedence.cites.split("(")[0]))
         g.add_edge(pkey, _ref_key(precedence.cites), relation="cites")
         g.add_edge(pkey, node_key("fact", precedence.input), relation="uses")
-    validity = node_key("article", 14)
-    for benefit in kb.benefits:
-        g.add_edge(validity, node_key("benefit", benefit), relation="governs")
+    # The article whose rules decide whether the measures are in force and which offer wins
+    # (Article 14 here) governs every benefit.
+    governing = {rule.cites.split("(")[0] for rule in kb.precedence}
+    governing |= {r.cites.split("(")[0] for b in kb.benefits for r in kb.rules.values()
+                  if r.then in _conclusions_every_benefit_needs(kb)}
+    for article in sorted(governing, key=int):
+        for benefit in kb.benefits:
+            g.add_edge(node_key("article", int(article)), node_key("benefit", benefit), relation="governs")
     return g
+
+
+def _conclusions_every_benefit_needs(kb: KnowledgeBase) -> set[str]:
+    """Conclusions that every rule of every benefit requires (such as policy_in_force)."""
+    common: set[str] | None = None
+    for benefit in kb.benefits:
+        for rule in kb.rules_for(benefit):
+            for branch in cond.to_dnf(rule.when):
+                refs = {lit.conclusion for lit in branch if isinstance(lit, cond.ConclusionRef)}
+                common = refs if common is None else common & refs
+    return common or set()
 
 
 def _ref_key(ref: str) -> str:

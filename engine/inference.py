@@ -50,11 +50,6 @@ class Inference:
     def holds(self, conclusion: str) -> bool:
         return self.status.get(conclusion) is True
 
-    def _outcome(self, rule) -> cond.Outcome:
-        if self._outcomes is not None:
-            return self._outcomes[rule.id]
-        return cond.evaluate(rule.when, self.facts, self.status)
-
     @property
     def outcomes(self) -> dict[str, cond.Outcome]:
         """Each rule's three-valued outcome tree (built on first use, for explanations)."""

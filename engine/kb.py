@@ -31,6 +31,9 @@ from .values import ValueProblem, parse_date, parse_money, parse_number, parse_p
 from .yamlio import Mapping, Sequence, load_file
 
 FACT_TYPES = ("bool", "enum", "money", "number", "date", "string", "list", "records")
+RECORD_FIELD_TYPES = ("benefit", "money", "string")
+#: Field names the compiled engine facts use for themselves.
+RESERVED_FACTS = ("t", "sid", "id")
 LOGIC_FILES = ("document.yaml", "subpolicies.yaml", "facts.yaml", "conclusions.yaml")
 
 
@@ -447,12 +450,20 @@ def _facts(data, file, articles, clauses):
             raise reader.error("only enum and list facts have 'values'", "values")
         if ftype in ("money", "number") and not reader.data.get("unit"):
             raise reader.error(f"fact '{fid}' of type {ftype} needs a 'unit'", "type")
+        if fid in RESERVED_FACTS:
+            raise reader.error(f"'{fid}' is a name the inference engine reserves; choose another", "id")
         fields = {}
         if ftype == "records":
             raw_fields = reader.data.get("fields")
             if not isinstance(raw_fields, dict) or not raw_fields:
                 raise reader.error(f"fact '{fid}' of type records needs 'fields'", "type")
-            fields = {name: (spec or {}).get("type") for name, spec in raw_fields.items()}
+            for name, spec in raw_fields.items():
+                kind = spec.get("type") if isinstance(spec, dict) else None
+                if kind not in RECORD_FIELD_TYPES:
+                    raise reader.error(f"field '{name}' of fact '{fid}' needs a type: one of "
+                                       f"{', '.join(RECORD_FIELD_TYPES)}", "fields",
+                                       suggestion=nearest(str(kind), RECORD_FIELD_TYPES))
+                fields[name] = kind
         found[fid] = Fact(fid, ftype, reader.text("zh"), reader.text("en"),
                           _ref(reader, "source", reader.data["source"], articles, clauses),
                           reader.data.get("unit"), {str(k): dict(v) for k, v in values.items()},
@@ -542,6 +553,15 @@ def _rule(kb: KnowledgeBase, item, file) -> Rule:
         amount = _amount(kb, reader.data["amount"], file, reader.data.line_of("amount"), rid)
     elif "amount" in reader.data:
         raise reader.error(f"'{then}' is a conclusion, not a benefit: it has no amount", "amount", rule_id=rid)
+    if amount is not None and amount.basis == "share":
+        needed = [amount.of] + [cap["per"] for cap in amount.caps if "per" in cap]
+        for branch in cond.to_dnf(when):
+            tested = {lit.fact for lit in branch if isinstance(lit, cond.FactTest)}
+            for name in needed:
+                if name not in tested:
+                    raise reader.error(f"the amount is computed from '{name}', but a way the rule can fire does "
+                                       f"not test it: add a condition on {name} (e.g. more_than: 0) to every "
+                                       "branch", "amount", rule_id=rid)
     defers = []
     for sid in reader.list("defers_to"):
         if sid not in kb.subpolicies:

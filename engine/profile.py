@@ -129,7 +129,7 @@ def _records(fact: Fact, value: Any, kb: KnowledgeBase) -> tuple:
         for key, ftype in fact.fields.items():
             raw = item[key]
             if ftype == "benefit":
-                if raw not in kb.benefits:
+                if not isinstance(raw, str) or raw not in kb.benefits:
                     raise ProfileError(f"item {index + 1}: '{raw}' is not a benefit", line=line,
                                        suggestion=nearest(str(raw), kb.benefits), allowed=list(kb.benefits))
                 record[key] = raw

@@ -189,11 +189,6 @@ class RuleEngine:
             except Exception:
                 pass
 
-    @property
-    def definition_json(self) -> str:
-        """The ruleset as durable_rules holds it (for inspection and tests)."""
-        return json.dumps(self._rules.get_definition(), ensure_ascii=False, sort_keys=True)
-
 
 _host_classes: dict = {}
 

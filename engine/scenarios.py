@@ -113,7 +113,10 @@ def _scenario(kb: KnowledgeBase, item, file: str) -> Scenario:
         if example is None:
             known = [p.stem for p in kb.examples_dir.iterdir() if p.suffix in (".yaml", ".yml", ".json")]
             raise error(f"no example '{extends}' in {kb.examples_dir}", suggestion=nearest(extends, known))
-        profile.update(load_file(example, KnowledgeBaseError) or {})
+        base = load_file(example, KnowledgeBaseError) or {}
+        if not isinstance(base, dict):
+            raise error(f"example '{extends}' is not a mapping of facts")
+        profile.update(base)
     if not isinstance(item["input"], dict):
         raise error("'input' is a mapping of facts")
     profile.update(item["input"])

@@ -12,7 +12,7 @@ from .kb import KnowledgeBase
 _MONEY = {"oneOf": [{"type": "integer", "minimum": 0},
                     {"type": "string", "description": "e.g. \"500万元\", \"1.2亿元\", \"3000\""}]}
 _DATE = {"type": "string", "pattern": r"^(\d{4}-\d{1,2}-\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日)$"}
-_BOOL = {"oneOf": [{"type": "boolean"}, {"enum": ["true", "false", "yes", "no", "是", "否"]}]}
+_BOOL = {"oneOf": [{"type": "boolean"}, {"enum": ["true", "false", "yes", "no", "y", "n", "是", "否"]}]}
 
 
 def profile_schema(kb: KnowledgeBase) -> dict:
@@ -21,7 +21,7 @@ def profile_schema(kb: KnowledgeBase) -> dict:
     for fact in kb.facts.values():
         schema = _fact_schema(kb, fact)
         schema = {"description": f"{fact.zh} — {fact.en} ({kb.label(fact.source, 'en')})", **schema}
-        properties[fact.id] = {"anyOf": [schema, {"type": "null"}]} if fact.type != "records" else schema
+        properties[fact.id] = {"anyOf": [schema, {"type": "null"}]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://policykb.example/schemas/profile.schema.json",

@@ -119,8 +119,20 @@ def _checked(yuan: int, original) -> int:
     return yuan
 
 
+#: Quantities (areas) are at most this large and have at most this many decimal places, so
+#: that they reach the inference engine as exact integers (see engine.conditions.engine_value).
+MAX_NUMBER = 10**9
+NUMBER_DECIMALS = 6
+
+
 def parse_number(value) -> Fraction:
-    """Read a non-negative quantity such as an area, exactly (as a Fraction)."""
+    """Read a non-negative quantity such as an area, exactly (as a Fraction).
+
+    Raises
+    ------
+    ValueProblem
+        For negative or absurd quantities and more than six decimal places.
+    """
     if isinstance(value, Fraction):
         value = str(value)
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
@@ -133,8 +145,10 @@ def parse_number(value) -> Fraction:
         raise ValueProblem(f"'{value}' is not a number") from None
     if number < 0:
         raise ValueProblem(f"'{value}' is negative")
-    if number > MAX_YUAN:
-        raise ValueProblem(f"'{value}' is absurdly large")
+    if number > MAX_NUMBER:
+        raise ValueProblem(f"'{value}' is more than 10^9, which no building has")
+    if (number * 10**NUMBER_DECIMALS).denominator != 1:
+        raise ValueProblem(f"'{value}' has more than {NUMBER_DECIMALS} decimal places")
     return number
 
 

@@ -300,8 +300,6 @@ def _candidates(fact, current, tests):
 def _next_above(value):
     if isinstance(value, _dt.date):
         return value + _dt.timedelta(days=1)
-    if isinstance(value, Fraction):
-        return value + 1
     return value + 1
 
 
@@ -372,8 +370,7 @@ def render_text(node: dict, lang: str = "zh") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _money(value, lang):
-    return format_money(value, lang)
+_money = format_money
 
 
 _MARK = {"met": "✓", "not met": "✗", "unknown": "?"}

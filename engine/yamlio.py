@@ -61,13 +61,6 @@ class Sequence(list):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
-def line_of(container, key=None) -> int | None:
-    """The 1-based line of ``container[key]`` (or of the container), if known."""
-    if key is not None and hasattr(container, "line_of"):
-        return container.line_of(key)
-    return getattr(container, "line", None)
-
-
 class _PositionedLoader(yaml.SafeLoader):
     """SafeLoader building :class:`Mapping` and :class:`Sequence` with 1-based lines."""
 
@@ -104,7 +97,7 @@ class _PositionedLoader(yaml.SafeLoader):
         try:
             return construct(self, node)
         except (ValueError, TypeError, AttributeError, OverflowError) as exc:
-            detail = f" ({exc})" if isinstance(exc, ValueError) and "out of range" in str(exc) or "must be in" in str(exc) else ""
+            detail = f" ({exc})" if isinstance(exc, ValueError) and ("out of range" in str(exc) or "must be in" in str(exc)) else ""
             raise yaml.MarkedYAMLError(problem=f"'{node.value}' is not {what}{detail}",
                                        problem_mark=node.start_mark) from None
 
@@ -255,8 +248,23 @@ def _load_json(text: str, source: str, error):
         raise error(f"{name} is not a number JSON allows", file=source)
 
     try:
-        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=bad_constant)
+        data = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=bad_constant)
     except json.JSONDecodeError as exc:
         raise error(exc.msg, file=source, line=exc.lineno, column=exc.colno) from None
     except RecursionError:
         raise error(f"nesting deeper than {MAX_DEPTH} levels", file=source) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise error(f"not usable JSON: {exc}", file=source) from None
+    if _depth(data) > MAX_DEPTH:
+        raise error(f"nesting deeper than {MAX_DEPTH} levels", file=source)
+    return data
+
+
+def _depth(value, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
