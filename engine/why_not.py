@@ -59,7 +59,11 @@ def answer(assessment: Assessment, target: str, lang: str = "zh") -> dict:
         node["superseded_by"] = superseded["by"]
         node["this_policy_amount"] = superseded["amount"]
         node["precedence"] = {**_cite(kb, kb.precedence[0].cites, lang), "quote": kb.precedence[0].quote}
-        node["alternatives"] = []
+        # A share-based benefit can be kept here by a base large enough to match the offer.
+        rule_id = assessment.inference.derivations[target][0].rule_id
+        changes, outcome = _outbid(assessment, target, rule_id, [])
+        node["alternatives"] = ([{"rule": rule_id, "changes": [_change_json(kb, c, lang) for c in changes]}]
+                                if outcome == "granted" and changes else [])
         return node
     node["rules"] = reasons(assessment, target, lang, set())
     node["missing"] = [f for f in kb.facts if f in _missing_below(assessment, target)]
@@ -341,6 +345,10 @@ def render_text(node: dict, lang: str = "zh") -> str:
         lines.append(("    其他区级政策《{p}》给予 {a}，高于本措施，按就高且不重复原则由该政策支持。" if zh else
                       "    {p} offers {a}, more than this policy: supported there, not here (highest, not cumulative).")
                      .format(p=by["policy"], a=_money(by["amount"], lang)))
+        for alternative in node["alternatives"]:
+            parts = [f"{c['label']}: {c['from_display']} → {c['to_display']}" for c in alternative["changes"]]
+            lines.append(("    本措施支持可达到该金额，若: " if zh else "    This policy would match it with: ")
+                         + ("；" if zh else "; ").join(parts))
         return "\n".join(lines) + "\n"
     for rule in node["rules"]:
         _render_rule(rule, lines, "    ", lang)

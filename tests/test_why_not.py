@@ -112,3 +112,13 @@ def test_nothing_is_proposed_when_the_offer_beats_this_policys_maximum_and_the_a
     node = why_not(base_profile, "settlement_subsidy")
     assert node["alternatives"] == [] and node["blocked_by"]["policy"] == "乙"
     assert "按就高且不重复原则仍由该政策支持" in render_text(node, "zh")
+
+
+def test_a_superseded_share_benefit_is_told_the_base_that_would_match_the_offer(kb):
+    profile = {"application_date": "2022-01-01", "registered_in_xicheng": True, "cultivated_new_key_enterprise": True,
+               "cultivation_investment": "5000万", "other_district_support": [
+                   {"benefit": "cultivation_subsidy", "policy": "甲", "amount": "800万"}]}
+    node = why_not(profile, "cultivation_subsidy")
+    assert node["status"] == "denied" and node["superseded_by"]["amount"] == 8_000_000
+    assert node["alternatives"][0]["changes"][0]["to"] == 80_000_000
+    assert "本措施支持可达到该金额" in render_text(node, "zh")
