@@ -41,37 +41,27 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p):
         p.add_argument("--kb", metavar="DIR", help="knowledge base folder (default: the bundled one)")
 
-    p = sub.add_parser("eval", help="evaluate a profile: conclusions, benefits, amounts")
-    p.add_argument("profile", help="profile file (.yaml, .yml or .json)")
-    p.add_argument("--as-of", metavar="DATE", help="judge the case at this date (overrides application_date)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
-    common(p)
+    def about_a_profile(name, help_text, formats=("text", "json"), target=None):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("profile", help="profile file (.yaml, .yml or .json)")
+        if target:
+            p.add_argument("id", help=f"a conclusion or benefit id, e.g. {target}")
+        p.add_argument("--as-of", metavar="DATE", help="judge the case at this date (overrides application_date)")
+        if formats:
+            p.add_argument("--format", choices=formats, default="text")
+        p.add_argument("--lang", choices=("zh", "en"), default="zh")
+        common(p)
+        return p
 
-    p = sub.add_parser("why", help="explain a conclusion or benefit down to the facts")
-    p.add_argument("profile")
-    p.add_argument("id", help="a conclusion or benefit id, e.g. settlement_subsidy")
-    p.add_argument("--as-of", metavar="DATE")
-    p.add_argument("--format", choices=("text", "json", "dot", "mermaid", "svg"), default="text",
-                   help="text or json: the derivation tree; dot, mermaid or svg: the case drawn as a graph")
+    about_a_profile("eval", "evaluate a profile: conclusions, benefits, amounts")
+    p = about_a_profile("why", "explain a conclusion or benefit down to the facts (dot, mermaid or svg: "
+                        "the case drawn as a graph)", ("text", "json", "dot", "mermaid", "svg"), "settlement_subsidy")
     p.add_argument("--out", metavar="FILE", help="write the drawing to FILE instead of standard output")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
-    common(p)
+    about_a_profile("why-not", "why a conclusion or benefit does not hold, and what would change it",
+                    target="listing_grant")
 
-    p = sub.add_parser("why-not", help="why a conclusion or benefit does not hold, and what would change it")
-    p.add_argument("profile")
-    p.add_argument("id", help="a conclusion or benefit id, e.g. listing_grant")
-    p.add_argument("--as-of", metavar="DATE")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
-    common(p)
-
-    p = sub.add_parser("report", help="write a self-contained HTML or Markdown report for a profile")
-    p.add_argument("profile")
+    p = about_a_profile("report", "write a self-contained HTML or Markdown report for a profile", formats=None)
     p.add_argument("--out", required=True, metavar="FILE", help="FILE.html or FILE.md")
-    p.add_argument("--as-of", metavar="DATE")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
-    common(p)
 
     p = sub.add_parser("test", help="run the YAML scenarios of a knowledge base")
     p.add_argument("paths", nargs="*", help="scenario files or folders (default: the knowledge base's scenarios/)")

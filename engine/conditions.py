@@ -45,6 +45,22 @@ OPERATOR_TEXT = {
 }
 
 
+#: What each operator means, as ``(actual, expected) -> bool``: the one definition both the
+#: tree evaluator and the compiled checks use (the engine's patterns are in compiler.py).
+COMPARE = {
+    "is": lambda actual, expected: actual == expected,
+    "in": lambda actual, expected: actual in expected,
+    "not_in": lambda actual, expected: actual not in expected,
+    "at_least": lambda actual, expected: actual >= expected,
+    "more_than": lambda actual, expected: actual > expected,
+    "at_most": lambda actual, expected: actual <= expected,
+    "less_than": lambda actual, expected: actual < expected,
+    "between": lambda actual, expected: expected[0] <= actual <= expected[1],
+    "includes": lambda actual, expected: expected in actual,
+    "includes_any": lambda actual, expected: any(item in actual for item in expected),
+}
+
+
 @dataclass(frozen=True)
 class FactTest:
     fact: str
@@ -58,29 +74,7 @@ class FactTest:
         """True, False, or None when the fact is unknown."""
         if self.fact not in facts:
             return None
-        actual = facts[self.fact]
-        op, expected = self.op, self.value
-        if op == "is":
-            return actual == expected
-        if op == "in":
-            return actual in expected
-        if op == "not_in":
-            return actual not in expected
-        if op == "at_least":
-            return actual >= expected
-        if op == "more_than":
-            return actual > expected
-        if op == "at_most":
-            return actual <= expected
-        if op == "less_than":
-            return actual < expected
-        if op == "between":
-            return expected[0] <= actual <= expected[1]
-        if op == "includes":
-            return expected in actual
-        if op == "includes_any":
-            return any(item in actual for item in expected)
-        raise ValueError(f"unknown operator {op}")
+        return COMPARE[self.op](facts[self.fact], self.value)
 
 
 @dataclass(frozen=True)
@@ -245,48 +239,26 @@ def compile_check(condition: Condition):
         name = condition.conclusion
         return lambda facts, status: status.get(name)
     parts = tuple(compile_check(item) for item in condition.items)
-    if isinstance(condition, All):
-        def all_of(facts, status):
-            unknown = False
-            for part in parts:
-                value = part(facts, status)
-                if value is False:
-                    return False
-                if value is None:
-                    unknown = True
-            return None if unknown else True
-        return all_of
+    decisive = False if isinstance(condition, All) else True   # what settles all / any at once
 
-    def any_of(facts, status):
+    def combine(facts, status):
         unknown = False
         for part in parts:
             value = part(facts, status)
-            if value is True:
-                return True
+            if value is decisive:
+                return decisive
             if value is None:
                 unknown = True
-        return None if unknown else False
-    return any_of
+        return None if unknown else not decisive
+    return combine
 
 
 def _compile_test(test: FactTest):
-    name, op, expected = test.fact, test.op, test.value
-    compare = {
-        "is": lambda actual: actual == expected,
-        "in": lambda actual: actual in expected,
-        "not_in": lambda actual: actual not in expected,
-        "at_least": lambda actual: actual >= expected,
-        "more_than": lambda actual: actual > expected,
-        "at_most": lambda actual: actual <= expected,
-        "less_than": lambda actual: actual < expected,
-        "between": lambda actual: expected[0] <= actual <= expected[1],
-        "includes": lambda actual: expected in actual,
-        "includes_any": lambda actual: any(item in actual for item in expected),
-    }[op]
+    name, compare, expected = test.fact, COMPARE[test.op], test.value
 
     def check(facts, status):
         actual = facts.get(name)
-        return None if actual is None else compare(actual)
+        return None if actual is None else compare(actual, expected)
     return check
 
 
