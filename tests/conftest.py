@@ -11,6 +11,19 @@ KB_DIR = REPO / "kb"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+def edited_kb(tmp_path, file: str, old: str, new: str) -> Path:
+    """A copy of the bundled kb/ in ``tmp_path`` with ``old`` replaced by ``new`` (once) in
+    ``file``; fails if ``old`` is not there, so an edit can never silently miss."""
+    import shutil
+    copy = tmp_path / "kb"
+    shutil.copytree(KB_DIR, copy)
+    path = copy / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {file}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return copy
+
+
 @pytest.fixture(scope="session")
 def kb():
     return engine.load(KB_DIR)

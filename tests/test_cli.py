@@ -9,7 +9,7 @@ import pytest
 
 from engine.cli import main
 
-from conftest import KB_DIR, REPO
+from conftest import KB_DIR, REPO, edited_kb
 
 EXAMPLE = str(KB_DIR / "examples" / "new_ict_key_enterprise.yaml")
 
@@ -53,12 +53,8 @@ def test_check_validates_the_bundled_knowledge_base_strictly(capsys):
 
 
 def test_check_reports_a_broken_knowledge_base_with_file_and_line(capsys, tmp_path):
-    import shutil
-    copy = tmp_path / "kb"
-    shutil.copytree(KB_DIR, copy)
+    copy = edited_kb(tmp_path, "rules/article_13_2_5.yaml", "fact: qualified_talent", "fact: qualified_talnet")
     rules = copy / "rules" / "article_13_2_5.yaml"
-    rules.write_text(rules.read_text(encoding="utf-8").replace("fact: qualified_talent", "fact: qualified_talnet"),
-                     encoding="utf-8")
     code, out, err = _run(capsys, "check", "--kb", str(copy))
     assert code == 2 and "Traceback" not in out + err
     assert f"{rules}:" in out and "error[unknown-reference]" in out and "did you mean 'qualified_talent'" in out

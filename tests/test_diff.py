@@ -1,13 +1,12 @@
 """What an edit changes across profiles (engine/diff.py)."""
 
-import shutil
 
 import yaml
 
 import engine
 from engine.diff import diff, render_text
 
-from conftest import KB_DIR
+from conftest import KB_DIR, edited_kb
 
 BASE = yaml.safe_load((KB_DIR / "examples" / "new_ict_key_enterprise.yaml").read_text(encoding="utf-8"))
 
@@ -22,13 +21,8 @@ def _profiles(tmp_path, capitals):
 
 
 def _raised_threshold(tmp_path, threshold):
-    new = tmp_path / "kb"
-    shutil.copytree(KB_DIR, new)
-    rules = new / "rules" / "article_13_1_settling.yaml"
-    text = rules.read_text(encoding="utf-8")
-    rules.write_text(text.replace("{fact: paid_in_capital, at_least: 1亿元}",
-                                  f"{{fact: paid_in_capital, at_least: {threshold}}}"), encoding="utf-8")
-    return engine.load(new)
+    return engine.load(edited_kb(tmp_path, "rules/article_13_1_settling.yaml", "{fact: paid_in_capital, at_least: 1亿元}",
+                                 f"{{fact: paid_in_capital, at_least: {threshold}}}"))
 
 
 def test_raising_the_capital_threshold_flips_the_subsidy_for_exactly_the_profiles_between(tmp_path):
@@ -51,11 +45,7 @@ def test_an_unchanged_knowledge_base_changes_nothing(tmp_path):
 
 
 def test_a_changed_cap_shows_the_old_and_new_amounts_side_by_side(tmp_path):
-    new = tmp_path / "kb"
-    shutil.copytree(KB_DIR, new)
-    rules = new / "rules" / "article_13_1_settling.yaml"
-    rules.write_text(rules.read_text(encoding="utf-8").replace("        - max: 1000万元", "        - max: 800万元"),
-                     encoding="utf-8")
+    new = edited_kb(tmp_path, "rules/article_13_1_settling.yaml", "        - max: 1000万元", "        - max: 800万元")
     report = diff(engine.load(KB_DIR), engine.load(new), [KB_DIR / "examples" / "resident_investor.json"])
     (change,) = report["changed"][0]["changes"][:1]
     assert change["kind"] == "amount_changed" and change["old"]["max"] == 10_000_000 and change["new"]["max"] == 8_000_000

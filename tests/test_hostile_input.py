@@ -5,7 +5,6 @@ each must produce is asserted. The limits (file size, nesting, alias expansion) 
 README ("Input limits").
 """
 
-import shutil
 import time
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from engine.cli import main
 from engine.errors import EvaluationError
 
-from conftest import KB_DIR
+from conftest import KB_DIR, edited_kb
 
 CATALOGUE = [
     # (what, file content (str or bytes), words the message must contain)
@@ -103,12 +102,8 @@ def test_an_oversized_file_is_refused(capsys, tmp_path):
      "alias bomb"),
 ])
 def test_a_broken_knowledge_base_is_reported_with_file_and_line(capsys, tmp_path, file, old, new, words):
-    copy = tmp_path / "kb"
-    shutil.copytree(KB_DIR, copy)
+    copy = edited_kb(tmp_path, file, old, new)
     path = copy / file
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
     code = main(["check", "--kb", str(copy), "--no-scenarios"])
     out, err = capsys.readouterr()
     assert code == 2 and words in out and f"{path}:" in out and "Traceback" not in out + err

@@ -10,7 +10,7 @@ from engine import batch
 from engine.cli import main
 from engine.errors import KnowledgeBaseError, ProfileError
 
-from conftest import FIXTURES, KB_DIR
+from conftest import FIXTURES, KB_DIR, edited_kb
 
 
 def test_a_non_utf8_row_deep_in_a_csv_is_one_error_row_and_no_row_is_lost(kb, tmp_path):
@@ -52,21 +52,13 @@ def test_a_list_as_a_benefit_name_is_an_input_error(kb):
 
 
 def test_an_amount_computed_from_a_fact_the_rule_does_not_test_is_refused_at_load(tmp_path):
-    copy = tmp_path / "kb"
-    shutil.copytree(KB_DIR, copy)
-    rules = copy / "rules" / "article_13_2_5.yaml"
-    rules.write_text(rules.read_text(encoding="utf-8").replace("        - {fact: renovated_area_m2, more_than: 0}\n", ""),
-                     encoding="utf-8")
+    copy = edited_kb(tmp_path, "rules/article_13_2_5.yaml", "        - {fact: renovated_area_m2, more_than: 0}\n", "")
     with pytest.raises(KnowledgeBaseError, match="computed from 'renovated_area_m2'"):
         engine.load(copy)
 
 
 def test_record_fields_must_have_a_known_type(tmp_path):
-    copy = tmp_path / "kb"
-    shutil.copytree(KB_DIR, copy)
-    facts = copy / "facts.yaml"
-    facts.write_text(facts.read_text(encoding="utf-8").replace("      benefit: {type: benefit}", "      benefit: benefit"),
-                     encoding="utf-8")
+    copy = edited_kb(tmp_path, "facts.yaml", "      benefit: {type: benefit}", "      benefit: benefit")
     with pytest.raises(KnowledgeBaseError, match="needs a type"):
         engine.load(copy)
 
