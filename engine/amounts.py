@@ -1,6 +1,7 @@
 """Amounts of benefits, in integer yuan, exactly as the text fixes them.
 
 - ``range``: the floor and ceiling the text gives (500万到2000万元).
+- ``up_to``: only a ceiling (一次性最高5000万元（含）): min is null.
 - ``share``: a percentage of a money fact, with caps applied by minimum: a fixed cap
   (最高600万元) or a cap per unit of a quantity (每平方米不超过1500元). A share the text fixes
   (按照…的10%) gives min = max; a share it bounds (不超过 / 最高按照) gives only a max.
@@ -39,6 +40,8 @@ def compute(rule: Rule, facts: dict[str, Any]) -> AmountResult:
     if spec.basis == "range":
         return AmountResult("range", spec.min, spec.max,
                             [{"step": "range", "min": spec.min, "max": spec.max}])
+    if spec.basis == "up_to":
+        return AmountResult("up_to", None, spec.max, [{"step": "up_to", "max": spec.max}])
     if spec.basis != "share":
         return AmountResult(spec.basis, None, None)
     base = facts[spec.of]

@@ -11,13 +11,16 @@ ending with a row that says so, never a silently short ``OUTPUT``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as _dt
 import html
+import io
 import json
 import os
 import sys
 import time
+import unicodedata
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,6 +30,7 @@ from typing import Iterable, Iterator
 
 from .errors import PolicyKBError, ProfileError, nearest
 from .kb import KnowledgeBase, load
+from .spreadsheet import csv_cell, xlsx_cell
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 CHUNK = 250
@@ -41,24 +45,65 @@ def format_of(path: Path) -> str:
 
 
 # --------------------------------------------------------------------------- reading
+#
+# The process that runs the batch only cuts the input into rows: a CSV record or a JSON line is
+# handed on as the bytes of the file (`Row.raw`) and decoded, parsed and checked where it is
+# evaluated (:func:`evaluate_rows`), so that with workers the reading costs the main process
+# almost nothing. An Excel sheet cannot be cut into byte ranges; its cells are read here and
+# converted where they are evaluated.
+
+#: Encodings a person may name with ``--encoding`` (any codec Python knows is accepted).
+ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "gbk", "gb2312", "big5", "latin-1")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How the raw rows of one file are read: its format, CSV header and text encoding."""
+
+    kind: str
+    header: tuple = ()
+    encoding: str = "utf-8"
+    label: str = "UTF-8"
+
 
 @dataclass
 class Row:
     number: int                   # 1-based, in input order
-    ident: str | None
-    data: dict | None
+    ident: str | None = None
+    data: dict | None = None
     error: str | None = None
     cells: dict | None = None     # a spreadsheet row as read, converted where it is evaluated
+    raw: bytes | None = None      # a CSV record or JSON line as in the file, read where it is evaluated
+    line: int | None = None       # the file line the raw row ends on
+    layout: Layout | None = None
 
 
-def read_rows(path: Path, kb: KnowledgeBase, sheet: str | None = None) -> Iterator[Row]:
+def read_rows(path: Path, kb: KnowledgeBase, sheet: str | None = None, encoding: str | None = None,
+              say=None) -> Iterator[Row]:
     """The rows of a batch file, one at a time. The header is read and checked at once, so a
-    bad header stops the batch before anything is written."""
+    bad header stops the batch before anything is written.
+
+    Parameters
+    ----------
+    encoding : str, optional
+        The text encoding of a CSV file; by default UTF-8 (with or without a BOM) when the whole
+        file is UTF-8, otherwise GB18030 (what Excel saves on a Chinese Windows machine).
+    say : callable, optional
+        Called with one line saying which encoding a CSV file is read in.
+
+    Raises
+    ------
+    ProfileError
+        For a file that is missing, empty, of an unknown format, or whose header is bad.
+    """
     kind = format_of(path)
     if not path.is_file():
         raise ProfileError("no such file", file=str(path))
+    if encoding is not None and kind != "csv":
+        raise ProfileError(f"--encoding applies to CSV input only; {kind} input is read as it is",
+                           file=str(path))
     if kind == "csv":
-        return _csv_rows(path, kb)
+        return _csv_rows(path, kb, encoding, say)
     if kind == "jsonl":
         return _jsonl_rows(path)
     return _xlsx_rows(path, kb, sheet)
@@ -74,6 +119,11 @@ def count_rows(path: Path, sheet: str | None = None) -> int | None:
     return max(lines - 1, 0) if kind == "csv" else lines
 
 
+def _empty(path: Path) -> ProfileError:
+    return ProfileError("the file is empty: no header and no rows; the first line names the facts, "
+                        "e.g. id,name,industry", file=str(path), line=1)
+
+
 def _check_header(header: list, kb: KnowledgeBase, path: Path) -> None:
     seen: set[str] = set()
     for column in header:
@@ -85,6 +135,158 @@ def _check_header(header: list, kb: KnowledgeBase, path: Path) -> None:
         raise ProfileError(f"column '{column}' is not a fact", file=str(path), line=1,
                            suggestion=nearest(str(column), list(kb.facts) + list(ID_COLUMNS)))
 
+
+def detect_encoding(path: Path) -> tuple[str, str]:
+    """The codec a CSV file is read with and how to name it to a person: UTF-8 with a BOM,
+    UTF-8 when every byte of the file is UTF-8, otherwise GB18030 (a superset of GBK)."""
+    with path.open("rb") as handle:
+        if handle.read(3) == codecs.BOM_UTF8:
+            return "utf-8-sig", "UTF-8 with BOM (detected)"
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030", "GB18030 (detected: the file is not UTF-8)"
+    return "utf-8", "UTF-8 (detected)"
+
+
+def _codec(path: Path, encoding: str | None) -> tuple[str, str]:
+    if encoding is None:
+        return detect_encoding(path)
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise ProfileError(f"--encoding: '{encoding}' is not a text encoding", suggestion=nearest(encoding, ENCODINGS),
+                           allowed=ENCODINGS) from None
+    return name, f"{name} (--encoding)"
+
+
+def _records(handle, line: int = 0) -> Iterator[tuple[int, bytes]]:
+    """The CSV records of a binary file with the line each ends on. A record ends at a newline
+    outside quotes: quotes come in pairs (a quote inside a field is doubled), so an odd count
+    so far means the newline is inside a field. A quote or newline byte is never part of a
+    multi-byte character in UTF-8 or GB18030, so the bytes can be cut before decoding."""
+    pending: list[bytes] = []
+    quotes = 0
+    for text in handle:
+        line += 1
+        quotes += text.count(b'"')
+        if quotes % 2:
+            pending.append(text)
+            continue
+        if pending:
+            pending.append(text)
+            text, pending = b"".join(pending), []
+        quotes = 0
+        yield line, text
+    if pending:   # an unterminated quote: the rest of the file, reported where it is parsed
+        yield line, b"".join(pending)
+
+
+def _csv_rows(path: Path, kb: KnowledgeBase, encoding: str | None, say) -> Iterator[Row]:
+    codec, label = _codec(path, encoding)
+    handle = path.open("rb")
+    try:
+        records = _records(handle)
+        line, raw = next(((n, r) for n, r in records if r.strip()), (0, b""))
+        if line == 0 or not raw.strip(codecs.BOM_UTF8 + b" \t\r\n"):
+            raise _empty(path)
+        try:
+            text = raw.decode(codec).lstrip("\ufeff")
+        except UnicodeDecodeError:
+            raise ProfileError(f"the header is not {codec.upper()} text; save the file as UTF-8 or pass --encoding",
+                               file=str(path), line=line) from None
+        try:
+            header = [h.strip() for h in next(csv.reader([text]))]
+        except csv.Error as exc:
+            raise ProfileError(f"cannot read the header: {exc}", file=str(path), line=line) from None
+        _check_header(header, kb, path)
+    except BaseException:
+        handle.close()
+        raise
+    if say is not None:
+        say(f"reading {path.name} as {label}")
+    body = "utf-8" if codec == "utf-8-sig" else codec   # the BOM is only at the start
+    return _csv_body(handle, records, Layout("csv", tuple(header), body, body.upper()))
+
+
+def _csv_body(handle, records, layout: Layout) -> Iterator[Row]:
+    try:
+        number = 0
+        for line, raw in records:
+            # A row of only blanks, commas and quotes has no value: skipped, as a blank line.
+            if not raw.strip(b' \t\r\n,"'):
+                continue
+            number += 1
+            yield Row(number, raw=raw, line=line, layout=layout)
+    finally:
+        handle.close()
+
+
+_JSONL = Layout("jsonl")
+
+
+def _jsonl_rows(path: Path) -> Iterator[Row]:
+    handle = path.open("rb")
+    first = handle.read(1 << 16)
+    handle.seek(0)
+    if not first.strip(codecs.BOM_UTF8 + b" \t\r\n"):
+        handle.close()
+        raise _empty(path)
+    return _jsonl_body(handle)
+
+
+def _jsonl_body(handle) -> Iterator[Row]:
+    with handle:
+        number = 0
+        for line, raw in enumerate(handle, 1):
+            if not raw.strip():
+                continue
+            number += 1
+            yield Row(number, raw=raw, line=line, layout=_JSONL)
+
+
+def _xlsx_rows(path: Path, kb: KnowledgeBase, sheet: str | None) -> Iterator[Row]:
+    import openpyxl
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise ProfileError(f"not a readable .xlsx workbook ({type(exc).__name__})", file=str(path)) from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise ProfileError(f"no sheet '{sheet}'", file=str(path), suggestion=nearest(sheet, book.sheetnames),
+                               allowed=book.sheetnames)
+        rows = (book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True)
+        header = next(rows, None)
+        header = [str(h).strip() if h is not None else "" for h in header or ()]
+        while header and not header[-1]:
+            header.pop()
+        if not header:
+            raise _empty(path)
+        _check_header(header, kb, path)
+    except BaseException:
+        book.close()
+        raise
+    return _xlsx_body(book, rows, header)
+
+
+def _xlsx_body(book, rows, header: list[str]) -> Iterator[Row]:
+    try:
+        number = 0
+        for cells in rows:
+            cells = list(cells)[: len(header)]
+            if not any(c not in (None, "") for c in cells):
+                continue
+            number += 1
+            yield Row(number, None, None, cells=dict(zip(header, cells)))
+    finally:
+        book.close()
+
+
+# --------------------------------------------------------------------------- parsing (where rows are evaluated)
 
 def _cell(kb: KnowledgeBase, name: str, value):
     """A spreadsheet cell as the profile reader takes it: lists as ``a;b``, records as JSON."""
@@ -108,163 +310,136 @@ def _cell(kb: KnowledgeBase, name: str, value):
 
 
 def _profile(kb: KnowledgeBase, number: int, values: dict) -> Row:
+    """A row of spreadsheet cells as a profile; every cell that cannot be read is in its error."""
     ident = next((str(values[c]).strip() for c in ID_COLUMNS if values.get(c) not in (None, "")), None)
-    try:
-        data = {name: _cell(kb, name, value) for name, value in values.items() if name not in ID_COLUMNS}
-    except ProfileError as exc:
-        return Row(number, ident or values.get("name"), None, exc.message)
-    return Row(number, ident or data.get("name"), {k: v for k, v in data.items() if v is not None})
+    data, problems = {}, []
+    for name, value in values.items():
+        if name in ID_COLUMNS:
+            continue
+        try:
+            converted = _cell(kb, name, value)
+        except ProfileError as exc:
+            problems.append(exc.message)
+            continue
+        if converted is not None:
+            data[name] = converted
+    return Row(number, ident or data.get("name"), data, "; ".join(problems) or None)
 
 
-def _csv_rows(path: Path, kb: KnowledgeBase) -> Iterator[Row]:
-    # Bytes that are not UTF-8 are kept as surrogates, so one bad row is an error row and the
-    # reading goes on (a decoding error of the file object would end it silently).
-    handle = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.reader(handle)
+def parse_row(kb: KnowledgeBase, row: Row) -> Row:
+    """A row as read from the file (raw bytes or spreadsheet cells) made a profile, or an error."""
+    if row.cells is not None:
+        return _profile(kb, row.number, row.cells)
+    if row.raw is None:
+        return row
+    if row.layout.kind == "csv":
+        return _csv_row(kb, row)
+    return _jsonl_row(row)
+
+
+def _csv_row(kb: KnowledgeBase, row: Row) -> Row:
+    layout = row.layout
     try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        handle.close()
-        return iter(())
+        text = row.raw.decode(layout.encoding)
+    except UnicodeDecodeError:
+        return Row(row.number, error=f"line {row.line}: not {layout.label} text; save the file as UTF-8 "
+                                     "or pass --encoding")
+    try:
+        # A record that spans lines is read as a file would be, with its newlines inside quotes.
+        cells = next(csv.reader([text]), [])
     except csv.Error as exc:
-        handle.close()
-        raise ProfileError(f"cannot read the header: {exc}", file=str(path), line=1) from None
+        return Row(row.number, error=f"line {row.line}: cannot read the row: {exc}")
+    if len(cells) != len(layout.header):
+        return Row(row.number, error=f"line {row.line}: {len(cells)} cells for {len(layout.header)} columns")
+    return _profile(kb, row.number, dict(zip(layout.header, cells)))
+
+
+def _jsonl_row(row: Row) -> Row:
+    line = row.line
     try:
-        "".join(header).encode("utf-8")
-        _check_header(header, kb, path)
-    except UnicodeEncodeError:
-        handle.close()
-        raise ProfileError("the header is not UTF-8 text; save the file as UTF-8", file=str(path), line=1) from None
-    except ProfileError:
-        handle.close()
-        raise
-    return _csv_body(handle, reader, header, kb)
+        data = json.loads(row.raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Row(row.number, error=f"line {line}: not UTF-8 text")
+    except json.JSONDecodeError as exc:
+        return Row(row.number, error=f"line {line}: not JSON ({exc.msg} at column {exc.colno})")
+    except (ValueError, RecursionError) as exc:
+        return Row(row.number, error=f"line {line}: not usable JSON ({exc})")
+    if not isinstance(data, dict):
+        return Row(row.number, error=f"line {line}: a row is a JSON object of facts")
+    ident = next((str(data.pop(c)) for c in ID_COLUMNS if data.get(c) not in (None, "")), None)
+    for column in ID_COLUMNS:
+        data.pop(column, None)
+    return Row(row.number, ident or data.get("name"), data)
 
 
-def _csv_body(handle, reader, header: list[str], kb: KnowledgeBase) -> Iterator[Row]:
-    try:
-        number = 0
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                number += 1
-                yield Row(number, None, None, f"line {reader.line_num}: cannot read the row: {exc}")
-                continue
-            if not any(cell.strip() for cell in cells):
-                continue
-            number += 1
-            try:
-                "".join(cells).encode("utf-8")
-            except UnicodeEncodeError:
-                yield Row(number, None, None, f"line {reader.line_num}: not UTF-8 text; save the file as UTF-8")
-                continue
-            if len(cells) != len(header):
-                yield Row(number, None, None, f"line {reader.line_num}: {len(cells)} cells for {len(header)} columns")
-                continue
-            yield Row(number, None, None, cells=dict(zip(header, cells)))
-    finally:
-        handle.close()
-
-
-def _jsonl_rows(path: Path) -> Iterator[Row]:
-    with path.open("rb") as handle:
-        number = 0
-        for line_number, raw in enumerate(handle, 1):
-            if not raw.strip():
-                continue
-            number += 1
-            try:
-                data = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                yield Row(number, None, None, f"line {line_number}: not UTF-8 text")
-                continue
-            except json.JSONDecodeError as exc:
-                yield Row(number, None, None, f"line {line_number}: not JSON ({exc.msg} at column {exc.colno})")
-                continue
-            except (ValueError, RecursionError) as exc:
-                yield Row(number, None, None, f"line {line_number}: not usable JSON ({exc})")
-                continue
-            if not isinstance(data, dict):
-                yield Row(number, None, None, f"line {line_number}: a row is a JSON object of facts")
-                continue
-            ident = next((str(data.pop(c)) for c in ID_COLUMNS if data.get(c) not in (None, "")), None)
-            for column in ID_COLUMNS:
-                data.pop(column, None)
-            yield Row(number, ident or data.get("name"), data)
-
-
-def _xlsx_rows(path: Path, kb: KnowledgeBase, sheet: str | None) -> Iterator[Row]:
-    import openpyxl
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise ProfileError(f"not a readable .xlsx workbook ({type(exc).__name__})", file=str(path)) from None
-    try:
-        if sheet is not None and sheet not in book.sheetnames:
-            raise ProfileError(f"no sheet '{sheet}'", file=str(path), suggestion=nearest(sheet, book.sheetnames),
-                               allowed=book.sheetnames)
-        rows = (book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            book.close()
-            return iter(())
-        header = [str(h).strip() if h is not None else "" for h in header]
-        while header and not header[-1]:
-            header.pop()
-        _check_header(header, kb, path)
-    except BaseException:
-        book.close()
-        raise
-    return _xlsx_body(book, rows, header)
-
-
-def _xlsx_body(book, rows, header: list[str]) -> Iterator[Row]:
-    try:
-        number = 0
-        for cells in rows:
-            cells = list(cells)[: len(header)]
-            if not any(c not in (None, "") for c in cells):
-                continue
-            number += 1
-            yield Row(number, None, None, cells=dict(zip(header, cells)))
-    finally:
-        book.close()
+def problems(kb: KnowledgeBase, data: dict) -> list[str]:
+    """Every problem of a profile's facts, one message each: the profile reader stops at the
+    first, and a person fixing a row wants them all at once."""
+    from .profile import parse_profile
+    found = []
+    for name, value in data.items():
+        try:
+            parse_profile({name: value}, kb)
+        except ProfileError as exc:
+            found.append(str(exc))
+    return found
 
 
 # --------------------------------------------------------------------------- evaluating
 
 def evaluate_rows(kb: KnowledgeBase, rows: list[Row], as_of, kind: str) -> list[dict]:
-    """Evaluate rows and prepare their output for a ``kind`` file (``csv``, ``jsonl``,
-    ``xlsx``), so that the process writing the file only writes. A row that fails is a row
-    with its error, never an exception."""
+    """Read, evaluate and prepare rows for a ``kind`` file (``csv``, ``jsonl``, ``xlsx``), so
+    that the process writing the file only writes. A row that fails is a row with every problem
+    it has in its message, never an exception."""
     from .evaluation import evaluate
     out = []
+    text = _CsvText() if kind == "csv" else None
     for row in rows:
-        if row.cells is not None:
-            row = _profile(kb, row.number, row.cells)
+        row = parse_row(kb, row)
         item = {"row": row.number, "id": row.ident, "result": "error", "message": row.error}
         evaluation = None
-        if row.error is None:
+        if row.error is not None:
+            if row.data is not None:   # cells that could not be read, and whatever else is wrong
+                item["message"] = "; ".join([row.error] + problems(kb, row.data))
+        else:
             try:
                 evaluation = evaluate(row.data, as_of=as_of, kb=kb)
                 item["result"] = "ok"
+            except ProfileError as exc:
+                item["message"] = "; ".join(problems(kb, row.data)) or str(exc)
             except PolicyKBError as exc:
                 item["message"] = str(exc)
             except Exception as exc:  # an internal error of one row must not stop the batch
                 item["message"] = f"internal error: {type(exc).__name__}: {exc}"
-        out.append(_prepared(kb, item, evaluation, kind))
+        out.append(_prepared(kb, item, evaluation, kind, text))
     return out
 
 
-def _prepared(kb: KnowledgeBase, item: dict, evaluation: dict | None, kind: str) -> dict:
+class _CsvText:
+    """One output row as a line of CSV text, written where the row is evaluated."""
+
+    def __init__(self):
+        self.buffer = io.StringIO()
+        # The csv module quotes a field holding a character of the line terminator; with "\n"
+        # alone a bare "\r" would go out unquoted and end the row early in a reader, so rows
+        # are written with "\r\n" and end in "\n" like the header.
+        self.writer = csv.writer(self.buffer, lineterminator="\r\n")
+
+    def line(self, values: list) -> str:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow([csv_cell(v) for v in values])
+        return self.buffer.getvalue()[:-2] + "\n"
+
+
+def _prepared(kb: KnowledgeBase, item: dict, evaluation: dict | None, kind: str, text: _CsvText | None) -> dict:
     if kind == "jsonl":
         record = dict(item)
         if evaluation is not None:
             record["evaluation"] = evaluation
         line = json.dumps(record, ensure_ascii=False) + "\n"
+    elif kind == "csv":
+        line = text.line(flat(kb, item, evaluation))
     else:
         line = flat(kb, item, evaluation)
     granted = [(b["id"], b["amount"]["max"] if b["amount"] else None) for b in evaluation["benefits"]] \
@@ -351,17 +526,15 @@ class Writer:
             self.handle = self.partial.open("w", encoding="utf-8", newline="")
             if self.kind == "csv":
                 self.csv = csv.writer(self.handle, lineterminator="\n")
-                self.csv.writerow(self.columns)
+                self.csv.writerow([csv_cell(c) for c in self.columns])
 
     def write(self, item: dict) -> None:
         """Write a row prepared by :func:`evaluate_rows` for this file's kind."""
         self.rows += 1
-        if self.kind == "jsonl":
-            self.handle.write(item["line"])
-        elif self.kind == "csv":
-            self.csv.writerow(["" if v is None else v for v in item["line"]])
+        if self.kind == "xlsx":
+            self.sheet.append([xlsx_cell(self.sheet, v) for v in item["line"]])
         else:
-            self.sheet.append(item["line"])
+            self.handle.write(item["line"])   # a CSV or JSON line, prepared where it was evaluated
 
     def finish(self) -> Path:
         self._close()
@@ -374,9 +547,9 @@ class Writer:
         if self.kind == "jsonl":
             self.handle.write(json.dumps({"incomplete": True, "message": note}, ensure_ascii=False) + "\n")
         elif self.kind == "csv":
-            self.csv.writerow(["", "", "incomplete", note] + [""] * (len(self.columns) - 4))
+            self.csv.writerow(["", "", "incomplete", csv_cell(note)] + [""] * (len(self.columns) - 4))
         else:
-            self.sheet.append([None, None, "incomplete", note])
+            self.sheet.append([None, None, "incomplete", xlsx_cell(self.sheet, note)])
         self._close()
         return self.partial
 
@@ -411,16 +584,20 @@ class Summary:
     def ordered(self, kb: KnowledgeBase) -> list[tuple[str, dict]]:
         return [(b, self.benefits.get(b, {"granted": 0, "ceiling_sum": 0, "unfixed": 0})) for b in kb.benefits]
 
-    def text(self, kb: KnowledgeBase) -> str:
+    def text(self, kb: KnowledgeBase, lang: str = "zh") -> str:
+        """The summary as lines for a terminal: each benefit by its label in ``lang``, id after."""
         from .values import format_money
+        names = {b: f"{kb.conclusions[b].label(lang)} ({b})" for b in kb.benefits}
+        width = max(_width(n) for n in names.values())
         lines = [f"{self.rows:,} rows, {self.rows - self.errors:,} evaluated, {self.errors:,} errors",
-                 f"{'benefit':<30} {'enterprises':>11} {'sum of ceilings':>20} {'amount not fixed':>17}"]
+                 f"{_pad('benefit', width)} {'enterprises':>11} {'sum of ceilings':>20} {'amount not fixed':>17}"]
         for benefit, tally in self.ordered(kb):
-            lines.append(f"{benefit:<30} {tally['granted']:>11,} {format_money(tally['ceiling_sum'], 'zh'):>20} "
-                         f"{tally['unfixed']:>17,}")
+            lines.append(f"{_pad(names[benefit], width)} {tally['granted']:>11,} "
+                         f"{format_money(tally['ceiling_sum'], lang):>20} {tally['unfixed']:>17,}")
         return "\n".join(lines) + "\n"
 
-    def html(self, kb: KnowledgeBase, title: str) -> str:
+    def html(self, kb: KnowledgeBase, title: str, lang: str = "zh") -> str:
+        """The summary as a self-contained page with a bar chart, labels in ``lang``."""
         from .values import format_money
         e = html.escape
         rows = self.ordered(kb)
@@ -429,19 +606,30 @@ class Summary:
         for n, (benefit, tally) in enumerate(rows):
             width = round(600 * tally["granted"] / top)
             y = 10 + n * 28
-            bars.append(f'<text x="0" y="{y + 15}">{e(kb.conclusions[benefit].zh)}</text>'
-                        f'<rect x="230" y="{y}" width="{width}" height="20" fill="#4a8c5a"/>'
-                        f'<text x="{236 + width}" y="{y + 15}">{tally["granted"]:,}</text>')
-        table = "".join(f"<tr><td>{e(kb.conclusions[b].zh)} <code>{b}</code></td><td>{t['granted']:,}</td>"
-                        f"<td>{e(format_money(t['ceiling_sum'], 'zh'))}</td><td>{t['unfixed']:,}</td></tr>" for b, t in rows)
-        return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(title)}</title><style>'
+            bars.append(f'<text x="0" y="{y + 15}">{e(kb.conclusions[benefit].label(lang))} ({e(benefit)})</text>'
+                        f'<rect x="300" y="{y}" width="{width}" height="20" fill="#4a8c5a"/>'
+                        f'<text x="{306 + width}" y="{y + 15}">{tally["granted"]:,}</text>')
+        table = "".join(f"<tr><td>{e(kb.conclusions[b].label(lang))} <code>{b}</code></td><td>{t['granted']:,}</td>"
+                        f"<td>{e(format_money(t['ceiling_sum'], lang))}</td><td>{t['unfixed']:,}</td></tr>"
+                        for b, t in rows)
+        return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
+                f'<title>{e(title)}</title><style>'
                 'body{font-family:"Noto Sans CJK SC",sans-serif;max-width:60rem;margin:2rem auto}'
                 'table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.2rem .5rem;text-align:right}'
                 'td:first-child{text-align:left}svg text{font-size:13px}</style></head><body>'
                 f"<h1>{e(title)}</h1><p>{self.rows:,} rows, {self.rows - self.errors:,} evaluated, {self.errors:,} errors</p>"
-                f'<svg width="900" height="{20 + 28 * len(rows)}" xmlns="http://www.w3.org/2000/svg">{"".join(bars)}</svg>'
+                f'<svg width="1000" height="{20 + 28 * len(rows)}" xmlns="http://www.w3.org/2000/svg">{"".join(bars)}</svg>'
                 "<table><tr><th>benefit</th><th>enterprises</th><th>sum of ceilings</th><th>amount not fixed</th></tr>"
                 f"{table}</table></body></html>\n")
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 class Progress:
@@ -485,10 +673,12 @@ class Outcome:
 
 
 def run(kb: KnowledgeBase, source: Path, out: Path, *, workers: int = 1, as_of=None, sheet=None,
-        progress_stream=None, quiet: bool = False, engine: str = "local", scheduler: str | None = None) -> Outcome:
-    """Evaluate every row of ``source`` into ``out`` (see the module docstring)."""
+        progress_stream=None, quiet: bool = False, engine: str = "local", scheduler: str | None = None,
+        encoding: str | None = None, say=None) -> Outcome:
+    """Evaluate every row of ``source`` into ``out`` (see the module docstring). ``encoding``
+    and ``say`` are those of :func:`read_rows`."""
     kind = format_of(out)
-    rows = read_rows(source, kb, sheet)
+    rows = read_rows(source, kb, sheet, encoding, say)
     stream = progress_stream if progress_stream is not None else sys.stderr
     shown = not quiet and stream.isatty()
     progress = Progress(stream, count_rows(source, sheet) if shown else None, enabled=shown)

@@ -9,10 +9,11 @@ from .kb import load
 from .runtime import RuleEngine
 
 
-def check(path: str | Path | None = None) -> dict:
+def check(path: str | Path | None = None, *, coverage: bool = False) -> dict:
     """Validate the knowledge base at ``path`` (default: the bundled one).
 
-    Returns a summary of what it holds.
+    Returns a summary of what it holds; with ``coverage``, also how its scenarios cover the
+    rules' conditions (``coverage``: the counts, ``coverage_text``: the line ``check`` prints).
 
     Raises
     ------
@@ -24,9 +25,14 @@ def check(path: str | Path | None = None) -> dict:
     kb = load(path)
     compiled = compile_kb(kb)
     RuleEngine(compiled)
-    return {
+    summary = {
         "kb": str(kb.root), "kb_version": kb.version, "articles": len(kb.articles),
         "clauses": len(kb.clauses), "subpolicies": len(kb.subpolicies), "facts": len(kb.facts),
         "conclusions": sum(1 for c in kb.conclusions.values() if c.kind == "conclusion"),
         "benefits": len(kb.benefits), "rules": len(kb.rules), "engine_rules": len(compiled.rules),
     }
+    if coverage:
+        from .coverage import condition_coverage
+        covered = condition_coverage(kb)
+        summary.update(coverage=covered.summary(), coverage_text=covered.summary_text())
+    return summary

@@ -18,7 +18,8 @@ from .evaluation import assess, knowledge_base
 from .explanation import render_text, tree
 from .profile import read_profile
 from .report import amount_text
-from .values import format_date, format_money
+from .values import format_date
+from .wording import article14_decision, article14_text, listed, named
 
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3
@@ -73,10 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new", required=True, metavar="DIR")
     p.add_argument("profiles", nargs="+", help="profile files or folders")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="the language of labels in the text")
 
     p = sub.add_parser("impact", help="what depends on a fact, rule, article, clause or sub-policy")
     p.add_argument("id", help="e.g. paid_in_capital, 13(1), 14, listing_measures, support_target")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
     common(p)
 
     p = sub.add_parser("graph", help="draw the dependency graph of the knowledge base")
@@ -98,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local processes, or Dask (pip install 'policykb[dask]')")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to use instead of a local cluster")
+    p.add_argument("--encoding", metavar="NAME",
+                   help="the text encoding of a CSV input (default: UTF-8 if it is, else GB18030), e.g. gbk")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="the language of the summary's labels")
     common(p)
 
     p = sub.add_parser("schema", help="print the JSON Schema of profiles (for editors)")
@@ -106,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate and lint a knowledge base")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
-    p.add_argument("--no-scenarios", action="store_true", help="skip the check that scenarios exercise every rule")
+    p.add_argument("--no-scenarios", action="store_true",
+                   help="skip the checks that scenarios make every rule fire and cover every condition both ways")
     common(p)
     return parser
 
@@ -142,8 +149,15 @@ def _write_file(path, data: bytes) -> None:
 
 
 def _emit(text: str) -> None:
-    sys.stdout.write(text)
+    """Write to standard output in UTF-8, whatever the locale says: JSON and text carry Chinese
+    as the characters themselves, never as \\uXXXX, and a non-UTF-8 terminal gets no traceback."""
     sys.stdout.flush()
+    out = getattr(sys.stdout, "buffer", None)
+    if out is None:  # a text-only stream (some embedding hosts): it takes str
+        sys.stdout.write(text)
+    else:
+        out.write(text.encode("utf-8"))
+    (out or sys.stdout).flush()
 
 
 def _eval(args) -> int:
@@ -203,10 +217,16 @@ def _report(args) -> int:
 
 
 def _test(args) -> int:
-    from .scenarios import load_scenarios, run
-    _note_local_kb(args)
-    kb = knowledge_base(Path(args.kb) if args.kb else None)
-    cases = load_scenarios(kb, [Path(p) for p in args.paths] or None)
+    from .scenarios import kb_holding, load_scenarios, run
+    paths = [Path(p) for p in args.paths]
+    # A scenario inside an edited copy of a knowledge base is run against that copy.
+    holding = None if args.kb else kb_holding(paths)
+    if holding is None:
+        _note_local_kb(args)
+    kb = knowledge_base(Path(args.kb) if args.kb else holding)
+    chosen_by = "--kb" if args.kb else "holds the scenarios" if holding else "bundled"
+    print(f"policykb: knowledge base: {kb.root} ({chosen_by})", file=sys.stderr)
+    cases = load_scenarios(kb, paths or None)
     failures = []
     for case in cases:
         try:
@@ -217,7 +237,7 @@ def _test(args) -> int:
             failures.append({"scenario": case.name, "file": case.file, "line": case.line, "problems": problems})
     passed = len(cases) - len(failures)
     if args.format == "json":
-        _emit(json.dumps({"passed": passed, "failed": len(failures), "failures": failures},
+        _emit(json.dumps({"kb": str(kb.root), "passed": passed, "failed": len(failures), "failures": failures},
                          ensure_ascii=False, indent=2) + "\n")
     else:
         for failure in failures:
@@ -233,7 +253,7 @@ def _diff(args) -> int:
     if args.format == "json":
         _emit(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
-        _emit(diff_text(report))
+        _emit(diff_text(report, args.lang))
     return 0
 
 
@@ -241,13 +261,19 @@ def _impact(args) -> int:
     from .graph import impact
     kb = knowledge_base(Path(args.kb) if args.kb else None)
     found = impact(kb, args.id)
+    # Conclusions, benefits and a fact read by their labels; rules are named by their ids.
+    bare = found["id"].split(":", 1)[-1]
+    labels = {item: (kb.facts.get(item) or kb.conclusions[item]).label(args.lang)
+              for item in [bare, *found["conclusions"], *found["benefits"]]
+              if item in kb.facts or item in kb.conclusions}
     if args.format == "json":
-        _emit(json.dumps(found, ensure_ascii=False, indent=2) + "\n")
+        _emit(json.dumps(dict(found, labels=labels), ensure_ascii=False, indent=2) + "\n")
         return 0
-    lines = [f"{found['id']} ({found['kind']}) — what depends on it, directly or down the chain:"]
+    head = named(kb, bare, args.lang) if bare in labels else found["id"]
+    lines = [f"{head} ({found['kind']}) — what depends on it, directly or down the chain:"]
     for key, title in (("rules", "rules"), ("conclusions", "conclusions"), ("benefits", "benefits")):
         lines.append(f"  {title} ({len(found[key])}):")
-        lines += [f"    {item}" for item in found[key]] or ["    (none)"]
+        lines += [f"    {named(kb, item, args.lang)}" for item in found[key]] or ["    (none)"]
     _emit("\n".join(lines) + "\n")
     return 0
 
@@ -291,10 +317,12 @@ def _batch(args) -> int:
         except ValueProblem as exc:
             raise ProfileError(f"--as-of: {exc}") from None
     outcome = batch.run(kb, Path(args.input), Path(args.out), workers=args.workers, as_of=as_of, sheet=args.sheet,
-                        quiet=args.quiet, engine=args.engine, scheduler=args.scheduler)
-    print(outcome.summary.text(kb), end="", file=sys.stderr)
+                        quiet=args.quiet, engine=args.engine, scheduler=args.scheduler, encoding=args.encoding,
+                        say=lambda line: print(f"policykb: {line}", file=sys.stderr))
+    print(outcome.summary.text(kb, args.lang), end="", file=sys.stderr)
     if args.summary:
-        _write_file(args.summary, outcome.summary.html(kb, f"policykb batch: {Path(args.input).name}").encode("utf-8"))
+        page = outcome.summary.html(kb, f"policykb batch: {Path(args.input).name}", args.lang)
+        _write_file(args.summary, page.encode("utf-8"))
     if not outcome.complete:
         left = "was left as it was" if Path(args.out).exists() else "was not written"
         print(f"policykb: incomplete ({outcome.reason}): {outcome.summary.rows:,} rows written to {outcome.path}; "
@@ -318,7 +346,7 @@ def _check(args) -> int:
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors
     failed = errors or (args.strict and warnings)
-    summary = None if errors else check(args.kb)
+    summary = None if errors else check(args.kb, coverage=args.format == "text" and not args.no_scenarios)
     if args.format == "json":
         # The findings as a list of objects; the exit status says whether they fail.
         _emit(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2) + "\n")
@@ -331,6 +359,8 @@ def _check(args) -> int:
                   f"{summary['facts']} facts, {summary['conclusions']} conclusions, {summary['benefits']} benefits, "
                   f"{summary['rules']} rules ({summary['engine_rules']} engine rules); "
                   f"{errors} errors, {warnings} warnings\n")
+            if "coverage_text" in summary:
+                _emit(summary["coverage_text"] + "\n")
         else:
             _emit(f"failed: {errors} errors, {warnings} warnings\n")
     return EXIT_INPUT if failed else 0
@@ -348,33 +378,25 @@ def _note_local_kb(args) -> None:
 
 
 def summary_text(assessment, lang: str = "zh") -> str:
-    """The readable summary of ``policykb eval``."""
+    """The readable summary of ``policykb eval``: every benefit with its status, and what is missing.
+
+    Granted benefits with their amount and any Article 14 overlap, superseded ones, undetermined
+    ones with the fact to ask next, denied ones with the first condition that fails; then the
+    missing facts grouped by the benefit they could decide. Labels first, ids after them.
+    """
     kb, result = assessment.kb, assessment.result
     zh = lang == "zh"
-    out = []
-    name = result["enterprise"] or ("（未命名企业）" if zh else "(unnamed enterprise)")
     as_of = assessment.facts.get("application_date")
-    out.append(f"{name} — {kb.document['doc_number']} {kb.document['title'] if zh else kb.document['title_en']}")
-    out.append(("评估日期: " if zh else "as of: ") + (format_date(as_of, lang) if as_of else ("未知" if zh else "unknown")))
-    out.append("")
-    out.append("结论:" if zh else "Conclusions:")
-    for cid in result["conclusions"]:
-        c = kb.conclusions[cid]
-        out.append(f"  ✓ {c.label(lang)} ({cid}) [{kb.label(c.article, lang)}]")
-    if not result["conclusions"]:
-        out.append("  （无）" if zh else "  (none)")
-    out.append("")
-    out.append("可获支持:" if zh else "Benefits:")
+    out = _summary_head(assessment, lang)
+    out += ["", "可获支持:" if zh else "Benefits:"]
     for benefit in result["benefits"]:
-        out.append(f"  ✓ {kb.conclusions[benefit['id']].label(lang)} ({benefit['id']}) "
-                   f"[{kb.label(benefit['clause'], lang)}]: {amount_text(kb, benefit, lang)}")
-        other = benefit.get("overlap") or benefit.get("not_stacked_with")
-        if other:
-            words = (("与《{p}》({a}) 重叠：本措施金额未定无法比较，仍按本措施支持，不重复享受（第十四条）" if "overlap" in benefit
-                      else "《{p}》给予 {a}，不高于本措施上限：按本措施支持，两者不叠加（第十四条）") if zh else
-                     ("overlaps {p} ({a}): not comparable, granted here, not cumulative (Art. 14)" if "overlap" in benefit
-                      else "{p} offers {a}, not above this policy's maximum: granted here, not stacked (Art. 14)"))
-            out.append("      " + words.format(p=other["policy"], a=format_money(other["amount"], lang)))
+        out.append(f"  ✓ {named(kb, benefit['id'], lang)} [{kb.label(benefit['clause'], lang)}]: "
+                   f"{amount_text(kb, benefit, lang)}")
+        decided = article14_decision(benefit)
+        if decided:
+            offer, decision = decided
+            mark = "⚠ " if "overlap" in benefit else ""
+            out.append(f"      {mark}{article14_text(kb, offer, benefit['amount'], decision, lang)}")
     if not result["benefits"]:
         out.append("  （无）" if zh else "  (none)")
     if result["status"].get("policy_in_force") == "denied":
@@ -383,28 +405,55 @@ def summary_text(assessment, lang: str = "zh") -> str:
                     "  On {d} the measures are not in force ({s} to {e}): no benefit is granted.")
                    .format(d=format_date(as_of, lang), s=format_date(doc["effective_date"], lang),
                            e=format_date(doc["expiry_date"], lang)))
-    if result["superseded"]:
-        out.append("")
-        out.append("按就高原则由其他政策支持 (第十四条):" if zh else "Superseded by a higher offer (Art. 14):")
-        for item in result["superseded"]:
-            mine = item["amount"]["max"] if item["amount"] else None
-            out.append(f"  → {kb.conclusions[item['id']].label(lang)} ({item['id']}): "
-                       f"{item['by']['policy']} {format_money(item['by']['amount'], lang)} "
-                       + (f"> 本措施最多 {format_money(mine, lang)}" if zh else f"> this policy's most, {format_money(mine, lang)}"))
-    if result["next_fact"]:
-        out.append("")
-        out.append("待定（缺少事实）:" if zh else "Undetermined (facts missing):")
-        for bid, fact in result["next_fact"].items():
-            out.append(f"  ? {kb.conclusions[bid].label(lang)} ({bid}): "
-                       + (f"下一步应询问 {fact}" if zh else f"ask next for {fact}"))
-    if result["missing"]:
-        out.append("")
-        out.append("缺少的事实（补充后可能改变结果）:" if zh else "Missing facts (could change the result):")
-        out.append("  " + ", ".join(result["missing"]))
+    out += _summary_others(assessment, lang)
     out.append("")
     out.append("用 `policykb why PROFILE ID` 查看理由，`policykb why-not PROFILE ID` 查看为何不给予及如何获得。" if zh else
                "Run `policykb why PROFILE ID` to see why, `policykb why-not PROFILE ID` for why not and what would change it.")
     return "\n".join(out) + "\n"
+
+
+def _summary_head(assessment, lang: str) -> list[str]:
+    """The enterprise, the policy, the date, and the conclusions that hold."""
+    kb, result = assessment.kb, assessment.result
+    zh = lang == "zh"
+    name = result["enterprise"] or ("（未命名企业）" if zh else "(unnamed enterprise)")
+    as_of = assessment.facts.get("application_date")
+    out = [f"{name} — {kb.document['doc_number']} {kb.document['title'] if zh else kb.document['title_en']}",
+           ("评估日期: " if zh else "as of: ") + (format_date(as_of, lang) if as_of else ("未知" if zh else "unknown")),
+           "", "结论:" if zh else "Conclusions:"]
+    out += [f"  ✓ {named(kb, cid, lang)} [{kb.label(kb.conclusions[cid].article, lang)}]"
+            for cid in result["conclusions"]] or ["  （无）" if zh else "  (none)"]
+    return out
+
+
+def _summary_others(assessment, lang: str) -> list[str]:
+    """The benefits not granted here — superseded, undetermined, denied — and the missing facts."""
+    from .why_not import first_failure, missing_by_target
+    kb, result = assessment.kb, assessment.result
+    zh = lang == "zh"
+    out = []
+    if result["superseded"]:
+        out += ["", "按就高原则由其他政策支持 (第十四条):" if zh else "Superseded by a higher offer (Art. 14):"]
+        out += [f"  → {named(kb, item['id'], lang)}: {article14_text(kb, item['by'], item['amount'], 'superseded', lang)}"
+                for item in result["superseded"]]
+    if result["next_fact"]:
+        out += ["", "待定（缺少事实）:" if zh else "Undetermined (facts missing):"]
+        out += [f"  ? {named(kb, bid, lang)}: " + ("下一步应询问 " if zh else "ask next for ") + named(kb, fact, lang)
+                for bid, fact in result["next_fact"].items()]
+    superseded = {item["id"] for item in result["superseded"]}
+    denied = [b for b in kb.benefits if result["status"][b] == "denied" and b not in superseded]
+    if denied:
+        out += ["", "不给予（第一个不满足的条件）:" if zh else "Denied (the first condition not met):"]
+        out += [f"  ✗ {named(kb, bid, lang)} [{kb.label(kb.conclusions[bid].article, lang)}]: "
+                f"{first_failure(assessment, bid, lang)}" for bid in denied]
+    groups = missing_by_target(assessment)
+    if groups:
+        out += ["", "缺少的事实（补充后可能改变结果），按其可决定的事项:" if zh else
+                "Missing facts (could change the result), by what they could decide:"]
+        for target, facts in groups:
+            head = named(kb, target, lang) if target else ("其他" if zh else "other")
+            out.append(f"  {head}: {listed([named(kb, f, lang) for f in facts], lang)}")
+    return out
 
 
 if __name__ == "__main__":  # pragma: no cover

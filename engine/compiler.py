@@ -14,10 +14,13 @@ add up to at most :data:`GROUP_CAPACITY`, so no group fact can match more than t
 many rules the knowledge base grows to. Few groups keep the number of facts per session small
 (fact identity is a 32-bit hash; fewer facts, fewer chances of a collision).
 
-A branch needs no negation-as-failure: the condition language has none, so every rule is
-monotone and the order in which facts arrive cannot change the result (the engine's ``$not``
-does not cancel a pending match; see :mod:`engine.runtime`). Fact tests on unknown facts never
-match, which is how "unknown is not false" reaches the engine.
+A branch needs no negation-as-failure inside the engine: every rule is monotone and the order in
+which facts arrive cannot change the result (the engine's ``$not`` does not cancel a pending
+match; see :mod:`engine.runtime`). Fact tests on unknown facts never match, which is how "unknown
+is not false" reaches the engine. The one non-monotone form, a *presumed* conclusion reference
+(holds unless the conclusion is denied), is stratified: the reasoner settles the referenced
+conclusion's status before the engine runs and asserts a marker on the gate fact for each one
+that is not denied; the branch matches that marker (``p0``…), a positive test.
 
 This module builds plain data; it does not import durable_rules.
 """
@@ -57,6 +60,7 @@ class CompiledRuleset:
     rules: tuple[CompiledRule, ...]
     groups: tuple[tuple[str, ...], ...]   # the profile facts the engine compares, by group
     kb_version: str
+    presumed: tuple[str, ...] = ()        # conclusions referenced as presumed (gate markers)
 
     @property
     def engine_facts(self) -> tuple[str, ...]:
@@ -76,20 +80,28 @@ def compile_kb(kb: KnowledgeBase) -> CompiledRuleset:
     KnowledgeBaseError
         When a rule would exceed one of durable_rules' limits.
     """
-    needed = {c for rule in kb.rules.values() for c in cond.conclusions_used(rule.when)}
+    # A conclusion fact is asserted only when a rule matches it (a presumed reference matches
+    # the gate instead): a fact no rule handles is refused by the engine.
+    needed = {lit.conclusion for rule in kb.rules.values() for lit in cond.walk(rule.when)
+              if isinstance(lit, cond.ConclusionRef) and not lit.presumed}
     branches = [(rule, index, branch) for rule in kb.rules.values()
                 for index, branch in enumerate(cond.to_dnf(rule.when))]
     groups = _groups(kb, [lit for _, _, branch in branches for lit in branch if isinstance(lit, cond.FactTest)])
     group_of = {name: n for n, group in enumerate(groups) for name in group}
+    field = cond.engine_field
     compiled: list[CompiledRule] = []
     for rule, index, branch in branches:
         patterns = []
-        for n in sorted({group_of[lit.fact] for lit in branch if isinstance(lit, cond.FactTest)}):
-            tests = [_pattern(lit) for lit in branch if isinstance(lit, cond.FactTest) and group_of[lit.fact] == n]
+        for n in sorted({group_of[field(lit)] for lit in branch if isinstance(lit, cond.FactTest)}):
+            tests = [_pattern(lit) for lit in branch
+                     if isinstance(lit, cond.FactTest) and group_of[field(lit)] == n]
             patterns.append((f"g{n}", {"$and": [{"t": f"g{n}"}] + tests}))
-        refs = [lit for lit in branch if isinstance(lit, cond.ConclusionRef)]
+        refs = [lit for lit in branch if isinstance(lit, cond.ConclusionRef) and not lit.presumed]
         for n, ref in enumerate(refs):
             patterns.append((f"c{n}", {"$and": [{"t": "c"}, {"id": ref.conclusion}]}))
+        presumed = [lit for lit in branch if isinstance(lit, cond.ConclusionRef) and lit.presumed]
+        for n, ref in enumerate(presumed):
+            patterns.append((f"p{n}", {"$and": [{"t": "gate"}, {presumed_field(ref.conclusion): 1}]}))
         if len(patterns) > MAX_NAMED_FACTS:
             raise KnowledgeBaseError(
                 f"a branch joins {len(patterns)} facts; the engine allows {MAX_NAMED_FACTS}",
@@ -100,19 +112,33 @@ def compile_kb(kb: KnowledgeBase) -> CompiledRuleset:
     if len(compiled) > MAX_RULES:
         raise KnowledgeBaseError(f"{len(compiled)} engine rules; the engine allows {MAX_RULES}",
                                  file=str(kb.root))
-    return CompiledRuleset(tuple(compiled), groups, kb.version)
+    return CompiledRuleset(tuple(compiled), groups, kb.version, presumed_conclusions(kb))
+
+
+def presumed_field(conclusion: str) -> str:
+    """The gate fact's field saying a presumed conclusion is not denied."""
+    return f"presumed__{conclusion}"
+
+
+def presumed_conclusions(kb: KnowledgeBase) -> tuple[str, ...]:
+    """The conclusions some rule references as presumed, in knowledge-base order."""
+    used = {lit.conclusion for rule in kb.rules.values() for lit in cond.walk(rule.when)
+            if isinstance(lit, cond.ConclusionRef) and lit.presumed}
+    return tuple(c for c in kb.conclusions if c in used)
 
 
 def _groups(kb: KnowledgeBase, tests: list[cond.FactTest]) -> tuple[tuple[str, ...], ...]:
-    """Pack the tested facts, in knowledge-base order, into groups of bounded condition count."""
+    """Pack the tested engine fields, in knowledge-base order of their facts, into groups of
+    bounded condition count."""
     counts: dict[str, int] = {}
     for test in tests:
-        counts[test.fact] = counts.get(test.fact, 0) + 1
+        counts[cond.engine_field(test)] = counts.get(cond.engine_field(test), 0) + 1
+    order = [name for fact in kb.facts for name in (fact, f"{fact}__to_as_of")]
     groups: list[list[str]] = [[]]
     load = 0
-    for name in (f for f in kb.facts if f in counts):
+    for name in (f for f in order if f in counts):
         if counts[name] > GROUP_CAPACITY:
-            fact = kb.facts[name]
+            fact = kb.facts[name.split("__")[0]]
             raise KnowledgeBaseError(
                 f"fact '{name}' is tested by {counts[name]} conditions; the engine allows "
                 f"{GROUP_CAPACITY} on one fact (durable_rules error 303 past 64)",
@@ -126,7 +152,7 @@ def _groups(kb: KnowledgeBase, tests: list[cond.FactTest]) -> tuple[tuple[str, .
 
 
 def _pattern(test: cond.FactTest) -> dict:
-    field = test.fact
+    field = cond.engine_field(test)
     value = cond.engine_value(test.value)
     op = test.op
     if op == "is":
@@ -145,4 +171,6 @@ def _pattern(test: cond.FactTest) -> dict:
         return {"$iany": {field: {"$i": value}}}
     if op == "includes_any":
         return {"$iany": {field: {"$or": [{"$i": v} for v in value]}}}
+    if op == "within_years":
+        return {"$and": [{"$gte": {field: 0}}, {"$lt": {field: test.value * 10000}}]}
     raise KnowledgeBaseError(f"operator '{op}' cannot be compiled", file=test.file, line=test.line)

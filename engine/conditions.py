@@ -3,7 +3,10 @@
 A condition is one of
 
 - a fact test: ``{fact: NAME, <op>: VALUE}`` with ``<op>`` one of :data:`OPERATORS`;
-- a conclusion reference: ``{conclusion: ID}`` (holds when the conclusion is derived);
+- a conclusion reference: ``{conclusion: ID}`` (holds when the conclusion is derived), or
+  ``{conclusion: ID, presumed: true}`` — *presumed* to hold unless it is known to fail: true when
+  the conclusion holds or is undecided, false only when it is denied. It is how a recognition
+  by an authority stands on conditions nobody has told us fail (implementation rules 第二条);
 - ``{all: [...]}`` / ``{any: [...]}``.
 
 Any fact test or reference may carry ``ground: LABEL``, a name reported with the benefit when
@@ -33,7 +36,11 @@ OPERATORS = {
     "between": ("money", "number", "date"),
     "includes": ("list",),
     "includes_any": ("list",),
+    "within_years": ("date",),
 }
+
+#: The fact that dates a case (``--as-of`` overrides it); ``within_years`` measures from it.
+AS_OF_FACT = "application_date"
 
 #: How each operator reads in explanations.
 OPERATOR_TEXT = {
@@ -42,6 +49,7 @@ OPERATOR_TEXT = {
     "at_most": ("不高于", "is at most"), "less_than": ("低于", "is less than"),
     "between": ("介于", "is between"), "includes": ("包含", "includes"),
     "includes_any": ("包含其一", "includes one of"),
+    "within_years": ("距申请日期不足（年）", "is less than this many years before the application date:"),
 }
 
 
@@ -58,7 +66,25 @@ COMPARE = {
     "between": lambda actual, expected: expected[0] <= actual <= expected[1],
     "includes": lambda actual, expected: expected in actual,
     "includes_any": lambda actual, expected: any(item in actual for item in expected),
+    # actual is (the date tested, the case's date): on or after it, before the same calendar day
+    # ``expected`` years later (a 29 February start ends with 28 February).
+    "within_years": lambda actual, expected: actual[0] <= actual[1] and (
+        (actual[1].year, actual[1].month, actual[1].day) < (actual[0].year + expected, actual[0].month, actual[0].day)),
 }
+
+
+def _actual(fact: str, op: str, facts: dict):
+    """The value a test compares, or None when a fact it needs is unknown."""
+    value = facts.get(fact)
+    if op != "within_years" or value is None:
+        return value
+    as_of = facts.get(AS_OF_FACT)
+    return None if as_of is None else (value, as_of)
+
+
+def _unknown_of(fact: str, op: str, facts: dict) -> str:
+    """Which fact an undecided test is waiting for."""
+    return AS_OF_FACT if op == "within_years" and fact in facts else fact
 
 
 @dataclass(frozen=True)
@@ -72,9 +98,8 @@ class FactTest:
 
     def holds(self, facts: dict) -> bool | None:
         """True, False, or None when the fact is unknown."""
-        if self.fact not in facts:
-            return None
-        return COMPARE[self.op](facts[self.fact], self.value)
+        actual = _actual(self.fact, self.op, facts)
+        return None if actual is None else COMPARE[self.op](actual, self.value)
 
 
 @dataclass(frozen=True)
@@ -83,6 +108,11 @@ class ConclusionRef:
     ground: str | None = None
     file: str | None = field(default=None, compare=False)
     line: int | None = field(default=None, compare=False)
+    presumed: bool = False       # holds unless the conclusion is denied (see the module docstring)
+
+    def value(self, status: dict) -> bool | None:
+        found = status.get(self.conclusion)
+        return found is not False if self.presumed else found
 
 
 @dataclass(frozen=True)
@@ -116,6 +146,8 @@ def facts_used(condition: Condition) -> list[str]:
     for node in walk(condition):
         if isinstance(node, FactTest):
             seen.setdefault(node.fact)
+            if node.op == "within_years":
+                seen.setdefault(AS_OF_FACT)
     return list(seen)
 
 
@@ -165,7 +197,7 @@ def evaluate(condition: Condition, facts: dict, status: dict[str, bool | None]) 
     if isinstance(condition, FactTest):
         return Outcome(condition, condition.holds(facts), actual=facts.get(condition.fact))
     if isinstance(condition, ConclusionRef):
-        return Outcome(condition, status.get(condition.conclusion))
+        return Outcome(condition, condition.value(status))
     children = [evaluate(item, facts, status) for item in condition.items]
     values = [child.value for child in children]
     if isinstance(condition, All):
@@ -180,7 +212,7 @@ def unknown_facts(outcome: Outcome) -> list[str]:
     if outcome.value is not None:
         return []
     if isinstance(outcome.node, FactTest):
-        return [outcome.node.fact]
+        return [outcome.node.fact if outcome.actual is None else AS_OF_FACT]
     found: list[str] = []
     for child in outcome.children:
         for name in unknown_facts(child):
@@ -227,6 +259,18 @@ def engine_value(value: Any) -> Any:
     return value
 
 
+def engine_field(test: FactTest) -> str:
+    """The field of the engine's profile fact a test compares. A ``within_years`` test compares
+    a field the reasoner adds: the case date minus the tested date, both as ``YYYYMMDD``
+    integers, so that ``0 <= field < years * 10000`` is exactly :data:`COMPARE`'s meaning."""
+    return f"{test.fact}__to_as_of" if test.op == "within_years" else test.fact
+
+
+def to_as_of(value: _dt.date, as_of: _dt.date) -> int:
+    """The ``__to_as_of`` engine field (see :func:`engine_field`)."""
+    return engine_value(as_of) - engine_value(value)
+
+
 def compile_check(condition: Condition):
     """The condition as a fast function ``(facts, status) -> True | False | None``.
 
@@ -237,6 +281,8 @@ def compile_check(condition: Condition):
         return _compile_test(condition)
     if isinstance(condition, ConclusionRef):
         name = condition.conclusion
+        if condition.presumed:
+            return lambda facts, status: status.get(name) is not False
         return lambda facts, status: status.get(name)
     parts = tuple(compile_check(item) for item in condition.items)
     decisive = False if isinstance(condition, All) else True   # what settles all / any at once
@@ -254,7 +300,12 @@ def compile_check(condition: Condition):
 
 
 def _compile_test(test: FactTest):
-    name, compare, expected = test.fact, COMPARE[test.op], test.value
+    name, op, compare, expected = test.fact, test.op, COMPARE[test.op], test.value
+    if op == "within_years":
+        def check_period(facts, status):
+            actual = _actual(name, op, facts)
+            return None if actual is None else compare(actual, expected)
+        return check_period
 
     def check(facts, status):
         actual = facts.get(name)
@@ -272,11 +323,13 @@ def compile_unknowns(condition: Condition):
         def test(facts, status, found):
             value = check(facts, status)
             if value is None:
-                found.append(name)
+                found.append(_unknown_of(name, condition.op, facts))
             return value
         return test
     if isinstance(condition, ConclusionRef):
         cid, marker = condition.conclusion, "@" + condition.conclusion
+        if condition.presumed:
+            return lambda facts, status, found: status.get(cid) is not False
 
         def ref(facts, status, found):
             value = status.get(cid)

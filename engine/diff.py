@@ -2,8 +2,10 @@
 
 :func:`diff` evaluates each profile under the old and the new knowledge base and reports every
 profile whose conclusions, benefits, amounts, Article 14 outcomes or statuses differ, old and
-new side by side, then counts per benefit: how many enterprises gain it, lose it, or see its
-amount change. This is how a rule author sees the effect of an edit before merging.
+new side by side — a benefit's status (granted, denied, undetermined), amount and the fact it
+asks next, and the unknown facts that matter — then counts per benefit: how many enterprises
+gain it, lose it (to denied or to undetermined), see its amount change, or see its status
+change. This is how a rule author sees the effect of an edit before merging.
 """
 
 from __future__ import annotations
@@ -40,13 +42,29 @@ def _outcome(kb: KnowledgeBase, data, source: str) -> dict:
     return {
         "conclusions": result["conclusions"],
         "benefits": {b["id"]: b["amount"] for b in result["benefits"]},
+        "benefit_ids": list(kb.benefits),
         "superseded": {s["id"]: s["by"] for s in result["superseded"]},
         "status": result["status"],
+        "missing": result["missing"],
+        "next_fact": result["next_fact"],
     }
 
 
 def diff(old: KnowledgeBase, new: KnowledgeBase, paths: list[str | Path]) -> dict:
-    """Compare the evaluation of every profile under ``old`` and ``new``."""
+    """Compare the evaluation of every profile under ``old`` and ``new``.
+
+    Each changed profile lists its ``changes`` (benefits with old and new status and amount,
+    conclusions, Article 14 outcomes, other statuses) and, when the unknown facts that matter
+    differ, ``missing`` (old, new, added, removed). ``labels`` gives every id mentioned its
+    Chinese and English label; ``per_benefit`` counts, per benefit, the enterprises that gain
+    it, lose it (``lost_undetermined`` of them to undetermined, the rest to denied), see its
+    amount change, or see its status change while it is granted under neither.
+
+    Raises
+    ------
+    ProfileError
+        When a path names no file or folder, or a profile file does not read.
+    """
     changed, errors = [], []
     counts: dict[str, dict[str, int]] = {}
     files = profile_files(paths)
@@ -56,15 +74,27 @@ def diff(old: KnowledgeBase, new: KnowledgeBase, paths: list[str | Path]) -> dic
             errors.append({"profile": str(path), "error": "not a mapping of facts"})
             continue
         before, after = _outcome(old, data, str(path)), _outcome(new, data, str(path))
-        changes = _changes(before, after)
-        if changes:
-            changed.append({"profile": str(path), "enterprise": data.get("name"), "changes": changes})
+        changes, missing = _changes(before, after), _missing_change(before, after)
+        if changes or missing:
+            item = {"profile": str(path), "enterprise": data.get("name"), "changes": changes}
+            if missing:
+                item["missing"] = missing
+            changed.append(item)
             for change in changes:
                 if change["what"] == "benefit":
-                    tally = counts.setdefault(change["id"], {"gained": 0, "lost": 0, "amount_changed": 0})
-                    tally[change["kind"]] += 1
+                    _tally(counts.setdefault(change["id"], dict.fromkeys(TALLIES, 0)), change)
     return {"old": str(old.root), "new": str(new.root), "old_version": old.version, "new_version": new.version,
-            "profiles": len(files), "changed": changed, "per_benefit": dict(sorted(counts.items())), "errors": errors}
+            "profiles": len(files), "changed": changed, "per_benefit": dict(sorted(counts.items())),
+            "labels": _labels(old, new, changed), "errors": errors}
+
+
+TALLIES = ("gained", "lost", "lost_undetermined", "amount_changed", "status_changed")
+
+
+def _tally(tally: dict[str, int], change: dict) -> None:
+    tally[change["kind"]] += 1
+    if change["kind"] == "lost" and change["new_status"] == "undetermined":
+        tally["lost_undetermined"] += 1
 
 
 def _changes(before: dict, after: dict) -> list[dict]:
@@ -75,20 +105,15 @@ def _changes(before: dict, after: dict) -> list[dict]:
     changes = []
     for cid in sorted(set(before["conclusions"]) ^ set(after["conclusions"])):
         changes.append({"what": "conclusion", "id": cid, "old": cid in before["conclusions"],
-                        "new": cid in after["conclusions"]})
-    for bid in sorted(set(before["benefits"]) | set(after["benefits"])):
-        old, new = before["benefits"].get(bid, "absent"), after["benefits"].get(bid, "absent")
-        if old == new:
-            continue
-        kind = "gained" if old == "absent" else "lost" if new == "absent" else "amount_changed"
-        changes.append({"what": "benefit", "id": bid, "kind": kind,
-                        "old": None if old == "absent" else old, "new": None if new == "absent" else new,
-                        "old_granted": old != "absent", "new_granted": new != "absent"})
+                        "new": cid in after["conclusions"], "old_status": before["status"].get(cid),
+                        "new_status": after["status"].get(cid)})
+    benefit_ids = sorted(set(before["benefit_ids"]) | set(after["benefit_ids"]))
+    changes += [c for c in (_benefit_change(bid, before, after) for bid in benefit_ids) if c]
     for bid in sorted(set(before["superseded"]) | set(after["superseded"])):
         if before["superseded"].get(bid) != after["superseded"].get(bid):
             changes.append({"what": "superseded", "id": bid, "old": before["superseded"].get(bid),
                             "new": after["superseded"].get(bid)})
-    reported = {c["id"] for c in changes if "id" in c}
+    reported = {c["id"] for c in changes if "id" in c} | set(benefit_ids)
     for cid in sorted(set(before["status"]) | set(after["status"])):
         old, new = before["status"].get(cid), after["status"].get(cid)
         if old != new and cid not in reported:
@@ -96,16 +121,71 @@ def _changes(before: dict, after: dict) -> list[dict]:
     return changes
 
 
+def _benefit_change(bid: str, before: dict, after: dict) -> dict | None:
+    """One benefit's change: its status (granted, denied, undetermined — ``None`` where the
+    knowledge base has no such benefit), its amount, and the fact each side asks next."""
+    old_status, new_status = before["status"].get(bid), after["status"].get(bid)
+    old, new = before["benefits"].get(bid), after["benefits"].get(bid)
+    old_granted, new_granted = bid in before["benefits"], bid in after["benefits"]
+    if (old_status, old, old_granted) == (new_status, new, new_granted):
+        return None
+    kind = ("amount_changed" if old_granted and new_granted else "gained" if new_granted
+            else "lost" if old_granted else "status_changed")
+    return {"what": "benefit", "id": bid, "kind": kind, "old": old, "new": new,
+            "old_granted": old_granted, "new_granted": new_granted,
+            "old_status": old_status, "new_status": new_status,
+            "old_next_fact": before["next_fact"].get(bid), "new_next_fact": after["next_fact"].get(bid)}
+
+
+def _missing_change(before: dict, after: dict) -> dict | None:
+    """The unknown facts that matter, old and new, when they differ (their order aside)."""
+    if "error" in before or "error" in after or set(before["missing"]) == set(after["missing"]):
+        return None
+    return {"old": before["missing"], "new": after["missing"],
+            "added": [f for f in after["missing"] if f not in before["missing"]],
+            "removed": [f for f in before["missing"] if f not in after["missing"]]}
+
+
+def _labels(old: KnowledgeBase, new: KnowledgeBase, changed: list[dict]) -> dict[str, dict[str, str]]:
+    """Chinese and English labels of every conclusion, benefit and fact the changes name (the
+    new knowledge base's wording first)."""
+    ids = {c["id"] for item in changed for c in item["changes"] if "id" in c}
+    ids |= {f for item in changed for key in ("old", "new") for f in item.get("missing", {}).get(key, [])}
+    ids |= {c.get(k) for item in changed for c in item["changes"] for k in ("old_next_fact", "new_next_fact")}
+    labels = {}
+    for ident in sorted(i for i in ids if i):
+        for kb in (new, old):
+            found = kb.conclusions.get(ident) or kb.facts.get(ident)
+            if found is not None:
+                labels[ident] = {"zh": found.zh, "en": found.en}
+                break
+    return labels
+
+
+STATUS_TEXT = {"granted": "granted", "denied": "denied", "undetermined": "undetermined", None: "absent"}
+
+
 def render_text(report: dict, lang: str = "zh") -> str:
+    """The report for a person: per changed profile, one line per change, labels with ids."""
     from .values import format_money
+
+    def name(ident) -> str:
+        label = report.get("labels", {}).get(ident, {}).get(lang)
+        return f"{label} ({ident})" if label else str(ident)
 
     def amount(value) -> str:
         if value is None:
-            return "—"
+            return ""
         if value["min"] == value["max"]:
-            return format_money(value["max"], lang)
+            return " " + format_money(value["max"], lang)
         low = format_money(value["min"], lang) if value["min"] is not None else "0"
-        return f"{low}–{format_money(value['max'], lang)}"
+        return f" {low}–{format_money(value['max'], lang)}"
+
+    def benefit_side(change, side) -> str:
+        status = change[f"{side}_status"]
+        text = STATUS_TEXT[status] + amount(change[side])
+        asks = change.get(f"{side}_next_fact")
+        return text + (f" (asks for {name(asks)})" if status == "undetermined" and asks else "")
 
     lines = [f"old: {report['old']} ({report['old_version']})", f"new: {report['new']} ({report['new_version']})", ""]
     for item in report["changed"]:
@@ -113,23 +193,29 @@ def render_text(report: dict, lang: str = "zh") -> str:
         for change in item["changes"]:
             what = change["what"]
             if what == "benefit":
-                old = amount(change["old"]) if change["old_granted"] else "not granted"
-                new = amount(change["new"]) if change["new_granted"] else "not granted"
-                lines.append(f"  benefit {change['id']:<28} {old:>24}  →  {new}")
+                lines.append(f"  benefit {name(change['id'])}: {benefit_side(change, 'old')}  →  "
+                             f"{benefit_side(change, 'new')}")
             elif what == "conclusion":
-                lines.append(f"  conclusion {change['id']:<25} {'holds' if change['old'] else 'no':>24}  →  "
-                             f"{'holds' if change['new'] else 'no'}")
+                lines.append(f"  conclusion {name(change['id'])}: {STATUS_TEXT[change['old_status']]}  →  "
+                             f"{STATUS_TEXT[change['new_status']]}")
             elif what == "superseded":
                 show = (lambda by: f"by {by['policy']} {format_money(by['amount'], lang)}" if by else "not superseded")
-                lines.append(f"  superseded {change['id']:<25} {show(change['old']):>24}  →  {show(change['new'])}")
+                lines.append(f"  superseded {name(change['id'])}: {show(change['old'])}  →  {show(change['new'])}")
             elif what == "status":
-                lines.append(f"  status {change['id']:<29} {change['old']:>24}  →  {change['new']}")
+                lines.append(f"  status {name(change['id'])}: {STATUS_TEXT[change['old']]}  →  "
+                             f"{STATUS_TEXT[change['new']]}")
             else:
-                lines.append(f"  error: {change['old']}  →  {change['new']}")
+                lines.append(f"  error: {change['old'] or 'evaluates'}  →  {change['new'] or 'evaluates'}")
+        missing = item.get("missing")
+        if missing:
+            parts = [f"+ {name(f)}" for f in missing["added"]] + [f"− {name(f)}" for f in missing["removed"]]
+            lines.append(f"  missing facts: {', '.join(parts)}")
         lines.append("")
-    lines.append("per benefit (enterprises that gain / lose it / see its amount change):")
+    lines.append("per benefit (enterprises that gain it +, lose it − (of them now undetermined ?), see its amount "
+                 "change ~, or its status change while granted under neither ±):")
     for bid, tally in report["per_benefit"].items():
-        lines.append(f"  {bid:<30} +{tally['gained']}  -{tally['lost']}  ~{tally['amount_changed']}")
+        lines.append(f"  {name(bid)}: +{tally['gained']}  −{tally['lost']} (?{tally['lost_undetermined']})  "
+                     f"~{tally['amount_changed']}  ±{tally['status_changed']}")
     if not report["per_benefit"]:
         lines.append("  (none)")
     for error in report["errors"]:

@@ -4,7 +4,9 @@ One base class, :class:`PolicyKBError`, split by when the problem is found:
 
 - :class:`KnowledgeBaseError` — a ``kb/`` file is malformed or inconsistent (load time);
 - :class:`ProfileError` — an enterprise profile is malformed (input time);
-- :class:`EvaluationError` — the inference engine failed while evaluating (run time).
+- :class:`EvaluationError` — the inference engine failed while evaluating (run time);
+- :class:`InstallationError` — the installation cannot run here (a dependency built wrongly),
+  with the command that fixes it; like bad input, not an internal error.
 
 Every error carries structured fields (``file``, ``line``, ``column``, ``rule_id``,
 ``suggestion``) so that the CLI can print one clear line and scripts can read the parts.
@@ -67,6 +69,10 @@ class ProfileError(PolicyKBError):
 
 class EvaluationError(PolicyKBError):
     """The inference engine failed while evaluating a profile; an internal error."""
+
+
+class InstallationError(PolicyKBError):
+    """The installation cannot run here: a dependency does not load; the message says what to run."""
 
 
 def nearest(name: str, known: Iterable[str]) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any
 from . import amounts
 from .errors import EvaluationError, ProfileError
 from .inference import Inference, Reasoner
-from .kb import KnowledgeBase, load
+from .kb import KnowledgeBase, kb_folder, load, subset
 from .profile import parse_profile
 from .values import ValueProblem, parse_date
 
@@ -35,7 +35,13 @@ _bundled: dict[str, KnowledgeBase] = {}
 
 
 def knowledge_base(kb: KnowledgeBase | str | Path | None) -> KnowledgeBase:
-    """A loaded knowledge base: ``kb`` itself, the folder it names, or the bundled one (cached)."""
+    """A loaded knowledge base: ``kb`` itself, the folder it names, or the bundled one (cached).
+
+    Raises
+    ------
+    KnowledgeBaseError
+        For a folder that is not a valid knowledge base, or an empty name (``--kb ""``).
+    """
     if isinstance(kb, KnowledgeBase):
         return kb
     if kb is None:
@@ -44,7 +50,7 @@ def knowledge_base(kb: KnowledgeBase | str | Path | None) -> KnowledgeBase:
         return _bundled["bundled"]
     # A folder is loaded once per content: the rule engine a load registers is never freed,
     # so loading again on every call would grow memory without end.
-    root = Path(kb).resolve()
+    root = kb_folder(kb).resolve()
     stamp = _stamp(root)
     cached = _by_path.get(root)
     if cached is None or cached[0] != stamp:
@@ -70,7 +76,8 @@ def reasoner(kb: KnowledgeBase) -> Reasoner:
     return found
 
 
-def evaluate(profile: dict, as_of=None, kb: KnowledgeBase | str | Path | None = None) -> dict:
+def evaluate(profile: dict, as_of=None, kb: KnowledgeBase | str | Path | None = None,
+             documents: list[str] | None = None) -> dict:
     """Evaluate one enterprise profile.
 
     Parameters
@@ -81,20 +88,28 @@ def evaluate(profile: dict, as_of=None, kb: KnowledgeBase | str | Path | None = 
         The date to judge the case at; overrides the profile's ``application_date``.
     kb : KnowledgeBase, path or None
         A loaded knowledge base (see :func:`engine.load`), a folder, or None for the bundled one.
+    documents : list of document ids, optional
+        Evaluate under these documents of the knowledge base only (default: all).
 
     Raises
     ------
     ProfileError
         When the profile or ``as_of`` is malformed.
+    KnowledgeBaseError
+        When ``documents`` names a document the knowledge base lacks, or leaves out one that a
+        chosen document's rules need.
     EvaluationError
         When the inference engine fails (an internal error).
     """
-    return assess(profile, as_of=as_of, kb=kb).result
+    return assess(profile, as_of=as_of, kb=kb, documents=documents).result
 
 
-def assess(profile: dict, as_of=None, kb=None, source: str | None = None) -> Assessment:
+def assess(profile: dict, as_of=None, kb=None, source: str | None = None,
+           documents: list[str] | None = None) -> Assessment:
     """Like :func:`evaluate`, keeping the inference record for explanations."""
     kb = knowledge_base(kb)
+    if documents:
+        kb = under_documents(kb, documents)
     facts = parse_profile(profile, kb, source=source)
     if as_of is not None:
         try:
@@ -116,15 +131,33 @@ def assess(profile: dict, as_of=None, kb=None, source: str | None = None) -> Ass
     return Assessment(kb, facts, inference, granted_amounts, result)
 
 
+def under_documents(kb: KnowledgeBase, documents: list[str]) -> KnowledgeBase:
+    """``kb`` restricted to some of its documents, built once per choice and kept with it."""
+    chosen = tuple(d for d in kb.documents if d in set(documents))
+    cache = kb.__dict__.setdefault("_subsets", {})
+    if chosen not in cache:
+        cache[chosen] = subset(kb, list(documents))
+    return cache[chosen]
+
+
 def _result(kb: KnowledgeBase, facts, inference: Inference, granted: dict) -> dict:
     as_of: _dt.date | None = facts.get("application_date")
     offers = _offers(kb, facts)
+    between = _between_documents(kb, facts, granted)
     benefits, superseded = [], []
     for benefit_id, amount in granted.items():
         derivation = inference.derivations[benefit_id][0]
         rule = kb.rules[derivation.rule_id]
-        entry = {"id": benefit_id, "clause": kb.conclusions[benefit_id].article,
+        document = kb.conclusions[benefit_id].document
+        entry = {"id": benefit_id, "document": document, "clause": kb.local(kb.conclusions[benefit_id].article),
                  "rule": rule.id, "amount": amount.as_json(), "basis": amount.basis}
+        outcome, other = between.get(benefit_id, (None, None))
+        if outcome == "superseded":
+            superseded.append({"id": benefit_id, "document": document, "clause": entry["clause"],
+                               "amount": entry["amount"], "by": other})
+            continue
+        if other is not None:
+            entry["not_stacked_with"] = other
         if rule.defers_to:
             entry["defers_to"] = list(rule.defers_to)
         if rule.amount.terms:
@@ -136,20 +169,27 @@ def _result(kb: KnowledgeBase, facts, inference: Inference, granted: dict) -> di
             entry["grounds"] = list(dict.fromkeys(grounds))
         offer = offers.get(benefit_id)
         if offer is not None:
-            if amount.max is None:
-                entry["overlap"] = offer
-            elif offer["amount"] > amount.max:
-                superseded.append({"id": benefit_id, "clause": entry["clause"],
+            outcome = _against_offer(amount, offer["amount"])
+            if outcome == "superseded":
+                superseded.append({"id": benefit_id, "document": document, "clause": entry["clause"],
                                    "amount": entry["amount"], "by": offer})
                 continue
+            if outcome == "kept":
+                # A benefit already not stacked with another document's keeps that under the
+                # vocabulary's key; the offer goes beside it.
+                entry["not_stacked_with_offer" if "not_stacked_with" in entry else "not_stacked_with"] = offer
             else:
-                entry["not_stacked_with"] = offer
+                entry["overlap"] = dict(offer, reason=outcome)
         benefits.append(entry)
     status = _status(kb, inference, {s["id"] for s in superseded})
     return {
         "kb_version": kb.version,
         "as_of": as_of.isoformat() if as_of else None,
         "enterprise": facts.get("name"),
+        "documents": [{"id": d.id, "title": d.title, "in_force": d.in_force(as_of),
+                       "effective_date": d.effective_date.isoformat(),
+                       "expiry_date": d.expiry_date.isoformat() if d.expiry_date else None}
+                      for d in kb.documents.values()],
         "conclusions": [c for c in inference.derived
                         if kb.conclusions[c].kind == "conclusion" and not kb.conclusions[c].internal],
         "benefits": benefits,
@@ -163,6 +203,25 @@ def _result(kb: KnowledgeBase, facts, inference: Inference, granted: dict) -> di
 STATUS_WORDS = {True: "granted", False: "denied", None: "undetermined"}
 
 
+def _against_offer(amount, offer: int) -> str:
+    """Article 14 (就高且不重复) between this policy's amount and another policy's offer.
+
+    Returns ``"superseded"`` when the offer exceeds the most this policy can give, ``"kept"``
+    when this policy gives at least the offer whatever its final amount (the offer is at or
+    below the floor), and otherwise the reason the higher one is not yet known: ``"not_fixed"``
+    (the text fixes no ceiling) or ``"within_range"`` (the offer lies inside this policy's range,
+    or under an "up to" ceiling with no floor). An open overlap stays granted here, not stacked,
+    for the analyst to settle once this policy's amount is fixed.
+    """
+    if amount.max is None:
+        return "not_fixed"
+    if offer > amount.max:
+        return "superseded"
+    if amount.min is not None and offer <= amount.min:
+        return "kept"
+    return "within_range"
+
+
 def _status(kb: KnowledgeBase, inference: Inference, superseded: set[str]) -> dict[str, str]:
     """Every conclusion and benefit: granted, denied or undetermined (a fact it needs is unknown).
 
@@ -171,6 +230,43 @@ def _status(kb: KnowledgeBase, inference: Inference, superseded: set[str]) -> di
     """
     return {cid: "denied" if cid in superseded else STATUS_WORDS[inference.status[cid]]
             for cid in kb.conclusions}
+
+
+def _between_documents(kb: KnowledgeBase, facts, granted: dict) -> dict[str, tuple[str, dict]]:
+    """Article 14 across the documents of the knowledge base, for benefits granted by both
+    sides of a declared overlap: ``benefit -> (outcome, the other benefit)``.
+
+    Newer-prevails first: a declared conflict, from the newer document's date, supersedes the
+    older document's benefit. Otherwise 就高且不重复: where one side's floor is above the other's
+    ceiling, the higher applies and the other is superseded; where they cannot be compared yet
+    (ranges that overlap, an "up to" or unfixed amount), both stay, each naming the other with
+    ``"open": true`` for the analyst.
+    """
+    found: dict[str, tuple[str, dict]] = {}
+    as_of = facts.get("application_date")
+
+    def other(benefit: str, **extra) -> dict:
+        return {"document": kb.conclusions[benefit].document, "benefit": benefit,
+                "amount": granted[benefit].as_json(), **extra}
+
+    for relation in kb.newer_prevails:
+        newer_date = kb.documents[relation.newer].effective_date
+        for newer, older in relation.conflicts:
+            if newer in granted and older in granted and as_of is not None and as_of >= newer_date:
+                found[older] = ("superseded", other(newer, reason="newer_prevails"))
+                found[newer] = ("kept", other(older))
+    for overlap in kb.overlaps:
+        first, second = overlap.benefits
+        if first not in granted or second not in granted or first in found or second in found:
+            continue
+        a, b = granted[first], granted[second]
+        if a.max is not None and b.min is not None and b.min > a.max:
+            found[first], found[second] = ("superseded", other(second)), ("kept", other(first))
+        elif b.max is not None and a.min is not None and a.min > b.max:
+            found[second], found[first] = ("superseded", other(first)), ("kept", other(second))
+        else:
+            found[first], found[second] = ("open", other(second, open=True)), ("open", other(first, open=True))
+    return found
 
 
 def _offers(kb: KnowledgeBase, facts) -> dict[str, dict]:

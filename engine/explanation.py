@@ -13,7 +13,8 @@ from . import conditions as cond
 from .evaluation import Assessment, assess
 from .kb import KnowledgeBase
 from .values import format_money, format_percent
-from .wording import unknown_target, condition_text, display, json_value, number_text
+from .wording import (article14_decision, article14_text, condition_text, display, json_value, listed,
+                      number_text, unknown_target)
 
 
 
@@ -71,11 +72,22 @@ def _derived_node(assessment: Assessment, target: str, lang: str) -> dict:
     grounds = [g for d in derivations for g in d.grounds]
     if grounds:
         node["grounds"] = list(dict.fromkeys(grounds))
+        node["grounds_named"] = [_ground_name(kb, derivations, g, lang) for g in node["grounds"]]
     if conclusion.kind == "benefit":
         node["amount"] = _amount_node(assessment, target, lang)
         node["precedence"] = _precedence_node(assessment, target, lang)
     node["children"] = [_derived_node(assessment, used, lang) for used in first.conclusions]
     return node
+
+
+def _ground_name(kb: KnowledgeBase, derivations, ground: str, lang: str) -> str:
+    """A ground as a person reads it: the label of what its condition tests, with the ground after it."""
+    for derivation in derivations:
+        for node in cond.walk(kb.rules[derivation.rule_id].when):
+            if getattr(node, "ground", None) == ground:
+                thing = kb.facts[node.fact] if isinstance(node, cond.FactTest) else kb.conclusions[node.conclusion]
+                return f"{thing.label(lang)} ({ground})"
+    return ground
 
 
 def _amount_node(assessment: Assessment, target: str, lang: str) -> dict:
@@ -104,7 +116,7 @@ def _amount_node(assessment: Assessment, target: str, lang: str) -> dict:
             lines.append(f"{word} {format_money(step['value'], lang)}")
     if result.basis == "not_fixed":
         terms = rule.amount.terms[lang] if rule.amount.terms else ""
-        policies = "、".join(f"《{kb.subpolicies[s].title}》" if zh else kb.subpolicies[s].title_en
+        policies = ("、" if zh else "; ").join(f"《{kb.subpolicies[s].title}》" if zh else kb.subpolicies[s].title_en
                             for s in rule.defers_to)
         lines.append((f"未定（{terms}）" + (f"，按{policies}确定" if policies else "")) if zh else
                      (f"not fixed ({terms})" + (f"; set by {policies}" if policies else "")))
@@ -116,37 +128,28 @@ def _amount_node(assessment: Assessment, target: str, lang: str) -> dict:
 
 
 def _precedence_node(assessment: Assessment, target: str, lang: str) -> dict | None:
+    """Article 14 for a benefit another district policy also offers: the two amounts and the decision.
+
+    ``decision`` is ``superseded`` (the offer is above this policy's maximum), ``kept`` (at or
+    below its minimum: this policy gives at least as much) or an overlap left open for the
+    analyst until this policy's amount is fixed: ``within_range`` or ``not_fixed``.
+    """
     kb, result = assessment.kb, assessment.result
     if not kb.precedence:
         return None
     rule = kb.precedence[0]
     entry = next((b for b in result["benefits"] if b["id"] == target), None)
-    superseded = next((s for s in result["superseded"] if s["id"] == target), None)
-    offer = (superseded or {}).get("by") or (entry or {}).get("overlap") or (entry or {}).get("not_stacked_with")
-    if offer is None:
+    entry = entry or next((s for s in result["superseded"] if s["id"] == target), None)
+    decided = article14_decision(entry or {})
+    if decided is None:
         return None
-    maximum = assessment.amounts[target].max
-    zh = lang == "zh"
-    if superseded:
-        decision = "superseded"
-        text = (f"其他区级政策《{offer['policy']}》给予{format_money(offer['amount'], lang)}，高于本措施上限"
-                f"{format_money(maximum, lang)}，按就高原则由该政策支持，本措施不再给予。") if zh else \
-               (f"{offer['policy']} offers {format_money(offer['amount'], lang)}, more than this policy's maximum "
-                f"{format_money(maximum, lang)}: the higher one applies and this benefit is superseded.")
-    elif maximum is None:
-        decision = "not_comparable"
-        text = (f"其他区级政策《{offer['policy']}》给予{format_money(offer['amount'], lang)}；本措施金额未定，无法比较，"
-                "仍按本措施给予，并提示两者重叠、不重复享受。") if zh else \
-               (f"{offer['policy']} offers {format_money(offer['amount'], lang)}; this policy fixes no amount, so they "
-                "cannot be compared: granted here, overlap reported, not cumulative.")
-    else:
-        decision = "kept"
-        text = (f"其他区级政策《{offer['policy']}》给予{format_money(offer['amount'], lang)}，不高于本措施上限"
-                f"{format_money(maximum, lang)}，按本措施给予，两者不叠加。") if zh else \
-               (f"{offer['policy']} offers {format_money(offer['amount'], lang)}, not more than this policy's maximum "
-                f"{format_money(maximum, lang)}: granted here, not stacked.")
+    offer, decision = decided
+    amount = assessment.amounts[target]
     return {"rule": rule.id, **_citation(kb, rule.cites, lang), "quote": rule.quote,
-            "this_policy_max": maximum, "other": offer, "decision": decision, "text": text}
+            "this_policy_min": amount.min, "this_policy_max": amount.max,
+            "other": {"policy": offer["policy"], "amount": offer["amount"]}, "decision": decision,
+            "open": decision in ("within_range", "not_fixed"),
+            "text": article14_text(kb, offer, {"min": amount.min, "max": amount.max}, decision, lang)}
 
 
 # --------------------------------------------------------------------------- text
@@ -169,7 +172,7 @@ def _render(node: dict, lines: list[str], indent: str, lang: str) -> None:
     word = status_word[node["status"]]
     if node["status"] == "granted" and node.get("kind") == "benefit":
         word = "给予" if zh else "granted"
-    head = f"{indent}{node['id']}  {node['label']} — {word}"
+    head = f"{indent}{node['label']} ({node['id']}) — {word}"
     lines.append(head)
     inner = indent + "    "
     if node.get("holds") or node.get("status") == "superseded":
@@ -179,14 +182,16 @@ def _render(node: dict, lines: list[str], indent: str, lang: str) -> None:
             test = f"    ({fact['condition']})" if fact.get("shows_threshold") else ""
             lines.append(f"{inner}· {fact['label']} = {fact['display']}{test}")
         if node.get("grounds"):
-            lines.append(f"{inner}· {'依据' if zh else 'grounds'}: {', '.join(node['grounds'])}")
+            lines.append(f"{inner}· {'依据' if zh else 'grounds'}: "
+                         + listed(node.get("grounds_named", node["grounds"]), lang))
         amount = node.get("amount")
         if amount:
             for text in amount["arithmetic"]:
                 lines.append(f"{inner}{'金额' if zh else 'amount'}: {text}")
         precedence = node.get("precedence")
         if precedence:
-            lines.append(f"{inner}[{precedence['citation']}] {precedence['text']}")
+            mark = "⚠ " if precedence.get("open") else ""
+            lines.append(f"{inner}{mark}{precedence['text']}")  # the text cites Article 14 itself
         if node.get("also_by"):
             lines.append(f"{inner}{'亦由' if zh else 'also by'}: {', '.join(node['also_by'])}")
         for child in node.get("children", []):

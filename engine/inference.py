@@ -90,15 +90,21 @@ class Reasoner:
         self.engine = RuleEngine(self.compiled)
         # Per engine rule, what its derivation record needs, worked out once.
         self._by_name = {rule.name: (rule, kb.rules[rule.rule_id].cites,
-                                     tuple(dict.fromkeys(l.fact for l in rule.literals if isinstance(l, cond.FactTest))),
-                                     tuple(l.conclusion for l in rule.literals if isinstance(l, cond.ConclusionRef)))
+                                     tuple(dict.fromkeys(f for l in rule.literals if isinstance(l, cond.FactTest)
+                                                         for f in cond.facts_used(l))),
+                                     tuple(l.conclusion for l in rule.literals
+                                           if isinstance(l, cond.ConclusionRef) and not l.presumed))
                          for rule in self.compiled.rules}
-        # Only dates, exact numbers and lists need converting for the engine.
+        # Only dates, exact numbers and lists need converting for the engine; a "__to_as_of"
+        # field is worked out from its date and the case's date (conditions.engine_field).
         self._converters = [(name, cond.engine_value if kb.facts[name].type in ("date", "number", "list") else None)
-                            for name in self.compiled.engine_facts]
+                            for name in self.compiled.engine_facts if name in kb.facts]
+        self._periods = [(name, name[:-len("__to_as_of")]) for name in self.compiled.engine_facts
+                         if name not in kb.facts]
         self._checks = [(conclusion, [(rule, cond.compile_check(rule.when)) for rule in kb.rules_for(conclusion)])
                         for conclusion in kb.order]
         self._unknowns = {rule.id: cond.compile_unknowns(rule.when) for rule in kb.rules.values()}
+        self._presumed_only = presumed_only(kb)
 
     def derive(self, facts: dict[str, Any]) -> Inference:
         """Forward-chain ``facts`` (already checked, see :mod:`engine.profile`).
@@ -110,15 +116,20 @@ class Reasoner:
         """
         engine_facts = {name: convert(facts[name]) if convert else facts[name]
                         for name, convert in self._converters if name in facts}
-        fired = self.engine.run(engine_facts)
+        as_of = facts.get(cond.AS_OF_FACT)
+        if as_of is not None:
+            engine_facts.update((name, cond.to_as_of(facts[source], as_of))
+                                for name, source in self._periods if source in facts)
+        # Stratified: what a presumed reference needs is settled before the engine runs.
+        status = self._three_valued(facts)
+        fired = self.engine.run(engine_facts, tuple(c for c in self.compiled.presumed if status[c] is not False))
         derivations: dict[str, list[Derivation]] = {}
         for name in fired:
             rule, cites, tested, built_on = self._by_name[name]
             derivations.setdefault(rule.conclusion, []).append(Derivation(
                 conclusion=rule.conclusion, rule_id=rule.rule_id, cites=cites, branch=rule.branch,
-                facts={fact: facts[fact] for fact in tested}, conclusions=list(built_on),
+                facts={fact: facts[fact] for fact in tested if fact in facts}, conclusions=list(built_on),
                 grounds=list(rule.grounds), literals=rule.literals))
-        status = self._three_valued(facts)
         engine_says = set(derivations)
         check_says = {c for c, value in status.items() if value is True}
         if engine_says != check_says:
@@ -140,9 +151,30 @@ class Reasoner:
     def _missing(self, facts, status) -> list[str]:
         found: set[str] = set()
         for conclusion, checks in self._checks:
-            if status[conclusion] is None:
+            if status[conclusion] is None and conclusion not in self._presumed_only:
                 for rule, _ in checks:
                     unknown: list[str] = []
                     if self._unknowns[rule.id](facts, status, unknown) is None:
                         found.update(name for name in unknown if not name.startswith("@"))
         return [name for name in self.kb.facts if name in found]
+
+
+def presumed_only(kb: KnowledgeBase) -> frozenset[str]:
+    """Conclusions that matter to other rules only through a presumption (directly, or under
+    such a conclusion): while they are undecided the presumption stands, so the facts they wait
+    for decide nothing and are not reported as missing (the recognition conditions of
+    实施细则 第二条 of a recognized enterprise)."""
+    users: dict[str, list[tuple[str, bool]]] = {}
+    for rule in kb.rules.values():
+        for lit in cond.walk(rule.when):
+            if isinstance(lit, cond.ConclusionRef):
+                users.setdefault(lit.conclusion, []).append((rule.then, lit.presumed))
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for conclusion, uses in users.items():
+            if conclusion not in found and all(presumed or user in found for user, presumed in uses):
+                found.add(conclusion)
+                changed = True
+    return frozenset(found)

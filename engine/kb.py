@@ -2,13 +2,22 @@
 
 A knowledge base is a folder of YAML files:
 
-- ``document.yaml`` — the policy document and its 14 articles (Article 13 with clauses);
-- ``subpolicies.yaml`` — the policies the text defers to;
-- ``facts.yaml`` — the input facts of a profile;
-- ``conclusions.yaml`` — the conclusions and benefits rules may derive;
-- ``rules/*.yaml`` — the rules, each citing its article or clause, and Article 14's
-  ``precedence`` (就高且不重复);
+- ``knowledge_base.yaml`` — the documents encoded, in order (the first is the *home* document,
+  whose articles are cited without a prefix), and what holds between them: benefits of
+  different documents that pay for the same thing (``overlaps``) and newer-prevails relations;
+- ``facts.yaml`` — the input facts of a profile, one vocabulary shared by every document;
+- ``documents/<id>/`` — one folder per document: ``document.yaml`` (its metadata, which parts
+  of its text are available, its articles and clauses), its published text, its
+  ``conclusions.yaml``, optionally ``subpolicies.yaml`` (the policies it defers to), and
+  ``rules/*.yaml`` — the rules, each citing ``document:article(clause)`` (the document's own
+  articles without a prefix), and precedence rules;
 - ``examples/`` and ``scenarios/`` — profiles and expected results (not part of the logic).
+
+A folder holding ``document.yaml``, ``subpolicies.yaml``, ``conclusions.yaml`` and ``rules/``
+at its top (the layout of a one-document knowledge base) is read as one document.
+
+Citations are canonical strings: ``"13(1)"`` for the home document, ``"<document>:2(1)"`` for
+the others; ``notice`` and ``preamble`` name a document's notice and preamble.
 
 :func:`load` reads them safely, checks every key, reference, value and citation, and returns a
 :class:`KnowledgeBase`. Every problem is a :class:`~engine.errors.KnowledgeBaseError` naming the
@@ -32,9 +41,17 @@ from .yamlio import Mapping, Sequence, load_file
 
 FACT_TYPES = ("bool", "enum", "money", "number", "date", "string", "list", "records")
 RECORD_FIELD_TYPES = ("benefit", "money", "string")
+#: What a fact is when the enterprise cannot act on it: its past (how it was established, its
+#: first listing) or its identity (its industry). why-not marks a proposed change of such a fact.
+FACT_NATURES = ("past", "identity")
 #: Field names the compiled engine facts use for themselves.
 RESERVED_FACTS = ("t", "sid", "id")
 LOGIC_FILES = ("document.yaml", "subpolicies.yaml", "facts.yaml", "conclusions.yaml")
+#: The index of a knowledge base of several documents, and the folder that holds them.
+INDEX_FILE = "knowledge_base.yaml"
+DOCUMENTS_DIR = "documents"
+#: Parts of a document that are not articles but may be cited and quoted.
+SPECIAL_PARTS = {"notice": ("印发通知", "notice"), "preamble": ("序言", "preamble")}
 
 
 @dataclass(frozen=True)
@@ -49,13 +66,15 @@ class Where:
 
 @dataclass
 class Clause:
-    id: str          # "13(1)"
+    id: str          # the canonical citation: "13(1)", or "implementation_rules_2021:2(1)"
     article: int
     title: str
     title_en: str
     gloss: str
     text: str
     where: Where
+    document: str = ""
+    partial: bool = False        # the retrieved text of this clause stops before its end
 
 
 @dataclass
@@ -67,10 +86,80 @@ class Article:
     text: str
     clauses: list[Clause]
     where: Where
+    document: str = ""
+    partial: bool = False
+    ref: str = ""                # the canonical citation, set by the loader
 
     @property
     def id(self) -> str:
-        return str(self.number)
+        return self.ref or str(self.number)
+
+
+@dataclass
+class Document:
+    """One policy document: what it is, when it applies, and which parts of it are available."""
+
+    id: str
+    title: str
+    title_en: str
+    short: dict[str, str]        # how people name it briefly, zh and en
+    data: dict                   # every key of document.yaml (dates parsed)
+    folder: Path
+    where: Where
+    home: bool = False
+    parts: dict[str, str] = field(default_factory=dict)   # local citation -> canonical citation
+
+    @property
+    def effective_date(self):
+        return self.data.get("effective_date")
+
+    @property
+    def expiry_date(self):
+        return self.data.get("expiry_date")
+
+    @property
+    def implements(self) -> str | None:
+        return self.data.get("implements")
+
+    def in_force(self, as_of) -> bool | None:
+        """Whether the document applies at ``as_of``: None when the date is unknown. A document
+        with no known end (``expiry_date: null``) applies from its effective date on."""
+        if as_of is None:
+            return None
+        if as_of < self.effective_date:
+            return False
+        return self.expiry_date is None or as_of <= self.expiry_date
+
+    def label(self, lang: str = "zh") -> str:
+        return self.short["zh" if lang == "zh" else "en"]
+
+
+@dataclass
+class Overlap:
+    """Benefits of different documents that pay for the same thing: not stacked (Article 14,
+    实施细则 第三条); the higher applies where the amounts compare."""
+
+    id: str
+    benefits: tuple[str, ...]
+    why: dict[str, str]
+    notes: str
+    where: Where
+
+
+@dataclass
+class NewerPrevails:
+    """Article 14: a newer policy prevails where it conflicts with the measures, from its own
+    date and not reaching back. ``conflicts`` lists benefit pairs (newer, older) the texts set
+    against each other; the available texts give none, so it is empty in the bundled base."""
+
+    id: str
+    newer: str
+    older: str
+    cites: str
+    quote: str
+    conflicts: list[tuple[str, str]]
+    notes: str
+    where: Where
 
 
 @dataclass
@@ -82,6 +171,7 @@ class SubPolicy:
     deferred_by: list[str]
     notes: str
     where: Where
+    encoded_as: str | None = None    # the document of this knowledge base that this sub-policy is
 
 
 @dataclass
@@ -99,6 +189,8 @@ class Fact:
     description: str
     fields: dict[str, str]       # records: field name -> type
     where: Where
+    nature: str | None = None    # "past" | "identity": a fact the enterprise cannot act on (FACT_NATURES)
+    signed: bool = False         # money that can fall below zero (an increment), so -9990 is a value
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -113,6 +205,7 @@ class Conclusion:
     en: str
     where: Where
     internal: bool = False       # a step towards others, not reported in results
+    document: str = ""           # the document whose folder defines it
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -122,7 +215,7 @@ class Conclusion:
 class Amount:
     """How a benefit's amount is fixed by the text."""
 
-    basis: str                   # "range" | "share" | "not_fixed" | "services"
+    basis: str                   # "range" | "up_to" | "share" | "not_fixed" | "services"
     min: int | None = None
     max: int | None = None
     share: Any = None            # Fraction
@@ -146,6 +239,7 @@ class Rule:
     explain: dict[str, str]
     notes: str
     where: Where
+    document: str = ""
 
 
 @dataclass
@@ -172,6 +266,23 @@ class KnowledgeBase:
     precedence: list[Precedence]
     version: str
     order: list[str] = field(default_factory=list)   # conclusions in dependency order
+    documents: dict[str, Document] = field(default_factory=dict)
+    overlaps: list[Overlap] = field(default_factory=list)
+    newer_prevails: list[NewerPrevails] = field(default_factory=list)
+    special_parts: dict[str, str] = field(default_factory=dict)   # "doc:notice" -> its text
+    citations: Any = field(default=None, repr=False, compare=False)   # resolves references (loader)
+
+    @property
+    def home(self) -> str:
+        return next(iter(self.documents))
+
+    def document_of(self, ref: str) -> str:
+        """The document a canonical citation belongs to."""
+        return ref.split(":", 1)[0] if ":" in ref else self.home
+
+    def local(self, ref: str) -> str:
+        """A citation within its own document: "2(1)" for "implementation_rules_2021:2(1)"."""
+        return ref.split(":", 1)[1] if ":" in ref else ref
 
     @property
     def benefits(self) -> dict[str, Conclusion]:
@@ -186,9 +297,11 @@ class KnowledgeBase:
         return self.root / "scenarios"
 
     def text_of(self, ref: str) -> str:
-        """The text of an article ("14") or clause ("13(1)")."""
+        """The text of an article ("14"), a clause ("13(1)"), or a document's notice or preamble."""
         if ref in self.clauses:
             return self.clauses[ref].text
+        if ref in self.special_parts:
+            return self.special_parts[ref]
         return self.articles[ref].text
 
     def rules_for(self, conclusion_id: str) -> list[Rule]:
@@ -202,13 +315,21 @@ class KnowledgeBase:
         return index[1].get(conclusion_id, [])
 
     def label(self, ref: str, lang: str = "zh") -> str:
-        """A citation as people write it: 第十三条第（一）项 / Art. 13(1)."""
+        """A citation as people write it: 第十三条第（一）项 / Art. 13(1) in the home document;
+        another document's is prefixed with its short name: 《实施细则》第二条第（一）项."""
+        document, local = self.document_of(ref), self.local(ref)
+        prefix = ""
+        if document != self.home and document in self.documents:
+            name = self.documents[document].label(lang)
+            prefix = f"《{name}》" if lang == "zh" else f"{name}, "
+        if local in SPECIAL_PARTS:
+            return prefix + SPECIAL_PARTS[local][0 if lang == "zh" else 1]
         if lang == "en":
-            return f"Art. {ref}"
-        match = re.fullmatch(r"(\d+)\((\d+)\)", ref)
+            return f"{prefix}Art. {local}"
+        match = re.fullmatch(r"(\d+)\((\d+)\)", local)
         if match:
-            return f"第{_cn_number(int(match.group(1)))}条第（{_cn_number(int(match.group(2)))}）项"
-        return f"第{_cn_number(int(ref))}条"
+            return f"{prefix}第{_cn_number(int(match.group(1)))}条第（{_cn_number(int(match.group(2)))}）项"
+        return f"{prefix}第{_cn_number(int(local))}条"
 
 
 def _cn_number(n: int) -> str:
@@ -293,68 +414,215 @@ def load(path: str | Path | None = None) -> KnowledgeBase:
     Raises
     ------
     KnowledgeBaseError
-        For any malformed file, unknown key, unresolved reference, bad value, wrong citation,
-        duplicate id, or cycle among conclusions; the error names the file and line.
+        For any malformed file, unknown key, unresolved reference, bad value, wrong citation
+        (including a citation of a part of a document whose text is not available), duplicate
+        id, or cycle among conclusions; the error names the file and line.
     """
-    root = Path(path) if path is not None else bundled_kb()
+    root = kb_folder(path)
     if not root.is_dir():
         raise KnowledgeBaseError("knowledge base folder not found", file=str(root))
-    for name in LOGIC_FILES:
-        if not (root / name).is_file():
-            raise KnowledgeBaseError(f"the knowledge base has no {name}", file=str(root / name))
-    rule_files = sorted((root / "rules").glob("*.yaml")) if (root / "rules").is_dir() else []
+    if not (root / "facts.yaml").is_file():
+        raise KnowledgeBaseError("the knowledge base has no facts.yaml", file=str(root / "facts.yaml"))
+    index = load_file(root / INDEX_FILE, KnowledgeBaseError) if (root / INDEX_FILE).is_file() else None
+    folders = _document_folders(root, index)
+    citations = _Citations()
+    documents: dict[str, Document] = {}
+    files: list[Path] = [root / "facts.yaml"] + ([root / INDEX_FILE] if index is not None else [])
+    for folder in folders:
+        document = _document(folder, citations, home=not documents)
+        if document.id in documents:
+            raise KnowledgeBaseError(f"document '{document.id}' is encoded twice (first in "
+                                     f"{documents[document.id].folder})", file=document.where.file,
+                                     line=document.where.line)
+        documents[document.id] = document
+    facts = _facts(load_file(root / "facts.yaml", KnowledgeBaseError), str(root / "facts.yaml"), citations, None)
+    kb = KnowledgeBase(root=root, document=documents[next(iter(documents))].data, articles=citations.articles,
+                       clauses=citations.clauses, subpolicies={}, facts=facts, conclusions={}, rules={},
+                       precedence=[], version="", documents=documents, special_parts=citations.special,
+                       citations=citations)
+    rule_files = []
+    for document in documents.values():
+        folder = document.folder
+        files += [folder / "document.yaml", folder / "conclusions.yaml"]
+        if (folder / "subpolicies.yaml").is_file():
+            files.append(folder / "subpolicies.yaml")
+            kb.subpolicies.update(_subpolicies(load_file(folder / "subpolicies.yaml", KnowledgeBaseError),
+                                               str(folder / "subpolicies.yaml"), citations, document.id,
+                                               kb.subpolicies))
+        kb.conclusions.update(_conclusions(load_file(folder / "conclusions.yaml", KnowledgeBaseError),
+                                           str(folder / "conclusions.yaml"), citations, document.id, facts,
+                                           kb.conclusions))
+        rule_files += [(document.id, f) for f in sorted((folder / "rules").glob("*.yaml"))]
     if not rule_files:
-        raise KnowledgeBaseError("the knowledge base has no rules/*.yaml", file=str(root / "rules"))
-
-    raw = {name: load_file(root / name, KnowledgeBaseError) for name in LOGIC_FILES}
-    document, articles, clauses = _articles(raw["document.yaml"], str(root / "document.yaml"))
-    subpolicies = _subpolicies(raw["subpolicies.yaml"], str(root / "subpolicies.yaml"), articles, clauses)
-    facts = _facts(raw["facts.yaml"], str(root / "facts.yaml"), articles, clauses)
-    conclusions = _conclusions(raw["conclusions.yaml"], str(root / "conclusions.yaml"), articles, clauses, facts)
-    kb = KnowledgeBase(root=root, document=document, articles=articles, clauses=clauses,
-                       subpolicies=subpolicies, facts=facts, conclusions=conclusions, rules={},
-                       precedence=[], version=_version(root, rule_files))
-    for rule_file in rule_files:
-        _rules_file(kb, load_file(rule_file, KnowledgeBaseError), str(rule_file))
+        raise KnowledgeBaseError("the knowledge base has no rules/*.yaml", file=str(folders[0] / "rules"))
+    kb.version = _version(root, files + [f for _, f in rule_files])
+    for document_id, rule_file in rule_files:
+        _rules_file(kb, load_file(rule_file, KnowledgeBaseError), str(rule_file), document_id)
+    if index is not None:
+        _relations(kb, index, str(root / INDEX_FILE))
     _check_whole(kb)
     return kb
+
+
+def _document_folders(root: Path, index) -> list[Path]:
+    """The document folders, home first: those the index lists, or the root itself when it is
+    a one-document knowledge base."""
+    if index is None:
+        for name in LOGIC_FILES:
+            if not (root / name).is_file():
+                raise KnowledgeBaseError(f"the knowledge base has no {name} (nor a {INDEX_FILE} listing "
+                                         f"{DOCUMENTS_DIR}/)", file=str(root / name))
+        return [root]
+    top = _Reader(index, INDEX_FILE, str(root / INDEX_FILE))
+    top.keys(("documents",), ("overlaps", "newer_prevails"))
+    listed = [str(d) for d in top.list("documents")]
+    folder = root / DOCUMENTS_DIR
+    present = sorted(p.name for p in folder.iterdir() if (p / "document.yaml").is_file()) if folder.is_dir() else []
+    if not listed:
+        raise top.error("'documents' lists no document", "documents")
+    for name in listed:
+        if name not in present:
+            raise top.error(f"document '{name}' has no folder {DOCUMENTS_DIR}/{name}/ with a document.yaml",
+                            "documents", suggestion=nearest(name, present))
+    for name in present:
+        if name not in listed:
+            raise top.error(f"{DOCUMENTS_DIR}/{name}/ is not listed under 'documents'", "documents")
+    return [root / DOCUMENTS_DIR / name for name in listed]
+
+
+def kb_folder(path: str | Path | None) -> Path:
+    """The folder a ``--kb`` option (or a ``kb=`` argument) names; ``None`` is the bundled one.
+
+    An empty or blank name is refused: taken as "no option" it would silently check or
+    evaluate against the bundled knowledge base, and as a path it would be the current folder.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        For an empty or blank name.
+    """
+    if path is None:
+        return bundled_kb()
+    if not str(path).strip():
+        raise KnowledgeBaseError(f"--kb {str(path)!r} is empty: name a knowledge base folder (e.g. --kb kb; "
+                                 "for diff, --old and --new), or leave --kb out to use the bundled one")
+    return Path(path)
 
 
 def bundled_kb() -> Path:
     """The knowledge base shipped with the package (installed) or beside it (source checkout)."""
     installed = Path(__file__).resolve().parent / "kb"
-    if (installed / "document.yaml").is_file():
+    if (installed / "facts.yaml").is_file():
         return installed
     return Path(__file__).resolve().parent.parent / "kb"
 
 
-def _version(root: Path, rule_files: list[Path]) -> str:
+def is_kb_folder(folder: Path) -> bool:
+    """Whether ``folder`` is the top of a knowledge base (either layout)."""
+    return (folder / "facts.yaml").is_file() and (
+        (folder / INDEX_FILE).is_file() or (folder / "document.yaml").is_file())
+
+
+def _version(root: Path, files: list[Path]) -> str:
     digest = hashlib.sha256()
-    for path in [root / n for n in LOGIC_FILES] + rule_files:
+    for path in files:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
     return digest.hexdigest()[:16]
 
 
-def _articles(data, file):
+class _Citations:
+    """Every citable part of every document, by canonical citation, for resolving references."""
+
+    def __init__(self):
+        self.documents: dict[str, Document] = {}
+        self.articles: dict[str, Article] = {}
+        self.clauses: dict[str, Clause] = {}
+        self.special: dict[str, str] = {}
+        self.home: str | None = None
+
+    def canonical(self, document: str, local: str) -> str:
+        return local if document == self.home else f"{document}:{local}"
+
+    def add(self, document: Document, articles, specials: dict[str, str]) -> None:
+        if self.home is None:
+            self.home = document.id
+        self.documents[document.id] = document
+        for article in articles:
+            article.document, article.ref = document.id, self.canonical(document.id, str(article.number))
+            document.parts[str(article.number)] = article.ref
+            self.articles[article.ref] = article
+            for clause in article.clauses:
+                local = clause.id
+                clause.document, clause.id = document.id, self.canonical(document.id, local)
+                document.parts[local] = clause.id
+                self.clauses[clause.id] = clause
+        for part, text in specials.items():
+            ref = self.canonical(document.id, part)
+            document.parts[part] = ref
+            self.special[ref] = text
+
+    def resolve(self, reader: "_Reader", key, value, document: str | None) -> str:
+        """A reference as written (``13(1)``, ``implementation_rules_2021:2(1)``) in the
+        context of ``document`` (None: the home document), as a canonical citation."""
+        text = str(value).strip() if value is not None else ""
+        owner, local = (text.split(":", 1) if ":" in text else (document or self.home, text))
+        if owner not in self.documents:
+            raise reader.error(f"'{owner}' is not a document of the knowledge base", key,
+                               suggestion=nearest(owner, self.documents), allowed=list(self.documents))
+        doc = self.documents[owner]
+        if local not in doc.parts:
+            missing = doc.data.get("missing") or []
+            if missing:
+                raise reader.error(f"'{local}' is not in the available text of {owner} (available: "
+                                   f"{doc.data.get('available')}; missing: {'; '.join(missing)})", key,
+                                   suggestion=nearest(local, doc.parts))
+            raise reader.error(f"'{local}' is not an article or clause of {owner}", key,
+                               suggestion=nearest(local, doc.parts))
+        return doc.parts[local]
+
+
+_DOCUMENT_KEYS = ("id", "title", "title_en", "issuer", "issuer_en", "issue_date", "effective_date", "expiry_date")
+_DOCUMENT_OPTIONAL = ("doc_number", "print_date", "validity_years", "interpreting_body", "interpreting_body_en",
+                      "contacts", "source", "notes", "preamble", "notice", "short", "implements", "available",
+                      "missing")
+
+
+def _document(folder: Path, citations: _Citations, home: bool) -> Document:
+    """Read one document's document.yaml and register its citable parts."""
+    file = str(folder / "document.yaml")
+    data = load_file(folder / "document.yaml", KnowledgeBaseError)
     top = _Reader(data, "document.yaml", file)
     top.keys(("document", "articles"))
     doc = _Reader(top.data["document"], "document", file)
-    doc.keys(("id", "doc_number", "title", "title_en", "issuer", "issuer_en", "issue_date",
-              "print_date", "effective_date", "validity_years", "expiry_date", "interpreting_body",
-              "interpreting_body_en"), ("contacts", "source", "notes", "preamble"))
-    document = dict(doc.data)
+    doc.keys(_DOCUMENT_KEYS, _DOCUMENT_OPTIONAL)
+    fields = dict(doc.data)
     for key in ("issue_date", "print_date", "effective_date", "expiry_date"):
+        if key not in doc.data or (key == "expiry_date" and doc.data[key] is None):
+            continue
         try:
-            document[key] = parse_date(doc.data[key])
+            fields[key] = parse_date(doc.data[key])
         except ValueProblem as exc:
             raise doc.error(str(exc), key) from None
+    if fields.get("expiry_date") is not None and fields["expiry_date"] < fields["effective_date"]:
+        raise doc.error("expiry_date is before effective_date", "expiry_date")
+    short = fields.get("short") or {"zh": fields["title"], "en": fields["title_en"]}
+    if not isinstance(short, dict) or set(short) != {"zh", "en"}:
+        raise doc.error("'short' needs exactly zh and en", "short")
+    document = Document(doc.text("id"), doc.text("title"), doc.text("title_en"), dict(short), fields, folder,
+                        doc.where(), home=home)
+    articles = _articles(top, file)
+    specials = {part: " ".join(str(fields[part]).split()) for part in SPECIAL_PARTS if fields.get(part)}
+    citations.add(document, articles, specials)
+    return document
+
+
+def _articles(top: "_Reader", file) -> list[Article]:
     articles: dict[str, Article] = {}
-    clauses: dict[str, Clause] = {}
     items = top.list("articles")
     for index, item in enumerate(items):
         reader = _Reader(item, "an article", file, items.line_of(index) if isinstance(items, Sequence) else None)
-        reader.keys(("article", "title", "title_en", "gloss", "text"), ("clauses",))
+        reader.keys(("article", "title", "title_en", "gloss", "text"), ("clauses", "partial"))
         number = reader.data["article"]
         if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 99:
             raise reader.error("'article' must be the article's number", "article")
@@ -364,58 +632,58 @@ def _articles(data, file):
         article_clauses = []
         for c_index, c_item in enumerate(reader.list("clauses")):
             c_reader = _Reader(c_item, f"a clause of article {number}", file)
-            c_reader.keys(("clause", "title", "title_en", "gloss", "text"))
+            c_reader.keys(("clause", "title", "title_en", "gloss", "text"), ("partial",))
             clause_id = c_reader.text("clause")
             expected = f"{number}({c_index + 1})"
             if clause_id != expected:
                 raise c_reader.error(f"clause '{clause_id}' should be '{expected}' (clauses are "
                                      "numbered in order)", "clause")
-            clause = Clause(clause_id, number, c_reader.text("title"), c_reader.text("title_en"),
-                            c_reader.text("gloss"), c_reader.text("text"), c_reader.where())
-            article_clauses.append(clause)
-            clauses[clause_id] = clause
+            article_clauses.append(Clause(clause_id, number, c_reader.text("title"), c_reader.text("title_en"),
+                                          c_reader.text("gloss"), c_reader.text("text"), c_reader.where(),
+                                          partial=bool(c_reader.data.get("partial", False))))
         articles[str(number)] = Article(number, reader.text("title"), reader.text("title_en"),
                                         reader.text("gloss"), reader.text("text"), article_clauses,
-                                        reader.where())
+                                        reader.where(), partial=bool(reader.data.get("partial", False)))
     expected = [str(n) for n in range(1, len(articles) + 1)]
     if list(articles) != expected:
         raise top.error(f"articles must be numbered 1 to {len(articles)} in order", "articles")
-    return document, articles, clauses
+    return list(articles.values())
 
 
-def _ref(reader: _Reader, key, value, articles, clauses) -> str:
-    """Check an article ("14") or clause ("13(1)") reference."""
-    ref = str(value).strip() if value is not None else ""
-    if ref not in articles and ref not in clauses:
-        known = list(articles) + list(clauses)
-        raise reader.error(f"'{ref}' is not an article or clause of the document", key,
-                           suggestion=nearest(ref, known))
-    return ref
+def _ref(reader: _Reader, key, value, citations: "_Citations", document: str | None = None) -> str:
+    """Check an article ("14"), clause ("13(1)") or other document's ("doc:2(1)") reference,
+    returning its canonical citation."""
+    return citations.resolve(reader, key, value, document)
 
 
-def _subpolicies(data, file, articles, clauses):
+def _subpolicies(data, file, citations, document, known):
     top = _Reader(data, "subpolicies.yaml", file)
     top.keys(("subpolicies",))
     found: dict[str, SubPolicy] = {}
     for item in top.list("subpolicies"):
         reader = _Reader(item, "a sub-policy", file)
-        reader.keys(("id", "title", "title_en", "named", "deferred_by"), ("notes",))
+        reader.keys(("id", "title", "title_en", "named", "deferred_by"), ("notes", "encoded_as"))
         sid = reader.text("id")
-        if sid in found:
-            raise reader.error(f"sub-policy '{sid}' is defined twice (first at {found[sid].where})", "id")
-        refs = [_ref(reader, "deferred_by", r, articles, clauses) for r in reader.list("deferred_by")]
+        if sid in found or sid in known:
+            first = (found.get(sid) or known[sid]).where
+            raise reader.error(f"sub-policy '{sid}' is defined twice (first at {first})", "id")
+        refs = [_ref(reader, "deferred_by", r, citations, document) for r in reader.list("deferred_by")]
         if not refs:
             raise reader.error(f"sub-policy '{sid}' is deferred to by no article or clause", "deferred_by")
         named = reader.data["named"]
         if not isinstance(named, bool):
             raise reader.error("'named' must be true or false", "named")
         title = reader.text("title")
-        if named and not any(_normalize(title) in _normalize(articles[r].text if r in articles else clauses[r].text)
-                             for r in refs):
+        texts = [citations.articles[r].text if r in citations.articles else citations.clauses[r].text for r in refs]
+        if named and not any(_normalize(title) in _normalize(text) for text in texts):
             raise reader.error(f"the title '{title}' does not appear in the text of "
                                f"{', '.join(refs)}", "title")
+        encoded = reader.data.get("encoded_as")
+        if encoded is not None and encoded not in citations.documents:
+            raise reader.error(f"'{encoded}' is not a document of the knowledge base", "encoded_as",
+                               suggestion=nearest(str(encoded), citations.documents))
         found[sid] = SubPolicy(sid, title, reader.text("title_en"), named, refs,
-                               reader.text("notes", "", required=False), reader.where())
+                               reader.text("notes", "", required=False), reader.where(), encoded)
     return found
 
 
@@ -426,7 +694,8 @@ def _facts(data, file, articles, clauses):
     for item in top.list("facts"):
         reader = _Reader(item, "a fact", file)
         reader.keys(("id", "type", "zh", "en", "source"),
-                    ("unit", "values", "administrative", "added", "display_only", "description", "fields"))
+                    ("unit", "values", "administrative", "added", "display_only", "description", "fields", "nature",
+                     "signed"))
         fid = reader.text("id")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", fid):
             raise reader.error(f"fact id '{fid}' must be lower_snake_case", "id")
@@ -452,6 +721,14 @@ def _facts(data, file, articles, clauses):
             raise reader.error(f"fact '{fid}' of type {ftype} needs a 'unit'", "type")
         if fid in RESERVED_FACTS:
             raise reader.error(f"'{fid}' is a name the inference engine reserves; choose another", "id")
+        nature = reader.data.get("nature")
+        if nature is not None and nature not in FACT_NATURES:
+            raise reader.error(f"unknown nature '{nature}' of fact '{fid}'", "nature",
+                               suggestion=nearest(str(nature), FACT_NATURES), allowed=FACT_NATURES)
+        signed = reader.data.get("signed", False)
+        if not isinstance(signed, bool) or (signed and ftype != "money"):
+            raise reader.error(f"'signed' of fact '{fid}' is true or false, and true only on a money fact "
+                               f"(this one is {ftype})", "signed")
         fields = {}
         if ftype == "records":
             raw_fields = reader.data.get("fields")
@@ -465,15 +742,16 @@ def _facts(data, file, articles, clauses):
                                        suggestion=nearest(str(kind), RECORD_FIELD_TYPES))
                 fields[name] = kind
         found[fid] = Fact(fid, ftype, reader.text("zh"), reader.text("en"),
-                          _ref(reader, "source", reader.data["source"], articles, clauses),
+                          _ref(reader, "source", reader.data["source"], articles),
                           reader.data.get("unit"), {str(k): dict(v) for k, v in values.items()},
                           bool(reader.data.get("administrative", False)),
                           bool(reader.data.get("added", False)), bool(reader.data.get("display_only", False)),
-                          reader.text("description", "", required=False), fields, reader.where())
+                          reader.text("description", "", required=False), fields, reader.where(), nature,
+                          signed)
     return found
 
 
-def _conclusions(data, file, articles, clauses, facts):
+def _conclusions(data, file, citations, document, facts, known):
     top = _Reader(data, "conclusions.yaml", file)
     top.keys(("conclusions", "benefits"))
     found: dict[str, Conclusion] = {}
@@ -482,22 +760,22 @@ def _conclusions(data, file, articles, clauses, facts):
             reader = _Reader(item, f"a {kind}", file)
             reader.keys(("id", "article", "zh", "en"), ("internal",) if kind == "conclusion" else ())
             cid = reader.text("id")
-            if cid in found:
-                raise reader.error(f"'{cid}' is defined twice (first at {found[cid].where})", "id")
+            if cid in found or cid in known:
+                raise reader.error(f"'{cid}' is defined twice (first at {(found.get(cid) or known[cid]).where})", "id")
             if cid in facts:
                 raise reader.error(f"'{cid}' is already a fact (at {facts[cid].where}); a "
                                    "conclusion needs a name of its own", "id")
-            found[cid] = Conclusion(cid, kind, _ref(reader, "article", reader.data["article"], articles, clauses),
+            found[cid] = Conclusion(cid, kind, _ref(reader, "article", reader.data["article"], citations, document),
                                     reader.text("zh"), reader.text("en"), reader.where(),
-                                    bool(reader.data.get("internal", False)))
+                                    bool(reader.data.get("internal", False)), document)
     return found
 
 
-def _rules_file(kb: KnowledgeBase, data, file):
+def _rules_file(kb: KnowledgeBase, data, file, document: str):
     top = _Reader(data, "a rules file", file)
     top.keys((), ("rules", "precedence"))
     for item in top.list("rules"):
-        rule = _rule(kb, item, file)
+        rule = _rule(kb, item, file, document)
         if rule.id in kb.rules:
             raise KnowledgeBaseError(f"rule '{rule.id}' is defined twice (first at "
                                      f"{kb.rules[rule.id].where})", file=file, line=rule.where.line)
@@ -505,7 +783,7 @@ def _rules_file(kb: KnowledgeBase, data, file):
     for item in top.list("precedence"):
         reader = _Reader(item, "a precedence rule", file)
         reader.keys(("id", "cites", "quote", "input", "explain"), ("notes",))
-        cites = _ref(reader, "cites", reader.data["cites"], kb.articles, kb.clauses)
+        cites = _cite(reader, kb, "cites", document)
         quote = _quote(reader, kb, cites)
         source = reader.text("input")
         if source not in kb.facts or kb.facts[source].type != "records":
@@ -514,6 +792,11 @@ def _rules_file(kb: KnowledgeBase, data, file):
         kb.precedence.append(Precedence(reader.text("id"), cites, quote, source,
                                         _explain(reader), reader.text("notes", "", required=False),
                                         reader.where()))
+
+
+def _cite(reader: _Reader, kb: KnowledgeBase, key: str, document: str | None, value=None) -> str:
+    """A citation written under ``key`` (or ``value``) in ``document``'s folder, canonical."""
+    return kb.citations.resolve(reader, key, reader.data[key] if value is None else value, document)
 
 
 def _quote(reader: _Reader, kb: KnowledgeBase, cites: str, extra=()) -> str:
@@ -531,14 +814,14 @@ def _explain(reader: _Reader) -> dict[str, str]:
     return {"zh": sub.text("zh"), "en": sub.text("en")}
 
 
-def _rule(kb: KnowledgeBase, item, file) -> Rule:
+def _rule(kb: KnowledgeBase, item, file, document: str) -> Rule:
     reader = _Reader(item, "a rule", file)
     reader.keys(("id", "cites", "quote", "when", "then", "explain"),
                 ("also_cites", "amount", "defers_to", "notes"))
     rid = reader.text("id")
     reader.what = f"rule '{rid}'"
-    cites = _ref(reader, "cites", reader.data["cites"], kb.articles, kb.clauses)
-    also = [_ref(reader, "also_cites", r, kb.articles, kb.clauses) for r in reader.list("also_cites")]
+    cites = _cite(reader, kb, "cites", document)
+    also = [_cite(reader, kb, "also_cites", document, r) for r in reader.list("also_cites")]
     quote = _quote(reader, kb, cites)
     then = reader.text("then")
     if then not in kb.conclusions:
@@ -569,7 +852,7 @@ def _rule(kb: KnowledgeBase, item, file) -> Rule:
                                suggestion=nearest(sid, kb.subpolicies), rule_id=rid)
         defers.append(sid)
     return Rule(rid, cites, also, quote, when, then, amount, defers, _explain(reader),
-                reader.text("notes", "", required=False), reader.where())
+                reader.text("notes", "", required=False), reader.where(), document)
 
 
 def _condition(kb, data, file, line, rid, in_any):
@@ -592,12 +875,15 @@ def _condition(kb, data, file, line, rid, in_any):
                       for i, part in enumerate(items))
         return cond.All(parts, **where) if key == "all" else cond.Any_(parts, **where)
     if "conclusion" in keys:
-        reader.keys(("conclusion",), ("ground",))
+        reader.keys(("conclusion",), ("ground", "presumed"))
         name = reader.text("conclusion")
         if name not in kb.conclusions:
             raise reader.error(f"'{name}' is not a conclusion", "conclusion",
                                suggestion=nearest(name, kb.conclusions), rule_id=rid)
-        return cond.ConclusionRef(name, ground, **where)
+        presumed = reader.data.get("presumed", False)
+        if presumed not in (True, False):
+            raise reader.error("'presumed' is true or false", "presumed", rule_id=rid)
+        return cond.ConclusionRef(name, ground, presumed=presumed, **where)
     if "fact" in keys:
         ops = [k for k in keys if k not in ("fact", "ground")]
         if len(ops) != 1 or ops[0] not in cond.OPERATORS:
@@ -630,6 +916,10 @@ def _condition(kb, data, file, line, rid, in_any):
 
 def _test_value(fact: Fact, op: str, raw):
     """The value a fact test compares with, in the fact's own type."""
+    if op == "within_years":
+        if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= 100:
+            raise ValueProblem(f"'within_years' takes a whole number of years, e.g. 3 (got {raw!r})")
+        return raw
     if op == "between":
         if not isinstance(raw, list) or len(raw) != 2:
             raise ValueProblem("'between' takes [low, high]")
@@ -691,6 +981,9 @@ def _amount(kb, data, file, line, rid) -> Amount:
         if low > high:
             raise rng.error("the range's min is above its max", "min", rule_id=rid)
         return Amount("range", min=low, max=high)
+    if "up_to" in keys:
+        reader.keys(("up_to",))
+        return Amount("up_to", max=_kb_money(reader, "up_to", rid))
     if "share" in keys:
         reader.keys(("share", "of", "share_is"), ("caps",))
         try:
@@ -738,8 +1031,49 @@ def _amount(kb, data, file, line, rid) -> Amount:
             sub.keys(("zh", "en"))
             services.append({"zh": sub.text("zh"), "en": sub.text("en")})
         return Amount("services", services=services)
-    raise reader.error("an amount is one of 'range', 'share', 'not_fixed' or 'services'", rule_id=rid,
-                       suggestion=nearest(next(iter(keys), ""), ("range", "share", "not_fixed", "services")))
+    raise reader.error("an amount is one of 'range', 'up_to', 'share', 'not_fixed' or 'services'", rule_id=rid,
+                       suggestion=nearest(next(iter(keys), ""), ("range", "up_to", "share", "not_fixed", "services")))
+
+
+# --------------------------------------------------------------------------- between documents
+
+def _relations(kb: KnowledgeBase, index, file) -> None:
+    """The index's ``overlaps`` and ``newer_prevails``: what holds between documents."""
+    top = _Reader(index, INDEX_FILE, file)
+    for item in top.list("overlaps"):
+        reader = _Reader(item, "an overlap", file)
+        reader.keys(("id", "benefits", "why"), ("notes",))
+        benefits = tuple(str(b) for b in reader.list("benefits"))
+        for bid in benefits:
+            if bid not in kb.benefits:
+                raise reader.error(f"'{bid}' is not a benefit", "benefits", suggestion=nearest(bid, kb.benefits))
+        owners = [kb.conclusions[b].document for b in benefits]
+        if len(benefits) != 2 or owners[0] == owners[1]:
+            raise reader.error("an overlap names two benefits of different documents", "benefits")
+        why = _Reader(reader.data["why"], "'why' of an overlap", file, reader.data.line_of("why"))
+        why.keys(("zh", "en"))
+        kb.overlaps.append(Overlap(reader.text("id"), benefits, {"zh": why.text("zh"), "en": why.text("en")},
+                                   reader.text("notes", "", required=False), reader.where()))
+    for item in top.list("newer_prevails"):
+        reader = _Reader(item, "a newer-prevails relation", file)
+        reader.keys(("id", "newer", "older", "cites", "quote"), ("conflicts", "notes"))
+        newer, older = reader.text("newer"), reader.text("older")
+        for key, value in (("newer", newer), ("older", older)):
+            if value not in kb.documents:
+                raise reader.error(f"'{value}' is not a document", key, suggestion=nearest(value, kb.documents))
+        if kb.documents[newer].effective_date <= kb.documents[older].effective_date:
+            raise reader.error(f"'{newer}' is not newer than '{older}'", "newer")
+        cites = _cite(reader, kb, "cites", None)
+        conflicts = []
+        for pair in reader.list("conflicts"):
+            if not isinstance(pair, list) or len(pair) != 2 or any(b not in kb.benefits for b in pair):
+                raise reader.error("a conflict is [benefit of the newer document, benefit of the older]", "conflicts")
+            if (kb.conclusions[pair[0]].document, kb.conclusions[pair[1]].document) != (newer, older):
+                raise reader.error(f"conflict {pair}: the first benefit belongs to {newer}, the second to {older}",
+                                   "conflicts")
+            conflicts.append((str(pair[0]), str(pair[1])))
+        kb.newer_prevails.append(NewerPrevails(reader.text("id"), newer, older, cites, _quote(reader, kb, cites),
+                                               conflicts, reader.text("notes", "", required=False), reader.where()))
 
 
 # --------------------------------------------------------------------------- whole-base checks
@@ -778,3 +1112,63 @@ def _check_whole(kb: KnowledgeBase) -> None:
     if len(kb.precedence) > 1:
         p = kb.precedence[1]
         raise KnowledgeBaseError("only one precedence rule is supported", file=p.where.file, line=p.where.line)
+
+
+# --------------------------------------------------------------------------- a subset of documents
+
+def subset(kb: KnowledgeBase, documents: list[str]) -> KnowledgeBase:
+    """``kb`` with only the rules, conclusions and relations of some of its documents
+    (``--documents``). A presumed reference to a conclusion of a document left out is dropped:
+    nothing is known to fail there, so the presumption stands.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        For an unknown document id, or when a chosen document's rule needs a conclusion of a
+        document left out.
+    """
+    for name in documents:
+        if name not in kb.documents:
+            raise KnowledgeBaseError(f"--documents: '{name}' is not a document of the knowledge base",
+                                     suggestion=nearest(name, kb.documents), allowed=list(kb.documents))
+    chosen = {name for name in kb.documents if name in documents}
+    conclusions = {cid: c for cid, c in kb.conclusions.items() if c.document in chosen}
+    rules = {}
+    for rid, rule in kb.rules.items():
+        if rule.document not in chosen:
+            continue
+        when = _without_absent(rule.when, conclusions)
+        for name in cond.conclusions_used(when):
+            if name not in conclusions:
+                raise KnowledgeBaseError(
+                    f"--documents: rule {rid} of {rule.document} needs '{name}' of "
+                    f"{kb.conclusions[name].document}; choose that document too")
+        rules[rid] = Rule(**{**rule.__dict__, "when": when})
+    part = KnowledgeBase(
+        root=kb.root, document=kb.document, articles=kb.articles, clauses=kb.clauses,
+        subpolicies=kb.subpolicies, facts=kb.facts, conclusions=conclusions, rules=rules,
+        precedence=[p for p in kb.precedence if kb.document_of(p.cites) in chosen],
+        version=kb.version, documents={k: v for k, v in kb.documents.items() if k in chosen},
+        overlaps=[o for o in kb.overlaps if all(kb.conclusions[b].document in chosen for b in o.benefits)],
+        newer_prevails=[n for n in kb.newer_prevails if n.newer in chosen and n.older in chosen],
+        special_parts=kb.special_parts, citations=kb.citations)
+    _check_whole(part)
+    return part
+
+
+_TRUE = cond.All(())
+
+
+def _without_absent(condition, conclusions):
+    """The condition with presumed references to absent conclusions taken as holding."""
+    if isinstance(condition, cond.ConclusionRef):
+        return _TRUE if condition.presumed and condition.conclusion not in conclusions else condition
+    if isinstance(condition, cond.FactTest):
+        return condition
+    items = tuple(_without_absent(item, conclusions) for item in condition.items)
+    if isinstance(condition, cond.Any_) and _TRUE in items:
+        return _TRUE
+    items = tuple(item for item in items if item != _TRUE)
+    if not items:
+        return _TRUE
+    return type(condition)(items, file=condition.file, line=condition.line)

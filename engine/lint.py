@@ -21,6 +21,9 @@ code                      severity  finding
 ``uncited``               warning   an article or clause no rule cites
 ``date-outside-window``   warning   a date in a condition outside the policy's validity window
 ``no-scenario``           warning   a rule no scenario makes fire
+``condition-coverage``    warning   a condition of a rule the scenarios never see holding, or
+                                    never failing; a threshold never seen exactly at its
+                                    boundary, or never just across it (engine/coverage.py)
 ``source-text``           error     an article's or clause's text differs from the published
                                     source text the document names (``document.source``)
 ``short-quote``           warning   a rule's quote too short to show which sentence it rests on
@@ -109,7 +112,7 @@ def lint(path: str | Path | None = None, *, scenarios: bool = True) -> list[Find
     findings += _short_quotes(kb)
     findings += _examples(kb)
     if scenarios:
-        findings += _without_scenario(kb)
+        findings += _scenario_findings(kb)
     return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.file or "", f.line or 0, f.column or 0, f.code))
 
 
@@ -303,29 +306,46 @@ def _dates_outside_window(kb) -> list[Finding]:
     return findings
 
 
-def _without_scenario(kb) -> list[Finding]:
-    from .evaluation import reasoner
+def _scenario_findings(kb) -> list[Finding]:
+    """Rules no scenario makes fire, and conditions the scenarios do not cover both ways."""
+    from .coverage import evaluated_scenarios
     from .scenarios import load_scenarios
     if not kb.scenarios_dir.is_dir():
         return [Finding("warning", "no-scenario", "the knowledge base has no scenarios/ folder", str(kb.root))]
     try:
-        cases = load_scenarios(kb)
+        evaluated = evaluated_scenarios(kb, load_scenarios(kb))
     except KnowledgeBaseError as exc:
         return [_from_error(exc, "bad-scenario")]
-    fired: set[str] = set()
-    from .profile import parse_profile
-    for case in cases:
-        try:
-            facts = parse_profile(case.profile, kb, source=case.where)
-            if case.as_of is not None:
-                from .values import parse_date
-                facts["application_date"] = parse_date(case.as_of)
-            inference = reasoner(kb).derive(facts)
-        except PolicyKBError:
-            continue
-        fired |= {d.rule_id for derivations in inference.derivations.values() for d in derivations}
+    return _without_scenario(kb, evaluated) + _uncovered_conditions(kb, evaluated)
+
+
+def _without_scenario(kb, evaluated) -> list[Finding]:
+    fired = {d.rule_id for _, inference in evaluated
+             for derivations in inference.derivations.values() for d in derivations}
     return [_at("warning", "no-scenario", "no scenario makes this rule fire", rule.where, rule.id)
             for rule in kb.rules.values() if rule.id not in fired]
+
+
+@dataclass
+class CoverageGap(Finding):
+    """A ``condition-coverage`` finding, with the condition and what it was never seen doing
+    (``holding``, ``failing``, ``boundary``, ``across``) for scripts reading the JSON."""
+
+    condition: str | None = None
+    gap: str | None = None
+
+
+def _uncovered_conditions(kb, evaluated) -> list[Finding]:
+    from .coverage import condition_coverage
+    from .wording import condition_text
+    findings: list[Finding] = []
+    for entry in condition_coverage(kb, evaluated).gaps:
+        node = entry.node
+        said = f"{condition_text(kb, node, 'en')} ({node.fact if isinstance(node, cond.FactTest) else node.conclusion})"
+        for gap, words in entry.gaps(kb):
+            findings.append(CoverageGap("warning", "condition-coverage", f"{said}: {words}", entry.file, entry.line,
+                                        None, entry.rule_id, None, said, gap))
+    return findings
 
 
 #: A quote shorter than this cannot show which sentence a rule rests on.

@@ -9,6 +9,7 @@ wrong, where, what would be valid, and the nearest known name.
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -41,9 +42,9 @@ def parse_profile(data: Any, kb: KnowledgeBase, source: str | None = None) -> di
         For a profile that is not a mapping, an unknown fact, or a value its fact cannot take.
     """
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else type(data).__name__
-        raise ProfileError(f"a profile is a mapping of fact names to values, not {kind}",
-                           file=source or getattr(data, "file", None), line=getattr(data, "line", None))
+        raise ProfileError("a profile is a mapping of fact names to values (e.g. `paid_in_capital: 1亿元`), "
+                           f"not {_kind(data)}", file=source or getattr(data, "file", None),
+                           line=getattr(data, "line", 1 if source else None))
     facts: dict[str, Any] = {}
     for name, value in data.items():
         line = data.line_of(name) if hasattr(data, "line_of") else None
@@ -61,6 +62,21 @@ def parse_profile(data: Any, kb: KnowledgeBase, source: str | None = None) -> di
             raise ProfileError(f"{name}: {exc.message}", file=source, line=exc.line or line,
                                suggestion=exc.suggestion, allowed=exc.allowed) from None
     return facts
+
+
+def _kind(data: Any) -> str:
+    """What a non-mapping is, in a person's words (not a Python type name)."""
+    if isinstance(data, (list, tuple)):
+        return "a list"
+    if isinstance(data, str):
+        return "text"
+    if isinstance(data, bool):
+        return "true/false"
+    if isinstance(data, (int, float)):
+        return "a number"
+    if isinstance(data, datetime.date):
+        return "a date"
+    return f"a value of type {type(data).__name__}"
 
 
 def _allowed(fact: Fact):
@@ -84,7 +100,7 @@ def convert(fact: Fact, value: Any, kb: KnowledgeBase) -> Any:
                                allowed=list(fact.values))
         return value
     if kind == "money":
-        return parse_money(value)
+        return parse_money(value, signed=fact.signed)
     if kind == "number":
         return parse_number(value)
     if kind == "date":

@@ -27,7 +27,12 @@ durable-rules 2.0.28 is unmaintained and has sharp edges (see ../shared/notes/du
 - **Types**: strings compare with numbers as text and ``true == 1``; profiles are type-checked
   before they reach the engine, dates are sent as ``YYYYMMDD`` integers and integral numbers as
   ``int`` (``1`` and ``1.0`` are different facts to the engine).
-- **Python 3.13**: durable-rules fails to import there; :func:`_durable` says so clearly.
+- **Python 3.13** removed ``PyEval_CallObject``, which the C extension calls: built plainly,
+  it fails to import there (undefined symbol). Built with
+  ``CPPFLAGS=-DPyEval_CallObject=PyObject_CallObject`` (its setup.py overwrites CFLAGS, not
+  CPPFLAGS) it runs on 3.10-3.13 alike. Nothing here checks the version number: when the
+  import fails for that symbol, :func:`_durable` raises an
+  :class:`~engine.errors.InstallationError` whose one line is the command that rebuilds it.
 - **Threads**: its C calls hold the GIL; use processes for parallel work, never threads. An
   engine is not thread-safe.
 """
@@ -36,26 +41,34 @@ from __future__ import annotations
 
 import itertools
 import json
+import shlex
 import sys
 from typing import Callable
 
-from .compiler import CompiledRuleset
-from .errors import EvaluationError
+from .compiler import CompiledRuleset, presumed_field
+from .errors import EvaluationError, InstallationError
 
 _names = itertools.count(1)
 _SENTINEL = "$sentinel"
 
 
-def _durable(version: tuple = tuple(sys.version_info[:2])):
-    """Import durable_rules' engine, or explain why it cannot be used here."""
-    if tuple(version[:2]) >= (3, 13):
-        raise EvaluationError(
-            f"durable-rules 2.0.28 does not work on Python {version[0]}.{version[1]} "
-            "(its C extension uses an API removed in 3.13); "
-            "use Python 3.10, 3.11 or 3.12")
+def _durable():
+    """Import durable_rules' engine, or explain in one line why it cannot be used here.
+
+    A durable-rules compiled without ``-DPyEval_CallObject=PyObject_CallObject`` fails to import
+    on Python 3.13 (undefined symbol); the error then gives the command that rebuilds it, with
+    this interpreter's pip, and pip told to compile it now rather than reuse a cached wheel.
+    """
     try:
         from durable import engine
-    except ImportError as exc:  # pragma: no cover - depends on the installation
+    except ImportError as exc:
+        if "PyEval_CallObject" in str(exc):
+            pip = f"{shlex.quote(sys.executable or 'python3')} -m pip"
+            raise InstallationError(
+                f"durable-rules was compiled without the define Python {sys.version_info[0]}."
+                f"{sys.version_info[1]} needs (undefined symbol PyEval_CallObject); rebuild it by running: "
+                f"CPPFLAGS=-DPyEval_CallObject=PyObject_CallObject {pip} install --force-reinstall "
+                "--no-binary durable-rules --no-cache-dir durable-rules==2.0.28") from None
         raise EvaluationError(f"durable-rules is not installed or does not load ({exc}); "
                               "install policykb with pip, which brings durable-rules==2.0.28") from None
     return engine
@@ -121,10 +134,11 @@ class RuleEngine:
         if code in (1, 2):
             raise (self._not_handled if code == 1 else self._observed)(fact)
 
-    def run(self, facts: dict) -> list[str]:
+    def run(self, facts: dict, presumed: tuple[str, ...] = ()) -> list[str]:
         """Assert one profile's facts and forward-chain; return the engine rules that fired.
 
-        ``facts`` maps fact names to engine values (see :func:`engine.conditions.engine_value`).
+        ``facts`` maps fact names to engine values (see :func:`engine.conditions.engine_value`);
+        ``presumed`` names the presumed conclusions that are not denied, marked on the gate fact.
 
         Raises
         ------
@@ -138,7 +152,9 @@ class RuleEngine:
             fact = {"t": name, "sid": sid}
             fact.update((key, facts[key]) for key in group if key in facts)
             batch.append(fact)
-        batch.append({"t": "gate", "sid": sid})
+        gate = {"t": "gate", "sid": sid}
+        gate.update((presumed_field(c), 1) for c in presumed)
+        batch.append(gate)
         failure = None
         try:
             self._assert_and_act(batch, sid)

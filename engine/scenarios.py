@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import KnowledgeBaseError, PolicyKBError, nearest
+from .errors import KnowledgeBaseError, PolicyKBError, ProfileError, nearest
 from .evaluation import assess
 from .kb import KnowledgeBase
 from .profile import parse_profile
@@ -65,6 +65,32 @@ def scenario_files(paths: list[Path]) -> list[Path]:
         else:
             found.append(path)
     return found
+
+
+def kb_holding(paths: list[Path]) -> Path | None:
+    """The knowledge base the scenario paths lie in, or None when none does.
+
+    A folder is a knowledge base when it holds ``document.yaml``; each path is looked up from
+    itself (or the folder holding it) upward, so ``kb-copy/scenarios/x.yaml`` belongs to
+    ``kb-copy``. Paths outside every knowledge base do not choose one.
+
+    Raises
+    ------
+    ProfileError
+        When the paths lie in two different knowledge bases.
+    """
+    found: dict[Path, Path] = {}   # knowledge base -> the first path inside it
+    for path in paths:
+        start = path.resolve()
+        for folder in ([start] if start.is_dir() else []) + list(start.parents):
+            if (folder / "document.yaml").is_file():
+                found.setdefault(folder, path)
+                break
+    if len(found) > 1:
+        (first, a), (second, b) = list(found.items())[:2]
+        raise ProfileError(f"the scenarios lie in two knowledge bases: {a} in {first}, {b} in {second}; "
+                           "run them one knowledge base at a time, or choose one with --kb")
+    return next(iter(found), None)
 
 
 def load_scenarios(kb: KnowledgeBase, paths: list[Path] | None = None) -> list[Scenario]:

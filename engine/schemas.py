@@ -37,6 +37,8 @@ def _fact_schema(kb: KnowledgeBase, fact) -> dict:
     if fact.type == "enum":
         return {"enum": list(fact.values)}
     if fact.type == "money":
+        if fact.signed:  # an increment can fall below zero
+            return {"oneOf": [{"type": "integer"}, _MONEY["oneOf"][1]]}
         return dict(_MONEY)
     if fact.type == "number":
         return {"oneOf": [{"type": "number", "minimum": 0}, {"type": "string"}]}

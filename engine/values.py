@@ -25,44 +25,76 @@ class ValueProblem(ValueError):
     """A value could not be read; the message says what would be valid."""
 
 
-def parse_money(value) -> int:
+def parse_money(value, signed: bool = False) -> int:
     """Read an amount of money in yuan.
 
     Accepts an integer, an integral float, or a string such as ``"3000"``, ``"500万"``,
-    ``"500万元"``, ``"1.2亿元"``, ``"1 亿"``, ``"1,000万"``, ``"￥500万"``, ``"1亿5千万"``.
+    ``"500万元"``, ``"1.2亿元"``, ``"1 亿"``, ``"1,000万"``, ``"￥500万"``, ``"1亿5千万"``,
+    ``"1亿元人民币"``, ``"7亿8332万6434元"``.
+
+    A string is groups of digits, each with its units (亿, 万, 千, 百, 十), read from the
+    largest unit down. After the first group:
+
+    - a group with units is always exact: ``1亿2000万``, ``3亿0500万``, ``1亿500万`` (500万);
+      it must be smaller than one of the unit before it (``1亿12345万`` is refused);
+    - a group without units is yuan only when it fills the whole place below the unit before
+      it: four digits after 万 (``1万0005`` = 10,005; ``7亿8332万6434`` = 783,326,434), eight
+      digits after 亿 (``1亿00000005``). A shorter group is ambiguous and refused, since
+      ``1万5`` is said for 15,000 and ``1亿5`` for 150,000,000;
+    - no group after the first may have a decimal point, nor follow one (``1.5万5千``).
+
+    Commas between thousands and a leading ``￥``/``¥`` or ``人民币`` are read, as the README's
+    "Profiles" documents; a Latin currency code (``RMB 100,000,000``) is not one of its forms
+    and is refused, saying what to write.
+
+    A leading minus sign (``-9990``, ``"-1.5万"``, ``"-9990元"``) is read only when ``signed``
+    is true: for a fact that can fall below zero, such as an increment.
 
     Raises
     ------
     ValueProblem
-        For booleans, negative, non-integral, non-finite or absurd amounts, foreign currency,
-        Chinese numerals and anything else that is not an unambiguous yuan amount.
+        For booleans, negative amounts (unless ``signed``), non-integral, non-finite or absurd
+        amounts, foreign currency, currency codes (``RMB``, ``CNY``), Chinese numerals and
+        anything else that is not an unambiguous yuan amount.
     """
     if isinstance(value, bool):
         raise ValueProblem(f"{str(value).lower()} is not an amount of money; write e.g. 5000000 or \"500万元\"")
     if isinstance(value, int):
-        return _checked(value, value)
+        return _checked(value, value, signed)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueProblem(f"{value!r} is not a finite amount of money")
         if value != int(value):
             raise ValueProblem(f"{value!r} is not a whole number of yuan")
-        return _checked(int(value), value)
+        return _checked(int(value), value, signed)
     if isinstance(value, Decimal):
-        return _from_decimal(value, value)
+        return _from_decimal(value, value, signed)
     if not isinstance(value, str):
         raise ValueProblem(f"{value!r} is not an amount of money; write e.g. 5000000 or \"500万元\"")
-    return _parse_money_text(value)
+    return _parse_money_text(value, signed)
 
 
-def _parse_money_text(original: str) -> int:
+#: Latin currency codes: a profile writes yuan as a number or a Chinese amount (README,
+#: "Profiles"), so ``RMB 100,000,000`` is refused rather than guessed at.
+_CODES = ("RMB", "CNY")
+_MINUS = ("-", "－", "−")
+
+
+def _parse_money_text(original: str, signed: bool = False) -> int:
     text = original.strip().replace(" ", "").replace("\u3000", "")
     for foreign in _FOREIGN:
         if foreign in text:
             raise ValueProblem(f"'{original}' is not in yuan (CNY); convert it to 人民币 first")
-    for prefix in ("人民币", "￥", "¥", "RMB", "CNY"):
+    if any(code in text.upper() for code in _CODES):
+        raise ValueProblem(f"'{original}' has a currency code; write the amount in yuan without it, "
+                           "e.g. 100000000, \"1亿元\" or \"￥500万\"")
+    negative = text.startswith(_MINUS)
+    if negative:
+        text = text[1:]
+    for prefix in ("人民币", "￥", "¥"):
         if text.startswith(prefix):
             text = text[len(prefix):]
-    for suffix in ("元人民币", "人民币", "元", "RMB", "CNY"):
+    for suffix in ("元人民币", "人民币", "元"):
         if text.endswith(suffix):
             text = text[: -len(suffix)]
             break
@@ -70,37 +102,47 @@ def _parse_money_text(original: str) -> int:
         raise ValueProblem(f"'{original}' uses Chinese numerals; write the digits, e.g. \"500万元\"")
     text = re.sub(r"(?<=\d),(?=\d{3}(\D|$))", "", text)
     if re.fullmatch(r"\d+(\.\d+)?[eE][+-]?\d+", text):  # 5e7, as a spreadsheet may write it
-        return _from_decimal(Decimal(text), original)
-    if not text:
-        raise ValueProblem(f"'{original}' is not an amount of money")
-    total = Decimal(0)
-    position = 0
-    last_scale = None
+        amount = Decimal(text)
+    else:
+        amount = _groups(text, original)
+    return _from_decimal(-amount if negative else amount, original, signed)
+
+
+def _groups(text: str, original: str) -> Decimal:
+    """The amount of ``text`` written as groups with units (the rules of :func:`parse_money`)."""
+    total, position, last_scale = Decimal(0), 0, None
     for match in _SEGMENT.finditer(text):
         if match.start() != position:
             break
         number, units = match.groups()
-        scale = 1
-        for unit in units:
-            scale *= _UNITS[unit]
-        if last_scale is not None and scale == 1:
-            raise ValueProblem(f"'{original}' is ambiguous (is '{number}' yuan or a fraction of the unit "
-                               "before it?); write e.g. \"1.5万元\" or \"15000\"")
-        if last_scale is not None and scale >= last_scale:
-            raise ValueProblem(f"'{original}' is ambiguous: its units do not decrease "
-                               "(write e.g. \"1.5亿元\")")
-        if last_scale is not None and ("." in number or "." in text[:position]):
-            raise ValueProblem(f"'{original}' is ambiguous; write e.g. \"1.5亿元\"")
+        scale = math.prod(_UNITS[unit] for unit in units)
+        if last_scale is not None:
+            _check_later_group(original, number, scale, last_scale, "." in text[:position])
         total += Decimal(number) * scale
-        last_scale = scale
-        position = match.end()
+        last_scale, position = scale, match.end()
     if position != len(text) or last_scale is None:
         raise ValueProblem(f"'{original}' is not an amount of money; write e.g. 5000000, "
                            "\"500万元\" or \"1.2亿元\"")
-    return _from_decimal(total, original)
+    return total
 
 
-def _from_decimal(amount: Decimal, original) -> int:
+def _check_later_group(original: str, number: str, scale: int, last_scale: int, after_decimal: bool) -> None:
+    """Refuse a group after the first that could be read two ways (see :func:`parse_money`)."""
+    full_place = {10**4: 4, 10**8: 8}.get(last_scale)
+    if scale == 1 and not (number.isdigit() and len(number) == full_place):
+        raise ValueProblem(f"'{original}' is ambiguous (is '{number}' yuan or a fraction of the unit "
+                           "before it?); write e.g. \"1.5万元\" or \"15000\"")
+    if scale >= last_scale:
+        raise ValueProblem(f"'{original}' is ambiguous: its units do not decrease "
+                           "(write e.g. \"1.5亿元\")")
+    if "." in number or after_decimal:
+        raise ValueProblem(f"'{original}' is ambiguous; write e.g. \"1.5亿元\"")
+    if Decimal(number) * scale >= last_scale:
+        raise ValueProblem(f"'{original}' is ambiguous: '{number}' does not fit under the unit before it "
+                           "(a 万 group under 亿 has at most 4 digits); write e.g. \"1.2亿元\"")
+
+
+def _from_decimal(amount: Decimal, original, signed: bool = False) -> int:
     try:
         if not amount.is_finite():
             raise ValueProblem(f"'{original}' is not a finite amount of money")
@@ -108,13 +150,13 @@ def _from_decimal(amount: Decimal, original) -> int:
             raise ValueProblem(f"'{original}' is not a whole number of yuan")
     except InvalidOperation:
         raise ValueProblem(f"'{original}' is not an amount of money") from None
-    return _checked(int(amount), original)
+    return _checked(int(amount), original, signed)
 
 
-def _checked(yuan: int, original) -> int:
-    if yuan < 0:
+def _checked(yuan: int, original, signed: bool = False) -> int:
+    if yuan < 0 and not signed:
         raise ValueProblem(f"'{original}' is negative; an amount of money is 0 or more")
-    if yuan > MAX_YUAN:
+    if abs(yuan) > MAX_YUAN:
         raise ValueProblem(f"'{original}' is more than 10^15 yuan, which no enterprise has")
     return yuan
 
@@ -168,18 +210,25 @@ def parse_percent(value) -> Fraction:
 
 _CN_DATE = re.compile(r"^\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
 _ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+_DATE_AND_TIME = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}[T\s]+\d{1,2}:\d{2}")
+_DATE_FORMS = "write the date alone: 2021-03-01 or 2021年3月1日"
 
 
 def parse_date(value) -> _dt.date:
-    """Read a date: a YAML date, ``"2021-03-01"`` or ``"2021年3月1日"``.
+    """Read a date: a YAML date, ``"2021-03-01"`` (also ``"2021-3-1"``) or ``"2021年3月1日"``.
+
+    A date with a time of day (``2021-03-01T10:00:00``, which YAML reads as a timestamp) is
+    refused: a case is judged on a day, and dropping the time silently would hide a mistake.
+    Spreadsheet cells, which hold dates as midnight timestamps, are turned into dates by
+    :mod:`engine.batch` before they get here.
 
     Raises
     ------
     ValueProblem
-        For impossible dates (``2021-02-30``) and anything that is not a date.
+        For impossible dates (``2021-02-30``), dates with a time, and anything that is not a date.
     """
     if isinstance(value, _dt.datetime):
-        return value.date()
+        raise ValueProblem(f"'{value.isoformat()}' has a time of day; {_DATE_FORMS}")
     if isinstance(value, _dt.date):
         return value
     if isinstance(value, str):
@@ -190,6 +239,8 @@ def parse_date(value) -> _dt.date:
                 return _dt.date(year, month, day)
             except ValueError as exc:
                 raise ValueProblem(f"'{value}' is not a real date ({exc})") from None
+        if _DATE_AND_TIME.match(value):
+            raise ValueProblem(f"'{value}' has a time of day; {_DATE_FORMS}")
     raise ValueProblem(f"{value!r} is not a date; write 2021-03-01 or 2021年3月1日")
 
 
@@ -197,6 +248,9 @@ def format_money(yuan: int | None, lang: str = "zh") -> str:
     """Write an amount as analysts do: ``2亿元``, ``500万元`` / ``CNY 200 million``."""
     if yuan is None:
         return "不定" if lang == "zh" else "not fixed"
+    if yuan < 0:  # a signed fact, such as a contribution increment that fell
+        shown = format_money(-yuan, lang)
+        return shown.replace("CNY ", "CNY -") if lang == "en" else f"-{shown}"
     if lang == "en":
         if yuan >= 10**6 and yuan % 10**4 == 0:
             return f"CNY {_trim(Fraction(yuan, 10**6))} million"

@@ -9,9 +9,14 @@ For an id that does not hold, :func:`why_not` gives
   first. They come from the rules themselves: each rule is expanded through the conclusions it
   builds on into conjunctions of fact tests, and each conjunction gives the changes that make
   every test hold, a threshold met exactly at its boundary, an unknown fact given the value that
-  grants. Facts an enterprise cannot change by itself — an administrative recognition, the
-  application date against the validity window — are marked, not proposed silently. Every
-  proposal is re-evaluated and shown only if the changed profile really grants the id.
+  grants. Changes an enterprise cannot make by itself are marked with why, not proposed
+  silently: an administrative recognition, a date (the application date against the validity
+  window), a fact about its past (how it was established, its first listing) or its identity
+  (its industry) — ``nature`` in kb/facts.yaml. Alternatives the enterprise can act on come
+  first. Every proposal is re-evaluated and shown only if the changed profile really grants
+  the id.
+
+:func:`first_failure` gives, cheaply, the one condition that denies an id, for summaries.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any
 
 from . import conditions as cond
 from .evaluation import Assessment, assess
-from .wording import unknown_target, condition_text, display, json_value
+from .wording import unknown_target, condition_text, display, json_value, listed, named
 from .kb import KnowledgeBase
 from .values import format_money
 
@@ -66,9 +71,11 @@ def answer(assessment: Assessment, target: str, lang: str = "zh") -> dict:
                                 if outcome == "granted" and changes else [])
         return node
     node["rules"] = reasons(assessment, target, lang, set())
-    node["missing"] = [f for f in kb.facts if f in _missing_below(assessment, target)]
+    node["missing"] = [f for f in kb.facts if f in missing_below(assessment, target)]
     if status == "undetermined":
         node["next_fact"] = assessment.inference.next_fact(kb, target)
+    # What the text shows for those ids: each fact's label with its id after it.
+    node["named"] = {f: named(kb, f, lang) for f in node["missing"] + [node.get("next_fact")] if f}
     node["alternatives"], blocked = alternatives(assessment, target, lang)
     if blocked:
         node["blocked_by"] = blocked
@@ -119,7 +126,8 @@ def _met_word(value) -> str:
     return {True: "met", False: "not met", None: "unknown"}[value]
 
 
-def _missing_below(assessment: Assessment, target: str) -> set[str]:
+def missing_below(assessment: Assessment, target: str) -> set[str]:
+    """The unknown facts that keep ``target`` undecided, down the conclusions it builds on."""
     kb, inference = assessment.kb, assessment.inference
     found: set[str] = set()
     todo, seen = [target], set()
@@ -133,6 +141,64 @@ def _missing_below(assessment: Assessment, target: str) -> set[str]:
             found.update(cond.unknown_facts(outcome))
             todo.extend(cond.undecided_conclusions(outcome))
     return found
+
+
+def missing_by_target(assessment: Assessment) -> list[tuple[str | None, list[str]]]:
+    """The missing facts grouped by what they could decide, for a reader.
+
+    Each undetermined benefit with the missing facts below it (a fact may decide several),
+    then each undetermined reported conclusion with those no benefit listed, then (None) any
+    fact left over, each group in knowledge-base order.
+    """
+    kb, result = assessment.kb, assessment.result
+    targets = [b for b in kb.benefits if result["status"][b] == "undetermined"]
+    targets += [c for c, v in kb.conclusions.items()
+                if v.kind == "conclusion" and not v.internal and result["status"][c] == "undetermined"]
+    groups: list[tuple[str | None, list[str]]] = []
+    placed: set[str] = set()
+    for target in targets:
+        below = missing_below(assessment, target)
+        facts = [f for f in result["missing"] if f in below
+                 and (kb.conclusions[target].kind == "benefit" or f not in placed)]
+        if facts:
+            groups.append((target, facts))
+            placed.update(facts)
+    rest = [f for f in result["missing"] if f not in placed]
+    return groups + ([(None, rest)] if rest else [])
+
+
+def first_failure(assessment: Assessment, target: str, lang: str) -> str | None:
+    """The first condition that denies ``target``, down to a fact, as one line; None unless denied.
+
+    It follows the first rule's first failing condition through the conclusions it builds
+    on, reading the outcomes the evaluation already has — no tree is built — and names the
+    deepest conclusion that fails with the fact test that fails it.
+    """
+    kb, inference = assessment.kb, assessment.inference
+    within = ""
+    current, seen = target, set()
+    while current not in seen and inference.status.get(current) is False and kb.rules_for(current):
+        seen.add(current)
+        leaf = _first_false(inference.outcomes[kb.rules_for(current)[0].id])
+        if leaf is None:
+            return None
+        if isinstance(leaf.node, cond.FactTest):
+            actual = display(kb, leaf.node.fact, leaf.actual, lang)
+            words = (f"{condition_text(kb, leaf.node, lang)}（实际: {actual}）" if lang == "zh"
+                     else f"{condition_text(kb, leaf.node, lang)} (actual: {actual})")
+            return within + words
+        current = leaf.node.conclusion
+        within = named(kb, current, lang) + (" 不成立：" if lang == "zh" else " does not hold: ")
+    return within.rstrip("：: ") or None
+
+
+def _first_false(outcome: cond.Outcome) -> cond.Outcome | None:
+    """The first leaf (a fact test or a conclusion) that makes ``outcome`` false."""
+    if outcome.value is not False:
+        return None
+    if not outcome.children:
+        return outcome
+    return next((found for child in outcome.children if (found := _first_false(child)) is not None), None)
 
 
 # --------------------------------------------------------------------------- alternatives
@@ -169,11 +235,13 @@ def alternatives(assessment: Assessment, target: str, lang: str) -> tuple[list[d
         if changes is None:
             continue
         key = frozenset((c["fact"], repr(c["to"])) for c in changes)
-        candidates.append(((len(changes), sum(c["from"] is not None for c in changes),
-                            sum(not c["by_enterprise"] for c in changes)), key, rule_id, changes))
-    # Fewest changes first; then those that fill in unknown facts before those that overturn
-    # known ones (answer the open question first); then fewest the enterprise cannot make
-    # itself. The sort is stable, so ties keep the order of the rules.
+        candidates.append(((sum(not c["by_enterprise"] for c in changes), len(changes),
+                            sum(c["from"] is not None for c in changes)), key, rule_id, changes))
+    # Fewest changes the enterprise cannot make itself first (what it can act on leads); then
+    # fewest changes; then those that fill in unknown facts before those that overturn known
+    # ones (answer the open question first). A subset of a set never sorts after it, so the
+    # minimality check below still sees the smaller set first. The sort is stable, so ties
+    # keep the order of the rules.
     candidates.sort(key=lambda c: c[0])
     chosen: list[tuple] = []
     blocked = None
@@ -258,11 +326,27 @@ def _changes(kb: KnowledgeBase, facts: dict, tests: tuple) -> list[dict] | None:
         value = _satisfying_value(kb, name, current, fact_tests)
         if value is None:
             return None
-        fact = kb.facts[name]
-        changes.append({"fact": name, "from": current, "to": value,
-                        "by_enterprise": not (fact.administrative or fact.type == "date"),
-                        "why": "administrative" if fact.administrative else ("date" if fact.type == "date" else None)})
+        why = beyond_the_enterprise(kb.facts[name], current)
+        changes.append({"fact": name, "from": current, "to": value, "by_enterprise": why is None, "why": why})
     return changes
+
+
+def beyond_the_enterprise(fact, current) -> str | None:
+    """Why the enterprise cannot change ``fact`` by itself, or None when it can.
+
+    ``"administrative"`` (a recognition only an authority gives), ``"date"`` (a date the text
+    fixes against, such as the validity window), or the fact's ``nature``: ``"past"`` (what has
+    happened, like how it was established) or ``"identity"`` (what it is, like its industry).
+    A past event that has not happened yet — the value ``none``, as for an unlisted enterprise
+    — can still happen, so changing it from ``none`` is the enterprise's to make.
+    """
+    if fact.administrative:
+        return "administrative"
+    if fact.type == "date":
+        return "date"
+    if fact.nature == "past" and current == "none":
+        return None
+    return fact.nature
 
 
 def _satisfying_value(kb: KnowledgeBase, name: str, current: Any, tests: list[cond.FactTest]):
@@ -319,13 +403,23 @@ def _change_json(kb: KnowledgeBase, change: dict, lang: str) -> dict:
             "to": json_value(change["to"]), "from_display": display(kb, change["fact"], change["from"], lang),
             "to_display": display(kb, change["fact"], change["to"], lang),
             "by_enterprise": change["by_enterprise"]}
-    if change["why"] == "administrative":
-        item["note"] = ("须经主管部门认定，企业不能自行改变" if lang == "zh"
-                        else "an administrative recognition: not something the enterprise can change by itself")
-    elif change["why"] == "date":
-        item["note"] = ("申请日期须在有效期内，企业不能改变措施的有效期" if lang == "zh"
-                        else "the application date against the validity window: the enterprise cannot move the window")
+    if change["why"]:
+        item["why"] = change["why"]
+        item["note"] = _NOTES[change["why"]][0 if lang == "zh" else 1].format(label=fact.label(lang))
     return item
+
+
+#: In words, why the enterprise cannot make a change itself (see beyond_the_enterprise).
+_NOTES = {
+    "administrative": ("须经主管部门认定，企业不能自行改变",
+                       "an administrative recognition: not something the enterprise can change by itself"),
+    "date": ("{label}须在有效期内，企业不能改变措施的有效期",
+             "a date against the validity window: the enterprise cannot move the window"),
+    "past": ("企业的既往事实，已经发生，企业不能改变",
+             "a fact about the enterprise's past: it has happened and cannot be changed"),
+    "identity": ("企业的身份属性（企业是什么），不是企业为获得支持可以改变的",
+                 "the enterprise's identity (what it is): not something it changes to qualify"),
+}
 
 
 # --------------------------------------------------------------------------- text
@@ -335,7 +429,7 @@ def render_text(node: dict, lang: str = "zh") -> str:
     status = {"granted": "给予 / 成立" if zh else "granted",
               "denied": "不给予 / 不成立" if zh else "denied",
               "undetermined": "待定（缺少事实）" if zh else "undetermined (facts missing)"}
-    lines = [f"{node['id']}  {node['label']} — {status[node['status']]}"]
+    lines = [f"{node['label']} ({node['id']}) — {status[node['status']]}"]
     if node["holds"]:
         lines.append(("    已成立，理由见: " if zh else "    it holds; see: ") + node["see"])
         return "\n".join(lines) + "\n"
@@ -352,12 +446,16 @@ def render_text(node: dict, lang: str = "zh") -> str:
         return "\n".join(lines) + "\n"
     for rule in node["rules"]:
         _render_rule(rule, lines, "    ", lang)
+    names = node.get("named", {})
     if node.get("missing"):
-        lines.append(("    缺少事实: " if zh else "    missing facts: ") + ", ".join(node["missing"]))
+        lines.append(("    缺少事实: " if zh else "    missing facts: ")
+                     + listed([names.get(f, f) for f in node["missing"]], lang))
     if node.get("next_fact"):
-        lines.append(("    下一步应询问: " if zh else "    ask next: ") + node["next_fact"])
+        lines.append(("    下一步应询问: " if zh else "    ask next: ") + names.get(node["next_fact"], node["next_fact"]))
     if node["alternatives"]:
-        lines.append("    可以这样获得（每项均经重新评估验证）:" if zh else "    It would be granted with (each re-evaluated):")
+        lines.append("    可以这样获得（每项均经重新评估验证；企业自己能做到的在前，⚠ 标出企业不能自行改变的）:" if zh else
+                     "    It would be granted with (each re-evaluated; what the enterprise can do itself first, "
+                     "⚠ marks what it cannot change by itself):")
         for n, alternative in enumerate(node["alternatives"], 1):
             parts = []
             for change in alternative["changes"]:

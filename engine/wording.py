@@ -28,11 +28,12 @@ def display(kb: KnowledgeBase, fact_id: str, value: Any, lang: str) -> str:
     if fact.type == "enum":
         return f"{fact.values[value][lang]} ({value})"
     if fact.type == "list":
-        return "、".join(fact.values[v][lang] for v in value) if value else ("无" if lang == "zh" else "none")
+        return listed((fact.values[v][lang] for v in value), lang) if value else ("无" if lang == "zh" else "none")
     if fact.type == "number":
         return number_text(value) + (" m²" if fact.unit == "m2" else "")
     if fact.type == "records":
-        return "; ".join(f"{r['policy']}: {r['benefit']} {format_money(r['amount'], lang)}" for r in value)
+        return "; ".join(f"{r['policy']}: {named(kb, r['benefit'], lang)} {format_money(r['amount'], lang)}"
+                         for r in value)
     return str(value)
 
 
@@ -86,3 +87,68 @@ def unknown_target(kb: KnowledgeBase, target: str) -> ProfileError:
         return ProfileError(f"'{target}' is not a conclusion or benefit", suggestion=suggestion)
     return ProfileError(f"'{target}' is not a conclusion or benefit; benefits: {', '.join(kb.benefits)}; "
                         f"conclusions: {', '.join(c for c, v in kb.conclusions.items() if v.kind == 'conclusion')}")
+
+
+def named(kb: KnowledgeBase, ident: str, lang: str) -> str:
+    """A fact, conclusion or benefit as a person reads it: its label, then its id in brackets."""
+    thing = kb.facts.get(ident) or kb.conclusions.get(ident)
+    return f"{thing.label(lang)} ({ident})" if thing else ident
+
+
+def listed(items, lang: str) -> str:
+    """Items in a sentence: 、 between them in Chinese, a comma in English."""
+    return ("、" if lang == "zh" else ", ").join(items)
+
+
+#: Article 14 between this policy's amount and an offer of another district policy, by decision.
+_ARTICLE_14 = {
+    "superseded": ("《{p}》给予 {a}，高于本措施上限 {max}：按就高原则由该政策支持，本措施不再给予（{c}）",
+                   "{p} offers {a}, more than this policy's maximum {max}: the higher one applies, "
+                   "so it is supported there, not here ({c})"),
+    "kept": ("《{p}》给予 {a}，不高于本措施最低金额 {min}：按本措施支持，两者不叠加（{c}）",
+             "{p} offers {a}, not more than this policy's minimum {min}: granted under this policy, "
+             "not stacked ({c})"),
+    "kept_fixed": ("《{p}》给予 {a}，不高于本措施金额 {min}：按本措施支持，两者不叠加（{c}）",
+                   "{p} offers {a}, not more than this policy's amount {min}: granted under this policy, "
+                   "not stacked ({c})"),
+    "within_range": ("《{p}》给予 {a}，介于本措施 {min}–{max} 之间：孰高待本措施金额确定后由分析人员判定，两者不叠加（{c}）",
+                     "{p} offers {a}, between this policy's {min} and {max}: which is higher is for the analyst "
+                     "to settle once this policy's amount is fixed; not stacked ({c})"),
+    "within_ceiling": ("《{p}》给予 {a}，不超过本措施上限 {max}，本措施金额待定：孰高待本措施金额确定后由分析人员判定，"
+                       "两者不叠加（{c}）",
+                       "{p} offers {a}, within this policy's ceiling of {max}, whose amount is still open: which is "
+                       "higher is for the analyst to settle once this policy's amount is fixed; not stacked ({c})"),
+    "not_fixed": ("《{p}》给予 {a}，本措施金额未定：孰高待本措施金额确定后由分析人员判定，两者不叠加（{c}）",
+                  "{p} offers {a}; this policy's amount is not fixed: which is higher is for the analyst to settle "
+                  "once it is; not stacked ({c})"),
+}
+
+
+def article14_text(kb: KnowledgeBase, offer: dict, amount: dict | None, decision: str, lang: str) -> str:
+    """Article 14 (就高且不重复) in one sentence: the other policy's offer against this policy's amount.
+
+    ``decision`` is ``superseded`` (the offer is above this policy's maximum), ``kept`` (at or
+    below its minimum), or the reason an overlap stays open for the analyst: ``within_range``
+    (above the minimum, at or below the maximum, or under an "up to" ceiling) or ``not_fixed``.
+    """
+    low, high = (amount or {}).get("min"), (amount or {}).get("max")
+    if decision == "within_range" and low is None:
+        decision = "within_ceiling"
+    if decision == "kept" and low == high:
+        decision = "kept_fixed"
+    template = _ARTICLE_14[decision][0 if lang == "zh" else 1]
+    citation = kb.label(kb.precedence[0].cites if kb.precedence else "14", lang)
+    return template.format(p=offer["policy"].strip("《》") if lang == "zh" else offer["policy"],
+                           a=format_money(offer["amount"], lang), min=format_money(low, lang),
+                           max=format_money(high, lang), c=citation)
+
+
+def article14_decision(entry: dict) -> tuple[dict, str] | None:
+    """The offer and Article 14 decision of a benefit entry of the result, or None without one."""
+    if entry.get("by"):
+        return entry["by"], "superseded"
+    if entry.get("overlap"):
+        return entry["overlap"], entry["overlap"].get("reason", "not_fixed")
+    if entry.get("not_stacked_with"):
+        return entry["not_stacked_with"], "kept"
+    return None

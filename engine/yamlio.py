@@ -3,8 +3,10 @@
 The loader is PyYAML's ``SafeLoader`` (no Python object is ever built from a tag), extended to
 
 - refuse duplicate keys in a mapping (YAML allows the last one to win silently);
-- refuse documents whose aliases would expand past :data:`MAX_EXPANDED_NODES` nodes
-  ("billion laughs"), and nesting deeper than :data:`MAX_DEPTH`;
+- refuse documents whose aliases would add more than :data:`MAX_EXPANDED_NODES` values to
+  what is written ("billion laughs"), and nesting deeper than :data:`MAX_DEPTH`; a long list
+  written out in full is only bounded by :data:`MAX_FILE_BYTES`;
+- refuse binary files (an image, an archive, a PDF renamed ``.yaml``) by name;
 - return :class:`Mapping` / :class:`Sequence` containers that know the line of each key and
   item, so that errors can point at ``file:line``.
 
@@ -25,6 +27,16 @@ from .errors import PolicyKBError
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_EXPANDED_NODES = 200_000
+
+#: The first bytes of files people rename by mistake, and what to call them.
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+          (b"%PDF-", "a PDF document"), (b"PK\x03\x04", "a ZIP archive, such as an .xlsx workbook"),
+          (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Office (.xls/.doc) file"),
+          (b"\x1f\x8b", "a gzip archive"), (b"\x7fELF", "a program"))
+#: Byte-order marks of UTF-32 and UTF-16 text (UTF-32 first: its little-endian mark starts
+#: with UTF-16's), which is text, only in another encoding.
+_WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+              (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
 
 
 class Mapping(dict):
@@ -124,7 +136,13 @@ def _loader_error(loader, message, node):
 
 
 def _check_size(node, source: str, error: Callable[..., PolicyKBError]) -> None:
-    """Refuse alias bombs and deep nesting before anything is constructed."""
+    """Refuse alias bombs and deep nesting before anything is constructed.
+
+    An alias bomb is measured by what aliases add: the values the document expands to, less
+    the nodes it writes. ``sizes`` holds one entry per written node visited so far, so at any
+    node ``total - len(sizes)`` is at most what aliases added below it; the test is never
+    wrong about a document without aliases, and exact at the root.
+    """
     sizes: dict[int, int] = {}
 
     def size(n, depth):
@@ -141,7 +159,7 @@ def _check_size(node, source: str, error: Callable[..., PolicyKBError]) -> None:
         elif isinstance(n, yaml.MappingNode):
             total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in n.value)
         sizes[key] = total
-        if total > MAX_EXPANDED_NODES:
+        if total - len(sizes) > MAX_EXPANDED_NODES:
             raise error(f"the document expands to more than {MAX_EXPANDED_NODES:,} values "
                         "through aliases (refused as an alias bomb)", file=source,
                         line=n.start_mark.line + 1)
@@ -163,6 +181,7 @@ def read_text(path: Path, error: Callable[..., PolicyKBError]) -> str:
         raise error(f"cannot read: {exc.strerror}", file=source) from None
     if len(data) > MAX_FILE_BYTES:
         raise error(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", file=source)
+    _refuse_binary(data, source, error)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -178,6 +197,26 @@ def read_text(path: Path, error: Callable[..., PolicyKBError]) -> str:
         raise error(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}): {hint}",
                     file=source, line=line) from None
     return text
+
+
+def _refuse_binary(data: bytes, source: str, error: Callable[..., PolicyKBError]) -> None:
+    """Name a file that is not text at all, before it is mistaken for text in some encoding.
+
+    Raises
+    ------
+    PolicyKBError
+        (``error``) for UTF-16/32 text, known binary formats, and any file with a NUL byte.
+    """
+    for bom, encoding in _WIDE_BOMS:
+        if data.startswith(bom):
+            raise error(f"the file is {encoding} text; save it as UTF-8", file=source)
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            raise error(f"not a text file (it looks like {kind})", file=source)
+    if b"\0" in data:  # no text encoding this tool reads has NUL bytes
+        offset = data.index(b"\0")
+        raise error(f"not a text file (it has a NUL byte at offset {offset})", file=source,
+                    line=data[:offset].count(b"\n") + 1)
 
 
 def loads(text: str, source: str, error: Callable[..., PolicyKBError]) -> Any:

@@ -18,12 +18,12 @@ from conftest import KB_DIR
 BASE = yaml.safe_load((KB_DIR / "examples" / "new_ict_key_enterprise.yaml").read_text(encoding="utf-8"))
 COLUMNS = ["id", "name", "application_date", "fits_core_area_function", "lawful_operation", "digital_economy_business",
            "digital_economy_recognized", "industry", "key_enterprise_recognized", "establishment", "paid_in_capital",
-           "office_tenure", "tech_domains", "other_district_support"]
+           "office_tenure", "tech_domains", "other_district_support", "registered_in_xicheng"]
 
 
 def _row(n, capital="1.2亿元", industry="ict", offers=""):
     return [f"E{n}", f"企业{n}", "2021-09-15", "true", "true", "true", "true", industry, "true", "new", capital,
-            "rented", "ai;big_data", offers]
+            "rented", "ai;big_data", offers, "true"]
 
 
 def _csv(path, rows):
@@ -57,7 +57,7 @@ def test_every_row_comes_out_in_order_with_bad_rows_as_errors(kb, sample, tmp_pa
     assert "'fintech' is not one of its values" in rows[2]["message"]
     assert "Chinese numerals" in rows[3]["message"]
     assert rows[4]["settlement_subsidy"] == "superseded" and rows[4]["superseded"] == "settlement_subsidy"
-    assert "not valid JSON" in rows[5]["message"] and "2 cells for 14 columns" in rows[6]["message"]
+    assert "not valid JSON" in rows[5]["message"] and "2 cells for 15 columns" in rows[6]["message"]
     assert rows[0]["id"] == "E1" and "support_target" in rows[0]["conclusions"].split(";")
     assert outcome.summary.rows == 8 and outcome.summary.errors == 4
     assert outcome.summary.benefits["settlement_subsidy"]["granted"] == 2
@@ -189,3 +189,93 @@ def test_dask_gives_byte_identical_output(kb, sample, tmp_path):
     local = batch.run(kb, sample, tmp_path / "local.csv", quiet=True, workers=1).path.read_bytes()
     remote = batch.run(kb, sample, tmp_path / "dask.csv", quiet=True, workers=2, engine="dask").path.read_bytes()
     assert remote == local
+
+
+def _chinese_csv(path, encoding, bom=b""):
+    """A CSV such as Excel saves on a Chinese Windows machine: Chinese names and a Chinese
+    industry column value that must be read exactly (a wrong decoding makes it an error)."""
+    rows = [_row(1), _row(2, industry="finance")]
+    rows[0][1], rows[1][1] = "北京数智云图科技有限公司", "西城金融科技公司"
+    text = io.StringIO()
+    csv.writer(text).writerows([COLUMNS] + rows)
+    path.write_bytes(bom + text.getvalue().encode(encoding))
+    return path
+
+
+def _cli(capsys, *argv):
+    code = main(["batch", *map(str, argv), "--kb", str(KB_DIR), "--workers", "1"])
+    return code, capsys.readouterr().err
+
+
+def test_a_gbk_csv_from_excel_is_read_as_gb18030_and_says_so(tmp_path, capsys):
+    source = _chinese_csv(tmp_path / "gbk.csv", "gbk")
+    code, err = _cli(capsys, source, "--out", tmp_path / "out.jsonl")
+    assert code == 0 and "reading gbk.csv as GB18030 (detected: the file is not UTF-8)" in err
+    records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["result"] for r in records] == ["ok", "ok"]
+    assert records[0]["evaluation"]["enterprise"] == "北京数智云图科技有限公司"
+    assert records[1]["evaluation"]["enterprise"] == "西城金融科技公司"
+
+
+def test_a_utf8_csv_with_a_bom_is_read_as_utf8(tmp_path, capsys):
+    source = _chinese_csv(tmp_path / "bom.csv", "utf-8", bom=b"\xef\xbb\xbf")
+    code, err = _cli(capsys, source, "--out", tmp_path / "out.csv")
+    assert code == 0 and "reading bom.csv as UTF-8 with BOM (detected)" in err
+    rows = _read_csv(tmp_path / "out.csv")
+    assert [r["result"] for r in rows] == ["ok", "ok"] and rows[0]["settlement_subsidy"] == "granted"
+
+
+def test_encoding_forces_the_reading(tmp_path, capsys):
+    source = _chinese_csv(tmp_path / "gbk.csv", "gbk")
+    code, err = _cli(capsys, source, "--out", tmp_path / "gbk.jsonl", "--encoding", "gbk")
+    assert code == 0 and "reading gbk.csv as gbk (--encoding)" in err
+    assert '"enterprise": "北京数智云图科技有限公司"' in (tmp_path / "gbk.jsonl").read_text(encoding="utf-8")
+    # Forced to UTF-8, the same file's Chinese rows are errors, one per row, and none is lost.
+    code, err = _cli(capsys, source, "--out", tmp_path / "utf8.csv", "--encoding", "utf-8")
+    rows = _read_csv(tmp_path / "utf8.csv")
+    assert code == 0 and [r["result"] for r in rows] == ["error", "error"]
+    assert "line 2: not UTF-8 text" in rows[0]["message"]
+    code, err = _cli(capsys, source, "--out", tmp_path / "x.csv", "--encoding", "gbkk")
+    assert code == 2 and "'gbkk' is not a text encoding (did you mean 'gbk'?)" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n", b"\xef\xbb\xbf"])
+def test_an_empty_csv_is_an_error_not_zero_rows(tmp_path, capsys, content):
+    source = tmp_path / "empty.csv"
+    source.write_bytes(content)
+    code, err = _cli(capsys, source, "--out", tmp_path / "out.csv")
+    assert code == 2 and "empty.csv:1: the file is empty" in err and "Traceback" not in err
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "out.csv.incomplete").exists()
+
+
+def test_a_row_with_several_problems_reports_every_one(kb, tmp_path):
+    bad_json = _row(1, capital="五百万", industry="fintech", offers="{not json")
+    source = _csv(tmp_path / "in.csv", [_row(2, capital="五百万", industry="fintech"), bad_json])
+    rows = _read_csv(batch.run(kb, source, tmp_path / "out.csv", quiet=True).path)
+    first = rows[0]["message"].split("; ")
+    assert [p.split(":")[0] for p in first if p.split(":")[0] in ("industry", "paid_in_capital")] == \
+        ["industry", "paid_in_capital"]
+    assert "'fintech' is not one of its values" in rows[0]["message"] and "Chinese numerals" in rows[0]["message"]
+    assert rows[1]["message"].startswith("other_district_support: not valid JSON")
+    assert "'fintech'" in rows[1]["message"] and "Chinese numerals" in rows[1]["message"]
+
+
+def test_the_summary_shows_labels_in_the_chosen_language_with_ids(sample, tmp_path, capsys):
+    code, err = _cli(capsys, sample, "--out", tmp_path / "zh.csv", "--summary", tmp_path / "zh.html")
+    assert code == 0 and "入驻补助 (settlement_subsidy)" in err
+    assert "入驻补助 (settlement_subsidy)" in (tmp_path / "zh.html").read_text(encoding="utf-8")
+    code, err = _cli(capsys, sample, "--out", tmp_path / "en.csv", "--summary", tmp_path / "en.html", "--lang", "en")
+    assert code == 0 and "Settlement subsidy (settlement_subsidy)" in err and "入驻补助" not in err
+    page = (tmp_path / "en.html").read_text(encoding="utf-8")
+    assert "Settlement subsidy <code>settlement_subsidy</code>" in page and 'lang="en"' in page
+
+
+def test_a_quoted_cell_spanning_lines_is_one_row_in_any_number_of_workers(kb, tmp_path):
+    row = _row(1)
+    row[1] = "第一行\n第二行"
+    source = _csv(tmp_path / "in.csv", [row, _row(2), ["E3", "short row"]])
+    one = batch.run(kb, source, tmp_path / "one.csv", quiet=True, workers=1).path
+    two = batch.run(kb, source, tmp_path / "two.csv", quiet=True, workers=2).path
+    rows = _read_csv(one)
+    assert one.read_bytes() == two.read_bytes()
+    assert [r["result"] for r in rows] == ["ok", "ok", "error"] and "line 5: 2 cells" in rows[2]["message"]

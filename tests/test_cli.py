@@ -168,3 +168,102 @@ def test_schema_prints_the_profile_schema(capsys):
     code, out, _ = _run(capsys, "schema", "--kb", str(KB_DIR))
     schema = json.loads(out)
     assert code == 0 and schema["properties"]["industry"]["anyOf"][0]["enum"][0] == "ict"
+
+
+STARTUP = str(KB_DIR / "examples" / "smart_health_startup.yaml")
+
+
+def test_eval_text_names_facts_by_label_and_groups_missing_facts_by_benefit(capsys):
+    code, out, _ = _run(capsys, "eval", STARTUP)
+    assert code == 0
+    assert "? 涵养补助 (cultivation_subsidy): 下一步应询问 新涵养重点数字经济企业 (cultivated_new_key_enterprise)" in out
+    assert ("  涵养补助 (cultivation_subsidy): 新涵养重点数字经济企业 (cultivated_new_key_enterprise)、"
+            "对新涵养企业实收资本投资或出资金额 (cultivation_investment)\n") in out
+    assert "下一步应询问 cultivated_new_key_enterprise" not in out
+    code, out, _ = _run(capsys, "eval", STARTUP, "--lang", "en")
+    assert ("  Cultivation subsidy (cultivation_subsidy): Newly cultivated a key digital-economy enterprise "
+            "(cultivated_new_key_enterprise), Investment in the newly cultivated enterprise's paid-in capital "
+            "(cultivation_investment)\n") in out
+    assert "、" not in out.split("Missing facts")[1]
+
+
+def test_eval_text_lists_every_benefit_and_why_a_denied_one_is_denied(capsys, kb):
+    code, out, _ = _run(capsys, "eval", STARTUP)
+    assert code == 0 and "✗ 入驻补助 (settlement_subsidy) [第十三条第（一）项]: 实收资本 不低于 1亿元（实际: 3,000万元）" in out
+    for benefit in kb.benefits:
+        assert f"({benefit})" in out
+    code, out, _ = _run(capsys, "eval", str(KB_DIR / "examples" / "relocated_fintech_listed.yaml"), "--lang", "en")
+    assert "Denied (the first condition not met):" in out
+    assert "✗ Cultivation subsidy (cultivation_subsidy) [Art. 13(1)]: Newly cultivated a key digital-economy enterprise (actual: no)" in out
+
+
+def _with_offers(tmp_path, *offers):
+    import yaml
+    profile = yaml.safe_load(open(EXAMPLE, encoding="utf-8"))
+    profile["other_district_support"] = [{"benefit": b, "policy": p, "amount": a} for b, p, a in offers]
+    path = tmp_path / "offers.yaml"
+    path.write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+def test_eval_text_reports_an_offer_inside_this_policys_range_as_an_open_overlap(capsys, tmp_path):
+    path = _with_offers(tmp_path, ("settlement_subsidy", "甲政策", "1500万元"), ("rent_subsidy", "乙政策", "300万元"))
+    code, out, _ = _run(capsys, "eval", path)
+    assert code == 0
+    assert ("      ⚠ 《甲政策》给予 1,500万元，介于本措施 500万元–2,000万元 之间：孰高待本措施金额确定后由分析人员判定，"
+            "两者不叠加（第十四条）") in out
+    assert "      ⚠ 《乙政策》给予 300万元，本措施金额未定：孰高待本措施金额确定后由分析人员判定，两者不叠加（第十四条）" in out
+    assert "按本措施支持" not in out
+    code, out, _ = _run(capsys, "eval", path, "--lang", "en")
+    assert ("⚠ 甲政策 offers CNY 15 million, between this policy's CNY 5 million and CNY 20 million: which is higher "
+            "is for the analyst to settle once this policy's amount is fixed; not stacked (Art. 14)") in out
+
+
+def test_eval_text_keeps_an_offer_at_the_floor_and_supersedes_one_above_the_ceiling(capsys, tmp_path):
+    code, out, _ = _run(capsys, "eval", _with_offers(tmp_path, ("settlement_subsidy", "甲政策", "500万元")))
+    assert "      《甲政策》给予 500万元，不高于本措施最低金额 500万元：按本措施支持，两者不叠加（第十四条）" in out
+    code, out, _ = _run(capsys, "eval", _with_offers(tmp_path, ("settlement_subsidy", "甲政策", "3000万元")))
+    assert ("  → 入驻补助 (settlement_subsidy): 《甲政策》给予 3,000万元，高于本措施上限 2,000万元：按就高原则由该政策支持，"
+            "本措施不再给予（第十四条）") in out
+
+
+def test_impact_names_what_it_lists(capsys):
+    code, out, _ = _run(capsys, "impact", "paid_in_capital", "--kb", str(KB_DIR))
+    assert code == 0 and out.startswith("实收资本 (paid_in_capital) (fact)") and "    入驻补助 (settlement_subsidy)" in out
+    code, out, _ = _run(capsys, "impact", "paid_in_capital", "--kb", str(KB_DIR), "--format", "json")
+    assert json.loads(out)["labels"] == {"paid_in_capital": "实收资本", "settlement_subsidy": "入驻补助"}
+
+
+def _broken_quote_kb(tmp_path):
+    return edited_kb(tmp_path, "rules/article_13_1_settling.yaml", "quote: 租用办公用房的，给予连续三年租金补贴",
+                     "quote: 租用办公用房的，给予连续五年租金补贴")
+
+
+def _failing_scenario(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("- name: 一个故意写错的期望\n  extends: new_ict_key_enterprise\n  input: {}\n"
+                    "  output:\n    benefits:\n      settlement_subsidy: {min: 600万元}\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("argv, chinese", [
+    (["eval", EXAMPLE, "--format", "json"], "北京数智云图科技有限公司"),
+    (["why", EXAMPLE, "settlement_subsidy", "--format", "json"], "入驻补助"),
+    (["why-not", EXAMPLE, "listing_grant", "--format", "json"], "上市挂牌资助"),
+    (["check", "--kb", "{broken}", "--format", "json", "--no-scenarios"], "连续五年租金补贴"),
+    (["test", "--kb", str(KB_DIR), "{scenario}", "--format", "json"], "一个故意写错的期望"),
+    (["impact", "paid_in_capital", "--kb", str(KB_DIR), "--format", "json"], "实收资本"),
+    (["graph", "--kb", str(KB_DIR), "--format", "json"], "支持对象"),
+])
+def test_json_output_is_utf8_with_the_chinese_characters_themselves(tmp_path, argv, chinese):
+    # A terminal or pipe whose locale is not UTF-8 (here ASCII) still gets UTF-8, never \uXXXX
+    # and never a traceback.
+    argv = [a.format(broken=_broken_quote_kb(tmp_path) if a == "{broken}" else "",
+                     scenario=_failing_scenario(tmp_path) if a == "{scenario}" else "") if "{" in a else a
+            for a in argv]
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONIOENCODING="ascii")
+    done = subprocess.run([sys.executable, "-m", "engine.cli", *argv], cwd=tmp_path, env=env, capture_output=True)
+    assert b"Traceback" not in done.stderr, done.stderr.decode("utf-8", "replace")
+    text = done.stdout.decode("utf-8")
+    assert chinese in text and "\\u" not in text
+    json.loads(text)

@@ -34,8 +34,11 @@ def test_raising_the_capital_threshold_flips_the_subsidy_for_exactly_the_profile
     for item in report["changed"]:
         assert item["changes"] == [{"what": "benefit", "id": "settlement_subsidy", "kind": "lost",
                                     "old": {"min": 5_000_000, "max": 20_000_000, "currency": "CNY"}, "new": None,
-                                    "old_granted": True, "new_granted": False}]
-    assert report["per_benefit"] == {"settlement_subsidy": {"gained": 0, "lost": 3, "amount_changed": 0}}
+                                    "old_granted": True, "new_granted": False, "old_status": "granted",
+                                    "new_status": "denied", "old_next_fact": None, "new_next_fact": None}]
+        assert "missing" not in item
+    assert report["per_benefit"] == {"settlement_subsidy": {"gained": 0, "lost": 3, "lost_undetermined": 0,
+                                                            "amount_changed": 0, "status_changed": 0}}
     assert report["profiles"] == len(capitals)
 
 
@@ -50,4 +53,67 @@ def test_a_changed_cap_shows_the_old_and_new_amounts_side_by_side(tmp_path):
     (change,) = report["changed"][0]["changes"][:1]
     assert change["kind"] == "amount_changed" and change["old"]["max"] == 10_000_000 and change["new"]["max"] == 8_000_000
     text = render_text(report)
-    assert "1,000万元  →  800万元" in text and "1 of 1 profiles differ" in text
+    assert "benefit 涵养补助 (cultivation_subsidy): granted 1,000万元  →  granted 800万元" in text
+    assert "1 of 1 profiles differ" in text
+
+
+def _needs_an_approved_project(tmp_path):
+    """A copy of kb/ whose settlement subsidy also needs an approved project."""
+    return engine.load(edited_kb(tmp_path, "rules/article_13_1_settling.yaml", "        - {fact: paid_in_capital, at_least: 1亿元}",
+                                 "        - {fact: paid_in_capital, at_least: 1亿元}\n        - {fact: project_approved, is: true}"))
+
+
+def _project_profiles(tmp_path):
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    for name, approved in (("a_unknown", None), ("b_none", False), ("c_approved", True)):
+        profile = dict(BASE, name=name, project_approved=approved)
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
+def test_granted_to_undetermined_and_granted_to_denied_are_told_apart(tmp_path):
+    report = diff(engine.load(KB_DIR), _needs_an_approved_project(tmp_path), [_project_profiles(tmp_path)])
+    assert [item["enterprise"] for item in report["changed"]] == ["a_unknown", "b_none"]
+    unknown, none = (item["changes"][0] for item in report["changed"])
+    assert (unknown["kind"], unknown["old_status"], unknown["new_status"]) == ("lost", "granted", "undetermined")
+    assert unknown["new_next_fact"] == "project_approved" and unknown["old"]["max"] == 20_000_000
+    assert (none["kind"], none["old_status"], none["new_status"]) == ("lost", "granted", "denied")
+    assert report["changed"][0]["missing"]["added"] == ["project_approved"] and "missing" not in report["changed"][1]
+    assert report["per_benefit"]["settlement_subsidy"] == {"gained": 0, "lost": 2, "lost_undetermined": 1,
+                                                           "amount_changed": 0, "status_changed": 0}
+    assert report["labels"]["settlement_subsidy"] == {"zh": "入驻补助", "en": "Settlement subsidy"}
+    text = render_text(report)
+    assert ("benefit 入驻补助 (settlement_subsidy): granted 500万元–2,000万元  →  undetermined "
+            "(asks for 经认定立项的优质项目 (project_approved))") in text
+    assert "benefit 入驻补助 (settlement_subsidy): granted 500万元–2,000万元  →  denied\n" in text
+    assert "  missing facts: + 经认定立项的优质项目 (project_approved)\n" in text
+    assert "入驻补助 (settlement_subsidy): +0  −2 (?1)  ~0  ±0" in text
+    assert "Settlement subsidy (settlement_subsidy): granted" in render_text(report, "en")
+
+
+def test_a_new_missing_fact_alone_makes_a_profile_differ(tmp_path):
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    profile = dict(BASE, name="小企业", paid_in_capital="5000万元", project_approved=None)
+    (folder / "small.yaml").write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
+    capital_unknown = dict(profile, name="资本未知", paid_in_capital=None)
+    (folder / "unknown.yaml").write_text(yaml.safe_dump(capital_unknown, allow_unicode=True), encoding="utf-8")
+    report = diff(engine.load(KB_DIR), _needs_an_approved_project(tmp_path), [folder])
+    # 5000万元 is denied either way; with the capital unknown too, the subsidy stays undetermined:
+    # the new condition adds a missing fact and changes no status.
+    (item,) = report["changed"]
+    assert item["enterprise"] == "资本未知" and item["changes"] == []
+    assert item["missing"]["added"] == ["project_approved"]
+
+
+def test_the_command_line_carries_statuses_and_missing_facts_in_json(tmp_path, capsys):
+    import json
+    from engine.cli import main
+    new, profiles = _needs_an_approved_project(tmp_path), str(_project_profiles(tmp_path))
+    assert main(["diff", "--old", str(KB_DIR), "--new", str(new.root), profiles, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [c["new_status"] for item in report["changed"] for c in item["changes"]] == ["undetermined", "denied"]
+    assert main(["diff", "--old", str(KB_DIR), "--new", str(new.root), profiles, "--lang", "en"]) == 0
+    assert "→  undetermined (asks for Approved as a quality project (project_approved))" \
+        in capsys.readouterr().out

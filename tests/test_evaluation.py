@@ -42,29 +42,48 @@ def test_without_a_date_the_window_is_undetermined(base_profile):
     assert "application_date" in result["missing"]
 
 
-@pytest.mark.parametrize("offer, superseded", [(20_000_001, True), (20_000_000, False), (1, False)])
-def test_a_higher_offer_elsewhere_supersedes_and_an_equal_or_lower_one_does_not(base_profile, offer, superseded):
+@pytest.mark.parametrize("offer, outcome", [
+    (20_000_001, "superseded"),     # above the 2000万 ceiling: the other policy is higher
+    (20_000_000, "within_range"),   # equal to the ceiling: this policy may still give less
+    (15_000_000, "within_range"),   # 1500万 against 500万–2000万: not decided until fixed
+    (5_000_001, "within_range"),
+    (5_000_000, "kept"),            # at the 500万 floor: this policy gives at least as much
+    (1, "kept")])
+def test_article_14_compares_an_offer_with_the_floor_and_the_ceiling(kb, base_profile, offer, outcome):
     base_profile["other_district_support"] = [
         {"benefit": "settlement_subsidy", "policy": "甲政策", "amount": offer},
         {"benefit": "settlement_subsidy", "policy": "乙政策", "amount": 1}]
     result = engine.evaluate(base_profile)
-    ids = [b["id"] for b in result["benefits"]]
-    if superseded:
-        assert "settlement_subsidy" not in ids
-        assert result["superseded"] == [{"id": "settlement_subsidy", "clause": "13(1)",
+    entry = next((b for b in result["benefits"] if b["id"] == "settlement_subsidy"), None)
+    if outcome == "superseded":
+        assert entry is None
+        assert result["superseded"] == [{"id": "settlement_subsidy", "document": kb.home, "clause": "13(1)",
                                          "amount": {"min": 5_000_000, "max": 20_000_000, "currency": "CNY"},
                                          "by": {"policy": "甲政策", "amount": offer}}]
+        return
+    assert result["superseded"] == [] and result["status"]["settlement_subsidy"] == "granted"
+    if outcome == "kept":
+        assert entry["not_stacked_with"] == {"policy": "甲政策", "amount": offer} and "overlap" not in entry
     else:
-        assert "settlement_subsidy" in ids and result["superseded"] == []
-        entry = next(b for b in result["benefits"] if b["id"] == "settlement_subsidy")
-        assert entry["not_stacked_with"]["policy"] == "甲政策"
+        assert entry["overlap"] == {"policy": "甲政策", "amount": offer, "reason": "within_range"}
+        assert "not_stacked_with" not in entry
+
+
+def test_an_offer_under_an_up_to_ceiling_is_an_open_overlap(kb):
+    import yaml
+    data = yaml.safe_load((KB_DIR / "examples" / "building_operator.yaml").read_text(encoding="utf-8"))
+    data["other_district_support"] = [{"benefit": "building_renovation_support", "policy": "楼宇政策", "amount": 1}]
+    entry = next(b for b in engine.evaluate(data, kb=kb)["benefits"] if b["id"] == "building_renovation_support")
+    assert entry["amount"]["min"] is None
+    assert entry["overlap"] == {"policy": "楼宇政策", "amount": 1, "reason": "within_range"}
 
 
 def test_an_offer_for_a_benefit_without_a_fixed_amount_is_reported_beside_it(base_profile):
     base_profile["other_district_support"] = [{"benefit": "rent_subsidy", "policy": "丙政策", "amount": "900万"}]
     result = engine.evaluate(base_profile)
     rent = next(b for b in result["benefits"] if b["id"] == "rent_subsidy")
-    assert rent["overlap"] == {"policy": "丙政策", "amount": 9_000_000} and result["superseded"] == []
+    assert rent["overlap"] == {"policy": "丙政策", "amount": 9_000_000, "reason": "not_fixed"}
+    assert result["superseded"] == []
 
 
 def test_the_same_profile_gives_the_same_bytes(base_profile):

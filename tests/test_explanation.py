@@ -28,7 +28,7 @@ def test_the_tree_goes_from_the_benefit_down_to_the_input_facts(base_profile):
 
 def test_fact_values_and_thresholds_are_shown(base_profile):
     node = engine.explain(base_profile, "settlement_subsidy")
-    capital = node["facts"][0]
+    capital = next(f for f in node["facts"] if f["name"] == "paid_in_capital")
     assert capital["value"] == 100_000_000 and capital["display"] == "1亿元"
     assert capital["condition"] == "实收资本 不低于 1亿元"
 
@@ -74,10 +74,44 @@ def test_an_unknown_id_suggests_the_nearest(base_profile):
 def test_the_text_is_an_indented_tree_with_clauses_and_quotes(base_profile):
     text = render_text(engine.explain(base_profile, "settlement_subsidy"), "zh")
     lines = text.splitlines()
-    assert lines[0].startswith("settlement_subsidy  入驻补助 — 给予")
+    assert lines[0].startswith("入驻补助 (settlement_subsidy) — 给予")   # the label, then the id
     assert "[第十三条第（一）项] settlement_subsidy.capital_threshold" in text
     assert "· 实收资本 = 1亿元    (实收资本 不低于 1亿元)" in text
-    assert any(line.startswith("        support_target") or line.startswith("            support_target")
+    assert any(line.startswith("        支持对象 (support_target)") or line.startswith("            支持对象 (support_target)")
                for line in lines)
     english = render_text(engine.explain(base_profile, "settlement_subsidy", lang="en"), "en")
     assert "[Art. 13(1)]" in english and "CNY 5 million – CNY 20 million" in english
+
+
+def _offer(profile, benefit, amount, policy="甲政策"):
+    return dict(profile, other_district_support=[{"benefit": benefit, "policy": policy, "amount": amount}])
+
+
+@pytest.mark.parametrize("benefit, amount, decision", [
+    ("settlement_subsidy", "1500万", "within_range"),   # inside 500万–2000万: open
+    ("settlement_subsidy", "500万", "kept"),            # at the floor: this policy gives at least as much
+    ("rent_subsidy", "300万", "not_fixed"),              # this policy fixes no amount: open
+])
+def test_article_14_against_a_range_is_left_open_where_the_amount_is_not_fixed(base_profile, benefit, amount, decision):
+    node = engine.explain(_offer(base_profile, benefit, amount), benefit)
+    precedence = node["precedence"]
+    assert node["status"] == "granted" and precedence["decision"] == decision
+    assert precedence["open"] is (decision != "kept")
+    text = render_text(node, "zh")
+    if decision == "within_range":
+        assert ("⚠ 《甲政策》给予 1,500万元，介于本措施 500万元–2,000万元 之间：孰高待本措施金额确定后由分析人员判定，"
+                "两者不叠加（第十四条）") in text
+        assert "按本措施" not in precedence["text"]
+    elif decision == "kept":
+        assert "《甲政策》给予 500万元，不高于本措施最低金额 500万元：按本措施支持，两者不叠加（第十四条）" in text
+    else:
+        assert "本措施金额未定：孰高待本措施金额确定后由分析人员判定" in text
+    english = render_text(engine.explain(_offer(base_profile, benefit, amount), benefit, lang="en"), "en")
+    assert ("which is higher is for the analyst" in english) is (decision != "kept")
+
+
+def test_grounds_read_as_what_they_test(base_profile):
+    base_profile.update(standards_led=["industry"], key_lab_level="national")
+    text = render_text(engine.explain(base_profile, "innovation_support", lang="en"), "en")
+    assert ("· grounds: Standards formed (industry, national, international) (standards), "
+            "Recognized key laboratory or similar platform (key_lab)") in text

@@ -20,7 +20,18 @@ CATALOGUE = [
     ("malformed JSON", '{"industry": "ict",\n "name": }', "Expecting value"),
     ("not UTF-8", "name: 企业\n".encode("gbk"), "not UTF-8 text"),
     ("an empty file", "", "the profile is empty"),
-    ("a list where a mapping belongs", "- industry: ict\n", "a mapping of fact names to values, not a list"),
+    ("a list where a mapping belongs", "- industry: ict\n",
+     "a profile is a mapping of fact names to values (e.g. `paid_in_capital: 1亿元`), not a list"),
+    ("a bare string", "北京某科技有限公司\n", "a mapping of fact names to values (e.g. `paid_in_capital: 1亿元`), not text"),
+    ("a bare number", "42\n", "a mapping of fact names to values (e.g. `paid_in_capital: 1亿元`), not a number"),
+    ("a PNG renamed .yaml", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00",
+     "not a text file (it looks like a PNG image)"),
+    ("a date with a time", "application_date: 2021-03-01T10:00:00\n",
+     "'2021-03-01T10:00:00' has a time of day; write the date alone: 2021-03-01 or 2021年3月1日"),
+    ("money with a currency code", "paid_in_capital: RMB 100,000,000\n",
+     "'RMB 100,000,000' has a currency code; write the amount in yuan without it"),
+    ("negative money where none can be", "paid_in_capital: -1.5万\n", "'-1.5万' is negative"),
+    ("a short group after 亿", "paid_in_capital: 1亿5\n", "'1亿5' is ambiguous"),
     ("a boolean as money", "paid_in_capital: true\n", "true is not an amount of money"),
     ("a number as an enum", "industry: 3\n", "3 is not one of its values"),
     ("negative money", "paid_in_capital: -1\n", "is negative"),
@@ -43,6 +54,9 @@ CATALOGUE = [
 ACCEPTED = [
     ("1 亿", 100_000_000), ("1亿5千万", 150_000_000), ("1,000万", 10_000_000), ("￥500万", 5_000_000),
     ("1.2亿元", 120_000_000), ("500万元", 5_000_000),
+    # Issue 10, item 5: exact amounts written group by group.
+    ("7亿8332万6434元", 783_326_434), ("3亿7825万4746元", 378_254_746), ("1亿2000万", 120_000_000),
+    ("3亿0500万", 305_000_000), ("1万0005", 10_005), ("1亿500万", 105_000_000),
 ]
 
 
@@ -124,3 +138,24 @@ def test_an_internal_error_names_the_rule_and_the_profile_and_the_next_evaluatio
     assert err.value.rule_id and "测试企业" in err.value.message and "injected" in err.value.message
     monkeypatch.undo()
     assert engine.evaluate(base_profile, kb=kb) == good
+
+
+def test_a_long_plain_list_is_not_called_an_alias_bomb(capsys, tmp_path, monkeypatch):
+    # Issue 10, item 8; the limit is lowered so that the list is quick to compose.
+    from engine import yamlio
+    monkeypatch.setattr(yamlio, "MAX_EXPANDED_NODES", 1_000)
+    code, out, err = _run(capsys, tmp_path, "name: 企业\nstandards_led:\n" + "- industry\n" * 3_000)
+    assert code == 0 and "alias bomb" not in err
+    assert '"enterprise": "企业"' in out
+
+
+@pytest.mark.parametrize("written", ["-9990", "-1.5万", '"-9990元"'])
+def test_a_negative_contribution_increment_is_read_and_earns_nothing(capsys, tmp_path, written):
+    # Issue 10, item 6: "an increment of zero or less earns nothing" (13(4)), denied, not an error.
+    profile = (KB_DIR / "examples" / "building_operator.yaml").read_text(encoding="utf-8")
+    profile = profile.replace("introduced_contribution_increment: 1800万元",
+                              f"introduced_contribution_increment: {written}")
+    code, out, err = _run(capsys, tmp_path, profile)
+    assert code == 0 and err == "", err
+    assert '"building_operator_reward": "denied"' in out
+    assert '"building_renovation_support": "granted"' in out

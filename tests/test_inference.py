@@ -12,7 +12,7 @@ def test_each_conclusion_records_the_rule_its_facts_and_the_conclusions_it_built
     inference = _derive(kb, base_profile)
     record = inference.derivations["settlement_subsidy"][0]
     assert record.rule_id == "settlement_subsidy.capital_threshold" and record.cites == "13(1)"
-    assert record.facts == {"paid_in_capital": 100_000_000}
+    assert record.facts == {"registered_in_xicheng": True, "paid_in_capital": 100_000_000}
     assert record.conclusions == ["policy_in_force", "new_or_relocated_key_enterprise"]
     support = inference.derivations["support_target"][0]
     assert support.facts["industry"] == "ict" and support.conclusions == ["digital_economy_entity"]

@@ -83,3 +83,44 @@ def test_an_empty_profile_file_is_refused(kb, tmp_path):
     path.write_text("", encoding="utf-8")
     with pytest.raises(ProfileError, match="empty"):
         read_profile(path, kb)
+
+
+# Issue 10, item 8: a document that is not a mapping says what a profile is, in words.
+@pytest.mark.parametrize("data, kind", [
+    ("some text", "text"), (42, "a number"), (1.5, "a number"), ([{"industry": "ict"}], "a list"),
+    (True, "true/false"), (dt.date(2021, 3, 1), "a date"),
+])
+def test_a_profile_that_is_not_a_mapping_says_what_it_is_in_words(kb, data, kind):
+    with pytest.raises(ProfileError) as err:
+        parse_profile(data, kb)
+    assert err.value.message == ("a profile is a mapping of fact names to values "
+                                 f"(e.g. `paid_in_capital: 1亿元`), not {kind}")
+
+
+def test_a_bare_string_file_is_refused_at_line_1(kb, tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("北京某科技有限公司\n", encoding="utf-8")
+    with pytest.raises(ProfileError) as err:
+        read_profile(path, kb)
+    assert (err.value.file, err.value.line) == (str(path), 1) and err.value.message.endswith("not text")
+
+
+# Issue 10, item 6: a fact marked `signed` in kb/facts.yaml takes negative money; others do not.
+@pytest.mark.parametrize("written, yuan", [(-9990, -9990), ("-1.5万", -15_000), ("-9990元", -9990)])
+def test_a_contribution_increment_may_be_negative(kb, written, yuan):
+    assert kb.facts["introduced_contribution_increment"].signed
+    facts = parse_profile({"introduced_contribution_increment": written}, kb)
+    assert facts["introduced_contribution_increment"] == yuan
+
+
+@pytest.mark.parametrize("fact", ["paid_in_capital", "cultivation_investment", "renovation_investment"])
+def test_money_that_cannot_be_negative_is_still_refused(kb, fact):
+    assert not kb.facts[fact].signed
+    with pytest.raises(ProfileError, match=f"{fact}: '-9990' is negative; an amount of money is 0 or more"):
+        parse_profile({fact: -9990}, kb)
+
+
+def test_a_negative_amount_offered_by_another_policy_is_refused(kb):
+    with pytest.raises(ProfileError, match="is negative"):
+        parse_profile({"other_district_support": [
+            {"benefit": "listing_grant", "policy": "某办法", "amount": "-800万元"}]}, kb)

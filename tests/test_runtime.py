@@ -1,6 +1,8 @@
 """The durable_rules wrapper and each of its hazards (engine/runtime.py)."""
 
+import os
 import re
+import shlex
 import subprocess
 import sys
 import threading
@@ -15,7 +17,8 @@ from conftest import REPO
 
 KEY_ICT = {"digital_economy_business": True, "fits_core_area_function": True, "lawful_operation": True,
            "digital_economy_recognized": True, "industry": "ict", "key_enterprise_recognized": True,
-           "establishment": "new", "paid_in_capital": 100_000_000, "application_date": 20220101}
+           "establishment": "new", "paid_in_capital": 100_000_000, "application_date": 20220101,
+           "registered_in_xicheng": True}
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +86,58 @@ def test_an_exception_inside_an_action_is_reported_with_the_rule_and_the_next_ru
     assert "settlement_subsidy" in _derived(rule_engine.run(KEY_ICT))
 
 
-def test_a_newer_python_gets_a_clear_message():
+# What the dynamic loader says on Python 3.13 when durable-rules was built without the define.
+_UNDEFINED = ("/venv/lib/python3.13/site-packages/durable_rules_engine.cpython-313-x86_64-linux-gnu.so: "
+              "undefined symbol: PyEval_CallObject")
+_REBUILD = ("CPPFLAGS=-DPyEval_CallObject=PyObject_CallObject {python} -m pip install --force-reinstall "
+            "--no-binary durable-rules --no-cache-dir durable-rules==2.0.28")
+
+
+def _durable_fails_to_import(monkeypatch, message):
+    import builtins
+    real = builtins.__import__
+
+    def fake(name, *args, **kwargs):
+        if name == "durable" or name.startswith("durable."):
+            raise ImportError(message)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake)
+
+
+def test_a_durable_rules_built_without_the_define_gets_the_command_that_rebuilds_it(monkeypatch):
+    # Whatever the version number: only the import failing for the removed symbol decides.
     import engine.runtime as runtime
-    with pytest.raises(EvaluationError, match="Python 3.10, 3.11 or 3.12"):
-        runtime._durable((3, 13))
+    from engine.errors import InstallationError
+    _durable_fails_to_import(monkeypatch, _UNDEFINED)
+    with pytest.raises(InstallationError) as err:
+        runtime._durable()
+    message = str(err.value)
+    assert "\n" not in message and not isinstance(err.value, EvaluationError)
+    assert message.endswith(_REBUILD.format(python=shlex.quote(sys.executable))), message
+
+
+def test_another_import_failure_of_durable_rules_stays_an_internal_error(monkeypatch):
+    import engine.runtime as runtime
+    _durable_fails_to_import(monkeypatch, "No module named 'durable'")
+    with pytest.raises(EvaluationError, match="durable-rules is not installed or does not load"):
+        runtime._durable()
+
+
+def test_the_command_line_prints_the_rebuild_command_in_one_line_and_exits_2(tmp_path):
+    # A durable package whose engine fails to import the way a plain build does on 3.13.
+    fake = tmp_path / "fake" / "durable"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "engine.py").write_text(f"raise ImportError({_UNDEFINED!r})\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path / "fake"), str(REPO)]))
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "eval",
+                           str(REPO / "kb" / "examples" / "new_ict_key_enterprise.yaml")],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("policykb: error: durable-rules was compiled without"), lines
+    assert lines[0].endswith(_REBUILD.format(python=shlex.quote(sys.executable))) and done.stdout == ""
 
 
 def test_only_the_runtime_module_imports_durable_rules():

@@ -76,3 +76,84 @@ def test_money_is_written_as_analysts_write_it(yuan, zh, en):
 def test_dates_are_written_in_chinese_and_iso():
     assert format_date(dt.date(2021, 3, 1), "zh") == "2021年3月1日"
     assert format_date(dt.date(2021, 3, 1), "en") == "2021-03-01"
+
+
+# Issue 10, item 5: amounts written the Chinese way, group by group. The rule (parse_money's
+# docstring): after the first group, a group with units is exact; a group without units is
+# yuan only when it fills the whole place below the unit before it (4 digits after 万, 8 after
+# 亿); anything shorter is ambiguous.
+@pytest.mark.parametrize("text, yuan", [
+    ("7亿8332万6434元", 783_326_434), ("3亿7825万4746元", 378_254_746),
+    ("1亿2000万", 120_000_000), ("3亿0500万", 305_000_000), ("1亿500万", 105_000_000),
+    ("1万0005", 10_005), ("1万0000元", 10_000), ("12万3456元", 123_456),
+    ("1亿0000万0005", 100_000_005), ("1亿00000005", 100_000_005), ("1亿2000万0500元", 120_000_500),
+    ("7亿8,332万6,434元", 783_326_434), ("1亿5千万", 150_000_000), ("1万5千", 15_000),
+])
+def test_exact_amounts_written_group_by_group_are_read(text, yuan):
+    value = parse_money(text)
+    assert value == yuan and type(value) is int
+
+
+@pytest.mark.parametrize("text, words", [
+    ("1万5", "is ambiguous \\(is '5' yuan or a fraction of the unit before it\\?\\)"),
+    ("1亿5", "is ambiguous \\(is '5' yuan"), ("1万500", "is ambiguous \\(is '500' yuan"),
+    ("1亿5000", "is ambiguous \\(is '5000' yuan"), ("1万12345", "is ambiguous \\(is '12345' yuan"),
+    ("1亿0005", "is ambiguous \\(is '0005' yuan"), ("1亿5千万3", "is ambiguous \\(is '3' yuan"),
+    ("1万0005.5", "is ambiguous"), ("1.5万0005", "is ambiguous"),
+    ("1亿12345万", "does not fit under the unit before it"), ("1万15千", "does not fit under"),
+])
+def test_a_short_or_overfull_later_group_stays_ambiguous(text, words):
+    with pytest.raises(ValueProblem, match=words):
+        parse_money(text)
+
+
+@pytest.mark.parametrize("text, yuan", [
+    (-9990, -9990), ("-9990", -9990), ("-1.5万", -15_000), ("-9990元", -9990), ("−5万元", -50_000),
+    (-2.0, -2), ("-0", 0), (7, 7),
+])
+def test_a_signed_fact_reads_negative_yuan(text, yuan):
+    value = parse_money(text, signed=True)
+    assert value == yuan and type(value) is int
+
+
+@pytest.mark.parametrize("text", [-9990, "-9990", "-1.5万", "-9990元", -2.0])
+def test_money_that_cannot_be_negative_refuses_a_minus_sign(text):
+    with pytest.raises(ValueProblem, match="is negative; an amount of money is 0 or more"):
+        parse_money(text)
+
+
+def test_a_signed_amount_is_still_bounded():
+    with pytest.raises(ValueProblem, match="more than 10\\^15"):
+        parse_money("-2e15", signed=True)
+
+
+@pytest.mark.parametrize("yuan, zh, en", [
+    (-9990, "-9,990元", "CNY -9,990"), (-15_000, "-1.5万元", "CNY -15,000"),
+    (-99_900_000, "-9,990万元", "CNY -99.9 million"),
+])
+def test_a_negative_amount_is_written_with_its_sign_first(yuan, zh, en):
+    assert (format_money(yuan), format_money(yuan, "en")) == (zh, en)
+
+
+# Issue 10, item 8: README "Profiles": money is a plain number or a Chinese amount ("1,000万",
+# "￥500万" included); a Latin currency code is not one of the forms, so it is refused.
+@pytest.mark.parametrize("text", ["RMB 100,000,000", "CNY 5000000", "100元RMB", "5000000 CNY", "rmb500万"])
+def test_a_currency_code_is_refused_saying_what_to_write(text):
+    with pytest.raises(ValueProblem, match="has a currency code; write the amount in yuan without it, "
+                                           "e.g. 100000000, \"1亿元\" or \"￥500万\""):
+        parse_money(text)
+
+
+@pytest.mark.parametrize("text, yuan", [("100,000,000", 100_000_000), ("¥500万", 5_000_000),
+                                        ("人民币500万元", 5_000_000)])
+def test_documented_separators_and_yuan_signs_are_still_read(text, yuan):
+    assert parse_money(text) == yuan
+
+
+@pytest.mark.parametrize("value", [
+    "2021-03-01T10:00:00", "2021-03-01 10:00", "2021-03-01T00:00:00",
+    dt.datetime(2021, 3, 1, 10, 0), dt.datetime(2021, 3, 1),
+])
+def test_a_date_with_a_time_of_day_is_refused_saying_what_to_write(value):
+    with pytest.raises(ValueProblem, match="has a time of day; write the date alone: 2021-03-01 or 2021年3月1日"):
+        parse_date(value)

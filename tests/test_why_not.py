@@ -32,8 +32,10 @@ def test_every_alternative_grants_when_applied(base_profile):
 
 def test_alternatives_are_fewest_changes_first_and_minimal(base_profile):
     base_profile.update(industry="finance", paid_in_capital="5000万")
-    sizes = [len(a["changes"]) for a in why_not(base_profile, "settlement_subsidy")["alternatives"]]
-    assert sizes == sorted(sizes)
+    alternatives = why_not(base_profile, "settlement_subsidy")["alternatives"]
+    # Ranked by how many changes the enterprise cannot make itself, then by how many changes.
+    ranks = [(sum(not c["by_enterprise"] for c in a["changes"]), len(a["changes"])) for a in alternatives]
+    assert ranks == sorted(ranks)
     sets = [frozenset(c["fact"] for c in a["changes"]) for a in why_not(base_profile, "settlement_subsidy")["alternatives"]]
     for i, small in enumerate(sets):
         for large in sets[i + 1:]:
@@ -122,3 +124,75 @@ def test_a_superseded_share_benefit_is_told_the_base_that_would_match_the_offer(
     assert node["status"] == "denied" and node["superseded_by"]["amount"] == 8_000_000
     assert node["alternatives"][0]["changes"][0]["to"] == 80_000_000
     assert "本措施支持可达到该金额" in render_text(node, "zh")
+
+
+def test_changes_to_the_enterprises_past_or_identity_are_marked_with_why(base_profile):
+    base_profile["establishment"] = "existing"
+    change = why_not(base_profile, "settlement_subsidy")["alternatives"][0]["changes"][0]
+    assert change["fact"] == "establishment" and change["by_enterprise"] is False and change["why"] == "past"
+    base_profile.update(establishment="new", industry="other")
+    changes = [c for a in why_not(base_profile, "settlement_subsidy")["alternatives"] for c in a["changes"]]
+    industry = next(c for c in changes if c["fact"] == "industry")
+    assert industry["by_enterprise"] is False and industry["why"] == "identity"
+
+
+def test_an_overseas_listing_cannot_become_a_first_domestic_listing_but_an_unlisted_one_can_list(base_profile):
+    base_profile.update(listing="overseas", overseas_market_recognized=False, listing_date="2022-01-01")
+    changes = [c for a in why_not(base_profile, "listing_grant")["alternatives"] for c in a["changes"]]
+    domestic = next(c for c in changes if c["fact"] == "listing")
+    assert domestic["from"] == "overseas" and domestic["by_enterprise"] is False and domestic["why"] == "past"
+    assert "企业的既往事实" in domestic["note"]
+    base_profile.update(listing="none")
+    first = why_not(base_profile, "listing_grant")["alternatives"][0]["changes"]
+    listing = next(c for c in first if c["fact"] == "listing")
+    assert listing["from"] == "none" and listing["by_enterprise"] is True and "why" not in listing
+
+
+def test_what_the_enterprise_can_do_comes_before_what_it_cannot(base_profile):
+    # A finance enterprise without a leading role: switching to ICT (its identity) or taking
+    # a leading role (something it can do) would each make it a support target.
+    base_profile.update(industry="finance", leading_demonstration_role=False)
+    alternatives = why_not(base_profile, "settlement_subsidy")["alternatives"]
+    assert [c["fact"] for c in alternatives[0]["changes"]] == ["leading_demonstration_role"]
+    assert any(c["fact"] == "industry" and c["why"] == "identity" for a in alternatives[1:] for c in a["changes"])
+    text = render_text(why_not(base_profile, "settlement_subsidy", lang="en"), "en")
+    assert "Industry: Finance (finance) → Information transmission, software and IT services (ict) ⚠ the enterprise's identity" in text
+    assert text.index("Plays a leading, demonstrating role") < text.index("Industry: Finance (finance) →")
+
+
+def test_why_not_text_names_facts_by_label_with_the_id_after(base_profile):
+    del base_profile["key_enterprise_recognized"]
+    del base_profile["office_tenure"]
+    text = render_text(why_not(base_profile, "rent_subsidy", lang="en"), "en")
+    assert text.startswith("Rent subsidy (rent_subsidy) — undetermined")
+    assert ("missing facts: Recognized as a key enterprise per its industry category (key_enterprise_recognized), "
+            "Office in Xicheng bought or rented (office_tenure)") in text
+    assert "ask next: Recognized as a key enterprise per its industry category (key_enterprise_recognized)" in text
+
+
+def test_first_failure_is_one_line_down_to_the_fact(kb, base_profile):
+    from engine.why_not import first_failure
+    base_profile["paid_in_capital"] = "8000万"
+    assert first_failure(engine.assess(base_profile, kb=kb), "settlement_subsidy", "zh") == \
+        "实收资本 不低于 1亿元（实际: 8,000万元）"
+    late = engine.assess(base_profile, as_of="2024-03-01", kb=kb)
+    assert first_failure(late, "rent_subsidy", "en") == ("The measures are in force (policy_in_force) does not hold: "
+                                                         "Application date is between 2021-03-01 and 2024-02-29 "
+                                                         "(actual: 2024-03-01)")
+
+
+def test_a_fact_nature_the_loader_does_not_know_is_an_error_with_the_nearest(tmp_path):
+    from conftest import edited_kb
+    from engine.errors import KnowledgeBaseError
+    copy = edited_kb(tmp_path, "facts.yaml", "nature: identity", "nature: identiy")
+    with pytest.raises(KnowledgeBaseError) as err:
+        engine.load(copy)
+    assert err.value.suggestion == "identity" and err.value.file.endswith("facts.yaml") and err.value.line
+
+
+def test_the_facts_schema_allows_exactly_the_natures_the_loader_knows():
+    import json
+    from engine.kb import FACT_NATURES
+    from conftest import REPO
+    schema = json.loads((REPO / "schemas" / "facts.schema.json").read_text(encoding="utf-8"))
+    assert tuple(schema["properties"]["facts"]["items"]["properties"]["nature"]["enum"]) == FACT_NATURES

@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from engine import yamlio
 from engine.errors import ProfileError
 from engine.yamlio import MAX_EXPANDED_NODES, load_file, loads
 
@@ -73,3 +74,40 @@ def test_nan_in_json_is_refused(tmp_path):
 def test_a_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(ProfileError, match="no such file"):
         load_file(tmp_path / "nope.yaml", ProfileError)
+
+
+# Issue 10, item 8: the alias-bomb limit counts what aliases add, not the values written out.
+def test_a_long_plain_list_is_read_not_called_an_alias_bomb(monkeypatch):
+    # The limit is lowered so that the list is small to compose; the measure is the same one
+    # that refused the issue's 300,000-item list (bounded by the file size, not by this limit).
+    monkeypatch.setattr(yamlio, "MAX_EXPANDED_NODES", 1_000)
+    items = 3_000
+    data = loads("items:\n" + "- x\n" * items, "long.yaml", ProfileError)
+    assert len(data["items"]) == items
+
+
+def test_aliases_adding_just_over_the_limit_are_refused_and_just_under_are_read(monkeypatch):
+    monkeypatch.setattr(yamlio, "MAX_EXPANDED_NODES", 10_000)
+    # One anchored list of 100 values, repeated through aliases: each alias adds 101 nodes.
+    block = "a: &a [" + ", ".join(["x"] * 100) + "]\n"
+    under = 10_000 // 101
+    data = loads(block + "b: [" + ", ".join(["*a"] * under) + "]\n", "ok.yaml", ProfileError)
+    assert len(data["b"]) == under
+    with pytest.raises(ProfileError, match="through aliases \\(refused as an alias bomb\\)"):
+        loads(block + "b: [" + ", ".join(["*a"] * (under + 1)) + "]\n", "bomb.yaml", ProfileError)
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a text file (it looks like a PNG image)"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "not a text file (it looks like a PDF document)"),
+    (b"PK\x03\x04\x14\x00\x06\x00", "not a text file (it looks like a ZIP archive, such as an .xlsx workbook)"),
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF", "not a text file (it looks like a JPEG image)"),
+    (b"name: x\n\x00\x01\x02", "not a text file (it has a NUL byte at offset 8)"),
+    ("name: 企业\n".encode("utf-16"), "the file is UTF-16 text; save it as UTF-8"),
+])
+def test_a_binary_file_is_named_as_such_not_as_an_encoding(tmp_path, content, words):
+    path = tmp_path / "p.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ProfileError) as err:
+        load_file(path, ProfileError)
+    assert words in err.value.message and "GB18030" not in err.value.message
