@@ -1,6 +1,7 @@
 """The CLIPS peer: the same policy encoded by hand in CLIPS, run through clipspy.
 
-An independent encoding of the knowledge base's rules (``kb/rules/*.yaml``) — the facts, the
+An independent encoding of the rules of 西行规发〔2020〕1号 in the knowledge base
+(``kb/documents/digital_economy_measures/rules/*.yaml``) — the facts, the
 thresholds, the amounts and Article 14's 就高且不重复 — without the explanations, the
 three-valued status or the missing facts that policykb also computes. It is the anchor the README's
 "Speed" section compares ``policykb batch`` with, and it must agree with policykb on which
@@ -18,7 +19,12 @@ Encoding choices, so that the comparison is fair to CLIPS:
   list never does, so the granted benefits are the same);
 - money is integer yuan, dates are ``yyyymmdd`` integers, areas are numbers; shares are integer
   arithmetic (``div``), so no float touches an amount except ``1500元 × area``, floored;
-- each rule of the knowledge base is one ``defrule`` (an ``any`` is one defrule per branch);
+- each rule of the knowledge base is one ``defrule`` (an ``any`` is one defrule per branch, or
+  an ``or``); 13(1)–13(3) benefits need the enterprise in Xicheng, the listing grant a listing
+  date within the measures' term;
+- the key-enterprise rule presumes the 2021 implementation rules' recognition conditions
+  (from 2021-12-01) unless one is known to fail, as the knowledge base does; the other
+  documents' own benefits are not encoded and are left out of the comparison.
 - the environment is built once and ``reset`` for each profile.
 """
 
@@ -42,20 +48,29 @@ BOOL_FACTS = (
     "foreign_joint_lab international_cooperation_project project_approved building_operator "
     "renovation_for_digital_economy industrial_base_recognized qualified_talent builds_innovation_platform "
     "undertakes_government_project consumption_scenario_application digital_platform_construction "
-    "sme_digital_solutions organizes_industry_event").split()
+    "sme_digital_solutions organizes_industry_event pays_tax_in_xicheng independent_legal_entity "
+    "digital_technology_business strong_innovation_capacity influential_research_lead good_development_prospects "
+    "large_regional_contribution sound_management no_serious_violations_3y no_accidents_3y").split()
 ENUM_FACTS = ("industry establishment office_tenure listing rnd_institution_level key_lab_level "
-              "matching_fund_project_level project_type project_field").split()
+              "matching_fund_project_level project_type project_field statistical_category").split()
 NUMBER_FACTS = ("paid_in_capital cultivation_investment renovation_investment renovated_area_m2 "
                 "introduced_contribution_increment").split()
 LIST_FACTS = ("standards_led", "tech_domains", "enterprise_category")
+#: The benefits of the document encoded here (the comparison with policykb is on these).
+BENEFIT_IDS = ("settlement_subsidy", "cultivation_subsidy", "office_purchase_subsidy", "rent_subsidy",
+               "key_enterprise_reward", "listing_grant", "innovation_support", "project_support",
+               "building_renovation_support", "building_operator_reward", "industrial_base_support",
+               "talent_services")
 
 TEMPLATES = f"""
 (deftemplate enterprise
   (slot application_date (default unknown))
+  (slot listing_date (default unknown))
   {" ".join(f"(slot {name} (default unknown))" for name in BOOL_FACTS + ENUM_FACTS + NUMBER_FACTS)}
   {" ".join(f"(multislot {name})" for name in LIST_FACTS)})
 (deftemplate offer (slot benefit) (slot amount))
 (deftemplate holds (slot id))
+(deftemplate denied (slot id))
 (deftemplate benefit (slot id) (slot min (default nil)) (slot max (default nil)))
 (deftemplate superseded (slot id))
 """
@@ -79,8 +94,33 @@ DEFINITIONS = """
   => (assert (holds (id support_target))))
 (defrule key_digital_economy_enterprise.recognized
   (holds (id support_target))
-  (enterprise (key_enterprise_recognized yes))
+  (enterprise (key_enterprise_recognized yes) (application_date ?d))
+  (or (test (and (integerp ?d) (< ?d 20211201)))
+      (not (denied (id meets_recognition_conditions))))
   => (assert (holds (id key_digital_economy_enterprise))))
+"""
+
+# The 2021 implementation rules' recognition conditions (第二条), which the key-enterprise rule
+# presumes unless one is known to fail: each denial is a known false condition. They fire first
+# (salience), so the presumption is settled before the key-enterprise rule is matched.
+RECOGNITION = """
+(defrule recognition_registered_entity.denied (declare (salience 10))
+  (or (enterprise (registered_in_xicheng no)) (enterprise (pays_tax_in_xicheng no))
+      (enterprise (independent_legal_entity no)))
+  => (assert (denied (id meets_recognition_conditions))))
+(defrule recognition_statistical_category.denied (declare (salience 10))
+  (enterprise (statistical_category ?c&~unknown&~digital_product_manufacturing&~digital_product_services
+                                       &~digital_technology_application&~digital_factor_driven
+                                       &~digital_efficiency_improvement))
+  => (assert (denied (id meets_recognition_conditions))))
+(defrule recognition_capability.denied (declare (salience 10))
+  (or (enterprise (digital_technology_business no)) (enterprise (strong_innovation_capacity no))
+      (enterprise (influential_research_lead no)) (enterprise (good_development_prospects no))
+      (enterprise (large_regional_contribution no)) (enterprise (sound_management no)))
+  => (assert (denied (id meets_recognition_conditions))))
+(defrule recognition_clean_record.denied (declare (salience 10))
+  (or (enterprise (no_serious_violations_3y no)) (enterprise (no_accidents_3y no)))
+  => (assert (denied (id meets_recognition_conditions))))
 (defrule new_or_relocated_key_enterprise.establishment
   (holds (id key_digital_economy_enterprise))
   (enterprise (establishment new|relocated))
@@ -146,7 +186,7 @@ DIRECTIONS = """
 # Article 13: the benefits and their amounts (integer yuan).
 BENEFITS = """
 (defrule settlement_subsidy.capital_threshold
-  (holds (id policy_in_force)) (holds (id new_or_relocated_key_enterprise))
+  (holds (id policy_in_force)) (enterprise (registered_in_xicheng yes)) (holds (id new_or_relocated_key_enterprise))
   (enterprise (paid_in_capital ?c&:(numberp ?c)&:(>= ?c 100000000)))
   => (assert (benefit (id settlement_subsidy) (min 5000000) (max 20000000))))
 (defrule cultivation_subsidy.resident_investor
@@ -156,24 +196,26 @@ BENEFITS = """
   => (bind ?a (min (div ?i 10) 10000000))
      (assert (benefit (id cultivation_subsidy) (min ?a) (max ?a))))
 (defrule office_purchase_subsidy.bought_office
-  (holds (id policy_in_force)) (holds (id new_or_relocated_key_enterprise)) (enterprise (office_tenure purchased))
+  (holds (id policy_in_force)) (enterprise (registered_in_xicheng yes)) (holds (id new_or_relocated_key_enterprise)) (enterprise (office_tenure purchased))
   => (assert (benefit (id office_purchase_subsidy))))
 (defrule rent_subsidy.rented_office
-  (holds (id policy_in_force)) (holds (id new_or_relocated_key_enterprise)) (enterprise (office_tenure rented))
+  (holds (id policy_in_force)) (enterprise (registered_in_xicheng yes)) (holds (id new_or_relocated_key_enterprise)) (enterprise (office_tenure rented))
   => (assert (benefit (id rent_subsidy))))
 (defrule key_enterprise_reward.outstanding_contribution
-  (holds (id policy_in_force)) (holds (id support_target)) (enterprise (outstanding_contribution_last_year yes))
+  (holds (id policy_in_force)) (enterprise (registered_in_xicheng yes)) (holds (id support_target)) (enterprise (outstanding_contribution_last_year yes))
   => (assert (benefit (id key_enterprise_reward))))
 (defrule listing_grant.domestic
-  (holds (id policy_in_force)) (holds (id support_target))
-  (enterprise (listing main_board|sme_board|chinext|star_market|neeq))
+  (holds (id policy_in_force)) (enterprise (registered_in_xicheng yes)) (holds (id support_target))
+  (enterprise (listing main_board|sme_board|chinext|star_market|neeq)
+              (listing_date ?l&:(integerp ?l)&:(>= ?l 20210301)&:(<= ?l 20240229)))
   => (assert (benefit (id listing_grant) (min 1500000) (max 6000000))))
 (defrule listing_grant.recognized_overseas
-  (holds (id policy_in_force)) (holds (id support_target))
-  (enterprise (listing overseas) (overseas_market_recognized yes))
+  (holds (id policy_in_force)) (enterprise (registered_in_xicheng yes)) (holds (id support_target))
+  (enterprise (listing overseas) (overseas_market_recognized yes)
+              (listing_date ?l&:(integerp ?l)&:(>= ?l 20210301)&:(<= ?l 20240229)))
   => (assert (benefit (id listing_grant) (min 1500000) (max 6000000))))
 (defrule innovation_support.grounds
-  (holds (id policy_in_force)) (holds (id support_target))
+  (holds (id policy_in_force)) (enterprise (registered_in_xicheng yes)) (holds (id support_target))
   (or (enterprise (rnd_institution_level municipal|national))
       (enterprise (standards_led $? industry|national|international $?))
       (enterprise (key_lab_level municipal|national))
@@ -182,12 +224,12 @@ BENEFITS = """
       (enterprise (matching_fund_project_level municipal|national)))
   => (assert (benefit (id innovation_support))))
 (defrule project_support.rnd_commercialization
-  (holds (id policy_in_force)) (holds (id support_target))
+  (holds (id policy_in_force)) (enterprise (registered_in_xicheng yes)) (holds (id support_target))
   (enterprise (project_approved yes) (project_type rnd_commercialization)
               (project_field new_generation_it|digital_culture|ecommerce|digital_consumption))
   => (assert (benefit (id project_support))))
 (defrule project_support.scenario_demonstration
-  (holds (id policy_in_force)) (holds (id support_target))
+  (holds (id policy_in_force)) (enterprise (registered_in_xicheng yes)) (holds (id support_target))
   (enterprise (project_approved yes) (project_type scenario_demonstration)
               (project_field smart_city|smart_government|smart_education|smart_healthcare))
   => (assert (benefit (id project_support))))
@@ -219,7 +261,7 @@ class ClipsPeer:
 
     def __init__(self):
         self.env = clips.Environment()
-        for construct in (TEMPLATES, DEFINITIONS, DIRECTIONS, BENEFITS):
+        for construct in (TEMPLATES, DEFINITIONS, RECOGNITION, DIRECTIONS, BENEFITS):
             for text in _constructs(construct):
                 self.env.build(text)
         self.enterprise = self.env.find_template("enterprise")
@@ -261,7 +303,7 @@ class ClipsPeer:
                 slots[name] = _number(value)
             elif name in LIST_FACTS:
                 slots[name] = [self._symbol(v) for v in value]
-            elif name == "application_date":
+            elif name in ("application_date", "listing_date"):
                 slots[name] = value.year * 10000 + value.month * 100 + value.day \
                     if isinstance(value, dt.date) else int(str(value).replace("-", ""))
         return slots

@@ -55,14 +55,15 @@ def clips_two_processes(rows: int, seed: int) -> float:
         return max(pool.map(_clips_part, [(0, half, seed), (half, rows, seed)]))
 
 
-def agreement(results: list, out: Path, kb) -> tuple[int, list[int]]:
-    """How many rows of the batch output grant exactly the benefits (and ceilings) the CLIPS
-    peer grants; and the row numbers that differ."""
+def agreement(results: list, out: Path) -> tuple[int, list[int]]:
+    """How many rows of the batch output grant exactly the benefits (and ceilings) of the
+    encoded document that the CLIPS peer grants; and the row numbers that differ."""
+    from clips_peer import BENEFIT_IDS
     differ = []
     with out.open(encoding="utf-8", newline="") as handle:
         for row, (_, clips_granted) in zip(csv.DictReader(handle), results):
             ours = {b: int(row[f"{b}_max"]) if row[f"{b}_max"] else None
-                    for b in kb.benefits if row[b] == "granted"}
+                    for b in BENEFIT_IDS if row[b] == "granted"}
             if ours != clips_granted:
                 differ.append(int(row["row"]))
     return len(results) - len(differ), differ
@@ -96,7 +97,7 @@ def main() -> int:
             ratios_two.append(batch_rate / two_rate)
             print(f"{number:>5} {clips_rate:>15,.0f} {two_rate:>15,.0f} {batch_rate:>13,.0f} "
                   f"{ratios[-1]:>8.2f}× {ratios_two[-1]:>8.2f}×")
-        agree, differ = agreement(results, out, kb)
+        agree, differ = agreement(results, out)
     print(f"batch ÷ CLIPS on one core: {min(ratios):.2f}–{max(ratios):.2f}×; "
           f"÷ CLIPS on two processes: {min(ratios_two):.2f}–{max(ratios_two):.2f}× (over {args.rounds} rounds)")
     print(f"granted benefits and ceilings agree on {agree:,} of {args.rows:,} profiles"

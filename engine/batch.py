@@ -1,9 +1,12 @@
 """Screening many enterprises: ``policykb batch``.
 
-Rows are read one at a time from CSV, JSON Lines or Excel (:func:`read_rows`), evaluated in
-chunks — in this process, in worker processes (``--workers``), or on Dask (:mod:`engine.dask_engine`)
-— and written in input order as CSV, JSON Lines or Excel (:class:`Writer`), so memory does not
-grow with the input. Nothing is lost: a row that cannot be read or evaluated is an output row
+Rows are cut from CSV, JSON Lines or Excel one at a time (:func:`read_rows`) — CSV records and
+JSON lines as raw bytes, decoded and parsed where they are evaluated (:func:`parse_row`) — then
+read, evaluated and formatted in chunks — in this process, in worker processes (``--workers``),
+or on Dask (:mod:`engine.dask_engine`) — and written in input order as CSV, JSON Lines or Excel
+(:class:`Writer`), so memory does not grow with the input and the process writing the output
+does little else. Text cells are kept from running as spreadsheet formulas
+(:mod:`engine.spreadsheet`). Nothing is lost: a row that cannot be read or evaluated is an output row
 with its error, and the batch goes on. Output goes to ``OUTPUT.incomplete`` and is renamed to
 ``OUTPUT`` only when every row is written; an interrupted run leaves the ``.incomplete`` file,
 ending with a row that says so, never a silently short ``OUTPUT``.
@@ -288,22 +291,23 @@ def _xlsx_body(book, rows, header: list[str]) -> Iterator[Row]:
 
 # --------------------------------------------------------------------------- parsing (where rows are evaluated)
 
-def _cell(kb: KnowledgeBase, name: str, value):
-    """A spreadsheet cell as the profile reader takes it: lists as ``a;b``, records as JSON."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    fact = kb.facts[name]
-    if isinstance(value, str):
+def _cell(kind: str, name: str, value):
+    """A spreadsheet cell of a fact of type ``kind`` as the profile reader takes it: text
+    stripped (blank is unknown, None), lists as ``a;b``, records as JSON, Excel dates as dates."""
+    if value.__class__ is str:
         value = value.strip()
-        if fact.type == "list":
+        if not value:
+            return None
+        if kind == "list":
             return [item.strip() for item in value.split(";") if item.strip()]
-        if fact.type == "records":
+        if kind == "records":
             try:
                 return json.loads(value)
             except json.JSONDecodeError as exc:
                 raise ProfileError(f"{name}: not valid JSON ({exc.msg})") from None
             except (ValueError, RecursionError) as exc:
                 raise ProfileError(f"{name}: not usable JSON ({exc})") from None
+        return value
     if isinstance(value, _dt.datetime):
         return value.date()
     return value
@@ -312,12 +316,15 @@ def _cell(kb: KnowledgeBase, name: str, value):
 def _profile(kb: KnowledgeBase, number: int, values: dict) -> Row:
     """A row of spreadsheet cells as a profile; every cell that cannot be read is in its error."""
     ident = next((str(values[c]).strip() for c in ID_COLUMNS if values.get(c) not in (None, "")), None)
+    facts = kb.facts
     data, problems = {}, []
     for name, value in values.items():
-        if name in ID_COLUMNS:
+        # Most cells of a wide sheet are blank: skipped before any other work (this loop runs
+        # for every cell of every row).
+        if value is None or value == "" or name in ID_COLUMNS:
             continue
         try:
-            converted = _cell(kb, name, value)
+            converted = _cell(facts[name].type, name, value)
         except ProfileError as exc:
             problems.append(exc.message)
             continue

@@ -31,8 +31,30 @@ def check(path: str | Path | None = None, *, coverage: bool = False) -> dict:
         "conclusions": sum(1 for c in kb.conclusions.values() if c.kind == "conclusion"),
         "benefits": len(kb.benefits), "rules": len(kb.rules), "engine_rules": len(compiled.rules),
     }
+    summary["documents"] = document_coverage(kb)
     if coverage:
         from .coverage import condition_coverage
         covered = condition_coverage(kb)
         summary.update(coverage=covered.summary(), coverage_text=covered.summary_text())
     return summary
+
+
+def document_coverage(kb) -> list[dict]:
+    """Per document: how much of its text is available, and how much of that the rules encode
+    (articles and clauses cited by a rule or relation), with what is left and why."""
+    from .lint import cited_parts
+    cited = cited_parts(kb)
+    found = []
+    for document in kb.documents.values():
+        articles = [a for a in kb.articles.values() if a.document == document.id]
+        parts = [(a.id, a) for a in articles] + [(c.id, c) for a in articles for c in a.clauses]
+        encoded = [ref for ref, part in parts if ref in cited
+                   or (ref in kb.articles and any(c.id in cited for c in kb.articles[ref].clauses))]
+        found.append({
+            "id": document.id, "available": document.data.get("available"),
+            "missing": list(document.data.get("missing") or []), "partial": bool(document.data.get("missing")),
+            "articles": len(articles), "clauses": sum(len(a.clauses) for a in articles),
+            "encoded": len(encoded), "parts": len(parts), "rules": sum(r.document == document.id for r in kb.rules.values()),
+            "not_encoded": {a.id: a.not_encoded for a in articles if a.not_encoded},
+        })
+    return found

@@ -19,7 +19,7 @@ from .explanation import render_text, tree
 from .profile import read_profile
 from .report import amount_text
 from .values import format_date
-from .wording import article14_decision, article14_text, listed, named
+from .wording import article14_decisions, article14_text, listed, named
 
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3
@@ -76,14 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="the language of labels in the text")
 
-    p = sub.add_parser("impact", help="what depends on a fact, rule, article, clause or sub-policy")
-    p.add_argument("id", help="e.g. paid_in_capital, 13(1), 14, listing_measures, support_target")
+    p = sub.add_parser("impact", help="what depends on a document, article, clause, fact, rule or sub-policy")
+    p.add_argument("id", help="e.g. paid_in_capital, 13(1), 14, implementation_rules_2021, "
+                              "implementation_rules_2021:2, industry_development_measures_2022:2(1), "
+                              "listing_measures, support_target")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
     common(p)
 
     p = sub.add_parser("graph", help="draw the dependency graph of the knowledge base")
-    p.add_argument("--view", choices=("overview", "rules", "full"), default="overview")
+    p.add_argument("--view", choices=("overview", "documents", "rules", "full"), default="overview")
     p.add_argument("--format", choices=("dot", "mermaid", "graphml", "json", "svg", "png", "html"), default="dot")
     p.add_argument("--out", metavar="PATH", help="file to write (a folder with --all); default: standard output")
     p.add_argument("--all", action="store_true", help="write every diagram of diagrams/ into --out")
@@ -106,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="the language of the summary's labels")
     common(p)
 
+    p = sub.add_parser("serve", help="serve the analysts' pages and the JSON API (docs/web.md)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0: any free port)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="worker processes, each with its own engine (default: every core)")
+    common(p)
+
     p = sub.add_parser("schema", help="print the JSON Schema of profiles (for editors)")
     common(p)
 
@@ -123,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"eval": _eval, "why": _why, "why-not": _why_not, "report": _report, "test": _test,
                 "diff": _diff, "impact": _impact, "graph": _graph, "schema": _schema, "batch": _batch,
-                "check": _check}[args.command](args)
+                "check": _check, "serve": _serve}[args.command](args)
     except EvaluationError as exc:
         print(f"policykb: internal error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
@@ -258,32 +267,42 @@ def _diff(args) -> int:
 
 
 def _impact(args) -> int:
-    from .graph import impact
+    from .graph import build, impact
     kb = knowledge_base(Path(args.kb) if args.kb else None)
-    found = impact(kb, args.id)
-    # Conclusions, benefits and a fact read by their labels; rules are named by their ids.
+    graph = build(kb)
+    found = impact(kb, args.id, graph)
+    start = graph.nodes[found["id"]]
     bare = found["id"].split(":", 1)[-1]
+    # What was asked about reads by its label (a document by its short name and title, an
+    # article as people cite it), then its id; rules by their ids, with the article they cite.
+    head = start["label" if args.lang == "zh" else "label_en"].split("\n")[0]
+    if start["kind"] == "document":
+        head += " " + (start["title"] if args.lang == "zh" else start["label_en"].split("\n")[1])
     labels = {item: (kb.facts.get(item) or kb.conclusions[item]).label(args.lang)
               for item in [bare, *found["conclusions"], *found["benefits"]]
               if item in kb.facts or item in kb.conclusions}
+    labels.setdefault(bare, head)
     if args.format == "json":
         _emit(json.dumps(dict(found, labels=labels), ensure_ascii=False, indent=2) + "\n")
         return 0
-    head = named(kb, bare, args.lang) if bare in labels else found["id"]
-    lines = [f"{head} ({found['kind']}) — what depends on it, directly or down the chain:"]
+    lines = [f"{head} ({bare}) ({found['kind']}) — what depends on it, directly or down the chain:"]
     for key, title in (("rules", "rules"), ("conclusions", "conclusions"), ("benefits", "benefits")):
         lines.append(f"  {title} ({len(found[key])}):")
-        lines += [f"    {named(kb, item, args.lang)}" for item in found[key]] or ["    (none)"]
+        if key == "rules":
+            lines += [f"    {item} [{kb.label(graph.nodes['rule:' + item]['cites'], args.lang)}]"
+                      for item in found[key]] or ["    (none)"]
+        else:
+            lines += [f"    {named(kb, item, args.lang)}" for item in found[key]] or ["    (none)"]
     _emit("\n".join(lines) + "\n")
     return 0
 
 
 def _graph(args) -> int:
-    from .graph import build
+    from .graph import build, title as graph_title
     from .render import view, write, write_all
     kb = knowledge_base(Path(args.kb) if args.kb else None)
     graph = build(kb)
-    title = f"{kb.document['doc_number']} {kb.document['title']}"
+    title = graph_title(kb)
     if args.all:
         if not args.out:
             raise ProfileError("--all writes a folder of diagrams: give it with --out, e.g. --out diagrams/")
@@ -332,6 +351,11 @@ def _batch(args) -> int:
     return 0
 
 
+def _serve(args) -> int:
+    from .web.serve import serve
+    return serve(args.kb, args.host, args.port, args.workers)
+
+
 def _schema(args) -> int:
     from .schemas import profile_schema
     kb = knowledge_base(Path(args.kb) if args.kb else None)
@@ -359,6 +383,8 @@ def _check(args) -> int:
                   f"{summary['facts']} facts, {summary['conclusions']} conclusions, {summary['benefits']} benefits, "
                   f"{summary['rules']} rules ({summary['engine_rules']} engine rules); "
                   f"{errors} errors, {warnings} warnings\n")
+            for document in summary["documents"]:
+                _emit(document_coverage_text(document) + "\n")
             if "coverage_text" in summary:
                 _emit(summary["coverage_text"] + "\n")
         else:
@@ -366,13 +392,23 @@ def _check(args) -> int:
     return EXIT_INPUT if failed else 0
 
 
+def document_coverage_text(document: dict) -> str:
+    """One line of ``check``: how much of a document's available text the rules encode."""
+    text = (f"  {document['id']}: {document['encoded']} of {document['parts']} available articles and clauses "
+            f"encoded by {document['rules']} rules")
+    text += f"; text partial — missing: {'; '.join(document['missing'])}" if document["partial"] else "; text whole"
+    for ref, why in document["not_encoded"].items():
+        text += f"; {ref} not encoded: {why}"
+    return text
+
+
 def _note_local_kb(args) -> None:
     """A rule author editing ./kb while the bundled copy is checked gets told so."""
     if args.kb:
         return
-    from .kb import bundled_kb
+    from .kb import bundled_kb, is_kb_folder
     local = Path.cwd() / "kb"
-    if (local / "document.yaml").is_file() and local.resolve() != bundled_kb().resolve():
+    if is_kb_folder(local) and local.resolve() != bundled_kb().resolve():
         print(f"policykb: note: using the bundled knowledge base ({bundled_kb()}); to use ./kb, pass --kb kb",
               file=sys.stderr)
 
@@ -390,12 +426,10 @@ def summary_text(assessment, lang: str = "zh") -> str:
     out = _summary_head(assessment, lang)
     out += ["", "可获支持:" if zh else "Benefits:"]
     for benefit in result["benefits"]:
-        out.append(f"  ✓ {named(kb, benefit['id'], lang)} [{kb.label(benefit['clause'], lang)}]: "
+        out.append(f"  ✓ {named(kb, benefit['id'], lang)} [{kb.label(kb.conclusions[benefit['id']].article, lang)}]: "
                    f"{amount_text(kb, benefit, lang)}")
-        decided = article14_decision(benefit)
-        if decided:
-            offer, decision = decided
-            mark = "⚠ " if "overlap" in benefit else ""
+        for offer, decision in article14_decisions(benefit):
+            mark = "⚠ " if decision in ("within_range", "not_fixed", "open") else ""
             out.append(f"      {mark}{article14_text(kb, offer, benefit['amount'], decision, lang)}")
     if not result["benefits"]:
         out.append("  （无）" if zh else "  (none)")
@@ -412,15 +446,32 @@ def summary_text(assessment, lang: str = "zh") -> str:
     return "\n".join(out) + "\n"
 
 
+def documents_text(kb, result: dict, lang: str) -> str:
+    """Each document of the knowledge base and whether it applies at the case's date."""
+    zh = lang == "zh"
+    words = {True: "适用" if zh else "applies", False: "不适用" if zh else "does not apply",
+             None: "日期未知" if zh else "date unknown"}
+    parts = []
+    for entry in result["documents"]:
+        document = kb.documents[entry["id"]]
+        text = f"{document.label(lang)} ({entry['id']}): {words[entry['in_force']]}"
+        if entry["in_force"] and document.expiry_date is None:
+            text += "，现有文本未载终止日期" if zh else ", no end date in the available text"
+        parts.append(text)
+    return ("；" if zh else "; ").join(parts)
+
+
 def _summary_head(assessment, lang: str) -> list[str]:
     """The enterprise, the policy, the date, and the conclusions that hold."""
     kb, result = assessment.kb, assessment.result
     zh = lang == "zh"
     name = result["enterprise"] or ("（未命名企业）" if zh else "(unnamed enterprise)")
     as_of = assessment.facts.get("application_date")
-    out = [f"{name} — {kb.document['doc_number']} {kb.document['title'] if zh else kb.document['title_en']}",
-           ("评估日期: " if zh else "as of: ") + (format_date(as_of, lang) if as_of else ("未知" if zh else "unknown")),
-           "", "结论:" if zh else "Conclusions:"]
+    out = [f"{name} — {kb.document.get('doc_number') or ''} {kb.document['title'] if zh else kb.document['title_en']}".replace("—  ", "— "),
+           ("评估日期: " if zh else "as of: ") + (format_date(as_of, lang) if as_of else ("未知" if zh else "unknown"))]
+    if len(kb.documents) > 1:
+        out.append(("适用文件: " if zh else "Documents: ") + documents_text(kb, result, lang))
+    out += ["", "结论:" if zh else "Conclusions:"]
     out += [f"  ✓ {named(kb, cid, lang)} [{kb.label(kb.conclusions[cid].article, lang)}]"
             for cid in result["conclusions"]] or ["  （无）" if zh else "  (none)"]
     return out

@@ -196,6 +196,7 @@ def _result(kb: KnowledgeBase, facts, inference: Inference, granted: dict) -> di
         "superseded": superseded,
         "status": status,
         "missing": inference.missing,
+        "missing_by_document": inference.missing_by_document,
         "next_fact": {b: inference.next_fact(kb, b) for b in kb.benefits if status[b] == "undetermined"},
     }
 

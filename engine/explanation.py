@@ -46,10 +46,12 @@ def tree(assessment: Assessment, target: str, lang: str = "zh") -> dict:
 
 # --------------------------------------------------------------------------- trees
 
+#: A three-valued status as the result names it.
+STATUS_NAMES = {True: "granted", False: "denied", None: "undetermined"}
+
+
 def _citation(kb: KnowledgeBase, ref: str, lang: str) -> dict:
-    article = ref.split("(")[0]
-    return {"article": int(article), "clause": ref if "(" in ref else None,
-            "citation": kb.label(ref, lang)}
+    return kb.citation(ref, lang)
 
 
 def _derived_node(assessment: Assessment, target: str, lang: str) -> dict:
@@ -67,7 +69,8 @@ def _derived_node(assessment: Assessment, target: str, lang: str) -> dict:
                    "display": display(kb, lit.fact, first.facts[lit.fact], lang),
                    "condition": condition_text(kb, lit, lang), "shows_threshold": lit.op != "is"}
                   for lit in first.literals if isinstance(lit, cond.FactTest)],
-        "also_by": [d.rule_id + (f" ({', '.join(d.grounds)})" if d.grounds else "") for d in derivations[1:]],
+        "also_by": list(dict.fromkeys(d.rule_id + (f" ({', '.join(d.grounds)})" if d.grounds else "")
+                                      for d in derivations[1:] if d.rule_id != first.rule_id or d.grounds)),
     }
     grounds = [g for d in derivations for g in d.grounds]
     if grounds:
@@ -76,7 +79,14 @@ def _derived_node(assessment: Assessment, target: str, lang: str) -> dict:
     if conclusion.kind == "benefit":
         node["amount"] = _amount_node(assessment, target, lang)
         node["precedence"] = _precedence_node(assessment, target, lang)
+    presumed = [lit.conclusion for lit in first.literals if isinstance(lit, cond.ConclusionRef) and lit.presumed]
+    if presumed:
+        node["presumed"] = [{"id": cid, "label": kb.conclusions[cid].label(lang),
+                             "status": STATUS_NAMES[inference.status[cid]],
+                             "condition": condition_text(kb, cond.ConclusionRef(cid, presumed=True), lang)}
+                            for cid in presumed]
     node["children"] = [_derived_node(assessment, used, lang) for used in first.conclusions]
+    node["children"] += [_derived_node(assessment, cid, lang) for cid in presumed if inference.holds(cid)]
     return node
 
 
@@ -147,8 +157,8 @@ def _precedence_node(assessment: Assessment, target: str, lang: str) -> dict | N
     amount = assessment.amounts[target]
     return {"rule": rule.id, **_citation(kb, rule.cites, lang), "quote": rule.quote,
             "this_policy_min": amount.min, "this_policy_max": amount.max,
-            "other": {"policy": offer["policy"], "amount": offer["amount"]}, "decision": decision,
-            "open": decision in ("within_range", "not_fixed"),
+            "other": dict(offer), "decision": decision,
+            "open": decision in ("within_range", "not_fixed", "open"),
             "text": article14_text(kb, offer, {"min": amount.min, "max": amount.max}, decision, lang)}
 
 
@@ -181,6 +191,10 @@ def _render(node: dict, lines: list[str], indent: str, lang: str) -> None:
         for fact in node.get("facts", []):
             test = f"    ({fact['condition']})" if fact.get("shows_threshold") else ""
             lines.append(f"{inner}· {fact['label']} = {fact['display']}{test}")
+        for item in node.get("presumed", []):
+            if item["status"] != "granted":
+                lines.append(f"{inner}· {item['condition']}: "
+                             + ("未知有不满足的条件，认定成立" if zh else "no condition known to fail, the recognition stands"))
         if node.get("grounds"):
             lines.append(f"{inner}· {'依据' if zh else 'grounds'}: "
                          + listed(node.get("grounds_named", node["grounds"]), lang))

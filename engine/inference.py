@@ -46,6 +46,7 @@ class Inference:
     kb: KnowledgeBase | None = None
     unknowns: dict | None = None          # rule id -> compiled unknown-fact finder
     _outcomes: dict | None = None
+    missing_by_document: dict[str, list[str]] = field(default_factory=dict)
 
     def holds(self, conclusion: str) -> bool:
         return self.status.get(conclusion) is True
@@ -136,10 +137,12 @@ class Reasoner:
             raise EvaluationError(
                 "the rule engine and the three-valued check disagree on "
                 + ", ".join(sorted(engine_says ^ check_says)))
-        missing = self._missing(facts, status)
+        by_document = self._missing(facts, status)
+        anywhere = {name for names in by_document.values() for name in names}
+        missing = [name for name in self.kb.facts if name in anywhere]
         derived = [c for c in self.kb.order if c in derivations]
         return Inference(derived, {c: derivations[c] for c in derived}, status, missing, facts, self.kb,
-                         self._unknowns)
+                         self._unknowns, missing_by_document=by_document)
 
     def _three_valued(self, facts) -> dict[str, bool | None]:
         status: dict[str, bool | None] = {}
@@ -148,15 +151,17 @@ class Reasoner:
             status[conclusion] = True if True in values else (None if None in values else False)
         return status
 
-    def _missing(self, facts, status) -> list[str]:
-        found: set[str] = set()
+    def _missing(self, facts, status) -> dict[str, list[str]]:
+        """The unknown facts that keep a conclusion undecided, by the document of that conclusion."""
+        found: dict[str, set[str]] = {name: set() for name in self.kb.documents}
         for conclusion, checks in self._checks:
             if status[conclusion] is None and conclusion not in self._presumed_only:
+                into = found[self.kb.conclusions[conclusion].document]
                 for rule, _ in checks:
                     unknown: list[str] = []
                     if self._unknowns[rule.id](facts, status, unknown) is None:
-                        found.update(name for name in unknown if not name.startswith("@"))
-        return [name for name in self.kb.facts if name in found]
+                        into.update(name for name in unknown if not name.startswith("@"))
+        return {document: [name for name in self.kb.facts if name in names] for document, names in found.items()}
 
 
 def presumed_only(kb: KnowledgeBase) -> frozenset[str]:

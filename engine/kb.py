@@ -89,6 +89,7 @@ class Article:
     document: str = ""
     partial: bool = False
     ref: str = ""                # the canonical citation, set by the loader
+    not_encoded: str = ""        # why no rule computes from this article (document.yaml)
 
     @property
     def id(self) -> str:
@@ -144,6 +145,7 @@ class Overlap:
     why: dict[str, str]
     notes: str
     where: Where
+    cites: list[str] = field(default_factory=list)   # where not stacking them comes from
 
 
 @dataclass
@@ -279,6 +281,14 @@ class KnowledgeBase:
     def document_of(self, ref: str) -> str:
         """The document a canonical citation belongs to."""
         return ref.split(":", 1)[0] if ":" in ref else self.home
+
+    def citation(self, ref: str, lang: str = "zh") -> dict:
+        """A citation as data: its document, article number (None for a notice or preamble),
+        clause (local, e.g. "2(1)"), and how people write it."""
+        local = self.local(ref)
+        head = local.split("(")[0]
+        return {"document": self.document_of(ref), "article": int(head) if head.isdigit() else None,
+                "clause": local if "(" in local else None, "citation": self.label(ref, lang)}
 
     def local(self, ref: str) -> str:
         """A citation within its own document: "2(1)" for "implementation_rules_2021:2(1)"."""
@@ -622,7 +632,7 @@ def _articles(top: "_Reader", file) -> list[Article]:
     items = top.list("articles")
     for index, item in enumerate(items):
         reader = _Reader(item, "an article", file, items.line_of(index) if isinstance(items, Sequence) else None)
-        reader.keys(("article", "title", "title_en", "gloss", "text"), ("clauses", "partial"))
+        reader.keys(("article", "title", "title_en", "gloss", "text"), ("clauses", "partial", "not_encoded"))
         number = reader.data["article"]
         if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 99:
             raise reader.error("'article' must be the article's number", "article")
@@ -643,7 +653,8 @@ def _articles(top: "_Reader", file) -> list[Article]:
                                           partial=bool(c_reader.data.get("partial", False))))
         articles[str(number)] = Article(number, reader.text("title"), reader.text("title_en"),
                                         reader.text("gloss"), reader.text("text"), article_clauses,
-                                        reader.where(), partial=bool(reader.data.get("partial", False)))
+                                        reader.where(), partial=bool(reader.data.get("partial", False)),
+                                        not_encoded=reader.text("not_encoded", "", required=False))
     expected = [str(n) for n in range(1, len(articles) + 1)]
     if list(articles) != expected:
         raise top.error(f"articles must be numbered 1 to {len(articles)} in order", "articles")
@@ -1042,7 +1053,7 @@ def _relations(kb: KnowledgeBase, index, file) -> None:
     top = _Reader(index, INDEX_FILE, file)
     for item in top.list("overlaps"):
         reader = _Reader(item, "an overlap", file)
-        reader.keys(("id", "benefits", "why"), ("notes",))
+        reader.keys(("id", "benefits", "why", "cites"), ("notes",))
         benefits = tuple(str(b) for b in reader.list("benefits"))
         for bid in benefits:
             if bid not in kb.benefits:
@@ -1052,8 +1063,11 @@ def _relations(kb: KnowledgeBase, index, file) -> None:
             raise reader.error("an overlap names two benefits of different documents", "benefits")
         why = _Reader(reader.data["why"], "'why' of an overlap", file, reader.data.line_of("why"))
         why.keys(("zh", "en"))
+        cites = [_cite(reader, kb, "cites", None, ref) for ref in reader.list("cites")]
+        if not cites:
+            raise reader.error("an overlap cites where not stacking comes from, e.g. [\"14\"]", "cites")
         kb.overlaps.append(Overlap(reader.text("id"), benefits, {"zh": why.text("zh"), "en": why.text("en")},
-                                   reader.text("notes", "", required=False), reader.where()))
+                                   reader.text("notes", "", required=False), reader.where(), cites))
     for item in top.list("newer_prevails"):
         reader = _Reader(item, "a newer-prevails relation", file)
         reader.keys(("id", "newer", "older", "cites", "quote"), ("conflicts", "notes"))

@@ -137,6 +137,8 @@ def satisfiable(kb: KnowledgeBase, tests) -> tuple[bool, str | None]:
     """Whether some value of each fact makes all its tests hold; else the fact that cannot."""
     by_fact: dict[str, list[cond.FactTest]] = {}
     for test in tests:
+        if test.op == "within_years":
+            continue  # relates the fact to the case's date: any date is within years of a later one
         by_fact.setdefault(test.fact, []).append(test)
     for name, fact_tests in by_fact.items():
         fact = kb.facts[name]
@@ -181,7 +183,9 @@ def _possible_conclusions(kb: KnowledgeBase) -> set[str]:
 def _rule_can_fire(kb, rule, possible) -> tuple[bool, str | None]:
     reason = None
     for branch in cond.to_dnf(rule.when):
-        blocked = [lit.conclusion for lit in branch if isinstance(lit, cond.ConclusionRef) and lit.conclusion not in possible]
+        # A presumed reference holds while its conclusion is undecided, so it blocks nothing.
+        blocked = [lit.conclusion for lit in branch if isinstance(lit, cond.ConclusionRef)
+                   and not lit.presumed and lit.conclusion not in possible]
         if blocked:
             reason = reason or f"it needs '{blocked[0]}', which can never hold"
             continue
@@ -277,11 +281,20 @@ def _unused_conclusions(kb) -> list[Finding]:
             for c in kb.conclusions.values() if c.internal and c.id not in used]
 
 
-def _uncited(kb) -> list[Finding]:
+def cited_parts(kb) -> set[str]:
+    """Every citation some rule, precedence rule or relation between documents makes."""
     cited = {ref for rule in kb.rules.values() for ref in (rule.cites, *rule.also_cites)}
-    cited |= {p.cites for p in kb.precedence}
+    cited |= {p.cites for p in kb.precedence} | {n.cites for n in kb.newer_prevails}
+    cited |= {ref for overlap in kb.overlaps for ref in overlap.cites}
+    return cited
+
+
+def _uncited(kb) -> list[Finding]:
+    cited = cited_parts(kb)
     findings = []
     for article in kb.articles.values():
+        if article.not_encoded:
+            continue  # says why nothing computes from it (document.yaml: not_encoded)
         if article.id not in cited and not any(c.id in cited for c in article.clauses):
             findings.append(_at("warning", "uncited", f"no rule cites article {article.id} ({article.title})", article.where))
         for clause in article.clauses:
@@ -291,11 +304,14 @@ def _uncited(kb) -> list[Finding]:
 
 
 def _dates_outside_window(kb) -> list[Finding]:
-    start, end = kb.document["effective_date"], kb.document["expiry_date"]
     findings = []
     for rule in kb.rules.values():
+        document = kb.documents[rule.document] if rule.document in kb.documents else None
+        start = document.effective_date if document else kb.document["effective_date"]
+        # A document with no known end is checked against the home document's window.
+        end = (document.expiry_date if document else None) or kb.document["expiry_date"]
         for node in cond.walk(rule.when):
-            if isinstance(node, cond.FactTest) and kb.facts[node.fact].type == "date":
+            if isinstance(node, cond.FactTest) and kb.facts[node.fact].type == "date" and node.op != "within_years":
                 values = node.value if isinstance(node.value, tuple) else (node.value,)
                 for value in values:
                     if not start <= value <= end:
@@ -359,18 +375,24 @@ def _short_quotes(kb) -> list[Finding]:
 
 
 def _source_text(kb) -> list[Finding]:
+    findings = []
+    for document in kb.documents.values():
+        findings += _document_source_text(kb, document)
+    return findings
+
+
+def _document_source_text(kb, document) -> list[Finding]:
     from .kb import _normalize
-    source = kb.document.get("source")
-    where = kb.articles["1"].where
+    source = document.data.get("source")
     if not source:
         return []
-    path = kb.root / str(source).split("#")[0].strip()
+    path = document.folder / str(source).split("#")[0].strip()
     if not path.is_file():
-        return [Finding("error", "source-text", f"the published text '{source}' named by document.source is "
-                        "not in the knowledge base", where.file, None)]
+        return [Finding("error", "source-text", f"the published text '{source}' named by document.source of "
+                        f"{document.id} is not in the knowledge base", document.where.file, document.where.line)]
     original = _normalize(path.read_text(encoding="utf-8"))
     findings = []
-    for article in kb.articles.values():
+    for article in (a for a in kb.articles.values() if a.document == document.id):
         for unit, text, at in [(f"article {article.id}", article.text, article.where)] + \
                 [(f"clause {c.id}", c.text, c.where) for c in article.clauses]:
             if _normalize(text) not in original:

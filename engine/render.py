@@ -2,9 +2,11 @@
 
 Views (:func:`view`):
 
-- ``overview`` — the document, its articles and clauses, and the sub-policies they defer to;
+- ``overview`` — each document, its articles and clauses, and the sub-policies they defer to;
+- ``documents`` — the documents, their articles and clauses, what holds between documents
+  (implements, defers to, supersedes) and the benefits of different documents that overlap;
 - ``rules`` — facts → rules → conclusions → benefits, clustered by the article each cites;
-- ``full`` — both, with the edges between them.
+- ``full`` — all of it, with the edges between them.
 
 Formats: ``dot``, ``mermaid``, ``graphml`` and ``json`` (node-link) are written by Python alone;
 ``svg`` and ``png`` are laid out by Graphviz's ``dot`` program; ``html`` is a self-contained
@@ -28,11 +30,24 @@ import networkx as nx
 
 from .errors import PolicyKBError
 
-VIEWS = ("overview", "rules", "full")
+VIEWS = ("overview", "documents", "rules", "full")
 FORMATS = ("dot", "mermaid", "graphml", "json", "svg", "png", "html")
 FONT = "Noto Sans CJK SC"
 _OVERVIEW_KINDS = ("document", "article", "clause", "subpolicy")
 _RULE_KINDS = ("fact", "rule", "conclusion", "benefit")
+_DOCUMENT_KINDS = ("document", "article", "clause")
+#: Article 14 governs every benefit of the measures: in the documents view that is a fan of
+#: edges to the two benefits shown that says nothing about other documents.
+_NOT_IN_DOCUMENTS = ("governs",)
+#: How each relation is drawn in DOT, and its Mermaid arrow.
+_DOT_EDGE = {"uses": "", "derives": ", penwidth=1.5", "cites": ', style=dotted, color="#777777"',
+             "contains": ', arrowhead=none, color="#5b7fa6"', "defers_to": ', style=dashed, color="#b8860b"',
+             "governs": ', style=dotted, color="#aa3333"', "grants": ', color="#2e7d32"',
+             "implements": ', penwidth=2, color="#1f5fa8", fontcolor="#1f5fa8"',
+             "overlaps": ', dir=both, penwidth=2, style=dashed, color="#c0392b", fontcolor="#c0392b"',
+             "supersedes": ', penwidth=2, color="#6a1b9a", fontcolor="#6a1b9a"'}
+_MERMAID_EDGE = {"uses": "-->", "derives": "==>", "cites": "-.->", "contains": "---", "defers_to": "-.->",
+                 "governs": "-.->", "grants": "-->", "implements": "==>", "overlaps": "<-.->", "supersedes": "==>"}
 _STYLE = {  # kind: (shape, fill colour)
     "document": ("note", "#f2f2f2"), "article": ("box", "#dbe9f6"), "clause": ("box", "#eef5fb"),
     "subpolicy": ("folder", "#fdf1d6"), "fact": ("ellipse", "#ffffff"), "rule": ("box", "#eeeeee"),
@@ -45,72 +60,138 @@ class GraphvizMissing(PolicyKBError):
 
 
 def view(graph: nx.DiGraph, name: str) -> nx.DiGraph:
-    """The sub-graph a view shows (a copy; the full graph is left alone)."""
-    kinds = _OVERVIEW_KINDS + _RULE_KINDS if name == "full" else \
-        _OVERVIEW_KINDS if name == "overview" else _RULE_KINDS
+    """The sub-graph a view shows (a copy; the full graph is left alone). Its ``view`` graph
+    attribute names the view (the writers cluster by document in ``overview`` and ``documents``)."""
+    if name not in VIEWS:
+        raise PolicyKBError(f"unknown view '{name}'", allowed=VIEWS)
+    kinds = {"full": _OVERVIEW_KINDS + _RULE_KINDS, "overview": _OVERVIEW_KINDS, "rules": _RULE_KINDS,
+             "documents": _DOCUMENT_KINDS}[name]
+    keep = None
+    if name == "documents":
+        # Of the benefits, only those that overlap another document's: the view is about what
+        # holds between documents, and the rest belong to one document alone.
+        keep = {n for a, b, d in graph.edges(data=True) if d["relation"] == "overlaps" for n in (a, b)}
     # Built node by node in the full graph's order: a networkx subgraph view iterates in set
     # order, which changes with Python's string hashing, and every output must be byte-stable.
     shown = nx.DiGraph(**graph.graph)
+    shown.graph["view"] = name
     for node, data in graph.nodes(data=True):
-        if data["kind"] in kinds:
+        if data["kind"] in kinds or (keep is not None and node in keep):
             shown.add_node(node, **data)
     for a, b, data in graph.edges(data=True):
-        if a in shown and b in shown:
+        if a in shown and b in shown and not (name == "documents" and data["relation"] in _NOT_IN_DOCUMENTS):
             shown.add_edge(a, b, **data)
     return shown
 
 
-def _display(node: str, data: dict, lang: str = "zh") -> str:
+def _display(node: str, data: dict, lang: str = "zh", within: str = "") -> str:
     label = data["label"] if lang == "zh" else data["label_en"]
+    if within and data["kind"] in ("article", "clause") and label.startswith(within):
+        # Drawn inside its document's box: 《实施细则》 before every article would only repeat it.
+        label = label[len(within):]
     if data["kind"] in ("fact", "conclusion", "benefit"):
         return f"{label}\n{node.split(':', 1)[1]}"
-    if data["kind"] == "rule":
-        return f"{node.split(':', 1)[1]}\n[{data['cites']}]"
+    if data["kind"] == "rule":   # the citation as people write it: 《实施细则》第二条, not its key
+        cited = data.get("cites_label" if lang == "zh" else "cites_label_en") or data["cites"]
+        return f"{node.split(':', 1)[1]}\n[{cited}]"
     return label
 
 
 # --------------------------------------------------------------------------- dot
 
 def to_dot(g: nx.DiGraph, title: str, highlight: dict | None = None) -> str:
-    """Graphviz DOT; rule-view nodes are clustered by article. ``highlight`` (per-case
-    drawings) maps nodes to ``(hit, note)``: hits — facts used, rules fired, conclusions
-    derived — are bold, the rest grey; a note (a fact's value) is written under the label."""
+    """Graphviz DOT; rule-view nodes are clustered by the article they cite, and in the
+    ``overview`` and ``documents`` views each document's parts are boxed together.
+    ``highlight`` (per-case drawings) maps nodes to ``(hit, note)``: hits — facts used, rules
+    fired, conclusions derived — are bold, the rest grey; a note (a fact's value) is written
+    under the label."""
     lines = [f'digraph "{_q(title)}" {{', "  rankdir=LR;", f'  graph [fontname="{FONT}", label="{_q(title)}", '
              'labelloc=t, fontsize=16, nodesep=0.15, ranksep=0.6];',
              f'  node [fontname="{FONT}", fontsize=10, style="filled"];', f'  edge [fontname="{FONT}", fontsize=8];']
-    clusters: dict[int, list[str]] = {}
-    loose: list[str] = []
-    for node, data in g.nodes(data=True):
-        if data["kind"] == "rule" and "article" in data and g.graph.get("cluster", True):
-            clusters.setdefault(data["article"], []).append(node)
-        else:
-            loose.append(node)
+    rule_clusters, document_clusters, loose = _clusters(g)
     for node in loose:
         lines.append("  " + _dot_node(g, node, highlight))
-    for article in sorted(clusters):
-        lines.append(f'  subgraph "cluster_article_{article}" {{')
-        lines.append(f'    label="第{article}条 / Art. {article}"; style="rounded,dashed"; color="#888888";')
-        for node in clusters[article]:
-            lines.append("    " + _dot_node(g, node, highlight))
+    for n, (document, nodes) in enumerate(document_clusters.items()):
+        label = g.nodes[f"document:{document}"]["label"].split("\n")[0] if f"document:{document}" in g else document
+        lines.append(f'  subgraph "cluster_document_{n}" {{')
+        lines.append(f'    label="{_q(label)}"; style="rounded"; color="#5b7fa6"; fontsize=12;')
+        lines += ["    " + _dot_node(g, node, highlight, label) for node in nodes]
+        lines.append("  }")
+    for n, (part, nodes) in enumerate(rule_clusters.items()):
+        lines.append(f'  subgraph "cluster_article_{_ident(part)}" {{')
+        lines.append(f'    label="{_q(g.nodes[nodes[0]]["part_label"])}"; style="rounded,dashed"; color="#888888";')
+        lines += ["    " + _dot_node(g, node, highlight) for node in nodes]
         lines.append("  }")
     for a, b, data in g.edges(data=True):
-        if data["relation"] == "uses":
+        relation = data["relation"]
+        if relation == "uses":
             a, b = b, a  # drawn as the flow: the fact or conclusion goes into the rule that uses it
-        style = {"uses": "", "derives": ', penwidth=1.5', "cites": ', style=dotted, color="#777777"',
-                 "contains": ', arrowhead=none, color="#5b7fa6"', "defers_to": ', style=dashed, color="#b8860b"',
-                 "governs": ', style=dotted, color="#aa3333"'}[data["relation"]]
+        style = _DOT_EDGE[relation]
+        if relation == "uses" and data.get("presumed"):
+            style = ', style=dashed, color="#6d6d6d"'
         faded = highlight is not None and not (_hit(highlight, a) and _hit(highlight, b))
-        label = "used by" if data["relation"] == "uses" else data["relation"]
-        lines.append(f'  "{_q(a)}" -> "{_q(b)}" [label="{label}"{style}'
+        # A document's tree of articles and clauses reads as such: "contains" on every branch
+        # only hides the labels that say something.
+        label = "" if relation == "contains" else f'label="{_q(_edge_label(data))}"'
+        lines.append(f'  "{_q(a)}" -> "{_q(b)}" [{label}{style if label else style.lstrip(", ")}'
                      + (', color="#cccccc", fontcolor="#cccccc"' if faded else "") + "];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _dot_node(g, node, highlight) -> str:
+def _edge_label(data: dict, lang: str | None = None) -> str:
+    """What an edge says: its relation, and for a relation between documents or benefits the
+    reason in Chinese and English (or only ``lang``)."""
+    relation = data["relation"]
+    name = ("presumed by" if data.get("presumed") else "used by") if relation == "uses" else relation
+    if "label" not in data:
+        return name
+    if lang is not None:
+        return f"{name}: {data['label' if lang == 'zh' else 'label_en']}"
+    return f"{name}\n{data['label']}\n{data['label_en']}"
+
+
+def _clusters(g: nx.DiGraph, cluster_rules: bool | None = None) -> tuple[dict, dict, list[str]]:
+    """Rules by the part (article, notice) they cite, in document and article order; the parts
+    of each document (overview and documents views); and the nodes in no cluster."""
+    cluster_rules = g.graph.get("cluster", True) if cluster_rules is None else cluster_rules
+    rank = _document_rank(g)
+    by_document = g.graph.get("view") in ("overview", "documents")
+    rules: dict[str, list[str]] = {}
+    documents: dict[str, list[str]] = {}
+    loose: list[str] = []
+    for node, data in g.nodes(data=True):
+        if data["kind"] == "rule" and "part" in data and cluster_rules:
+            rules.setdefault(data["part"], []).append(node)
+        elif by_document and data.get("document") and data["kind"] in ("document", "article", "clause", "benefit"):
+            documents.setdefault(data["document"], []).append(node)
+        else:
+            loose.append(node)
+    first = {part: g.nodes[nodes[0]] for part, nodes in rules.items()}
+    ordered = sorted(rules, key=lambda p: (rank.get(first[p].get("document"), 0), first[p]["article"], p))
+    return {p: rules[p] for p in ordered}, dict(sorted(documents.items(), key=lambda i: rank.get(i[0], 0))), loose
+
+
+def _document_rank(g: nx.DiGraph) -> dict[str, int]:
+    """Documents in the order the graph first meets them (the knowledge base's order: the
+    builder adds every node in it)."""
+    rank: dict[str, int] = {}
+    for _, data in g.nodes(data=True):
+        if data.get("document") and data["document"] not in rank:
+            rank[data["document"]] = len(rank)
+    return rank
+
+
+def _ident(text: str) -> str:
+    """A name usable as a DOT cluster or Mermaid subgraph id: ``13``, ``implementation_rules_2021_2``."""
+    return re.sub(r"\W", "_", text)
+
+
+def _dot_node(g, node, highlight, within: str = "") -> str:
+    """A node statement; ``within`` is the name of the document box it is drawn in."""
     data = g.nodes[node]
     shape, fill = _STYLE[data["kind"]]
-    label = _display(node, data)
+    label = _display(node, data, within=within)
     extra = ""
     if highlight is not None:
         hit, note = highlight.get(node, (False, None))
@@ -120,6 +201,8 @@ def _dot_node(g, node, highlight) -> str:
             extra = ', penwidth=2.5, color="#1a7f37"'
         else:
             fill, extra = "#f7f7f7", ', color="#bbbbbb", fontcolor="#999999"'
+    if data.get("partial"):   # the available text stops inside it: drawn with a dashed outline
+        extra += ', style="filled,dashed"'
     return f'"{_q(node)}" [label="{_q(label)}", shape={shape}, fillcolor="{fill}"{extra}];'
 
 
@@ -134,26 +217,35 @@ def _q(text: str) -> str:
 # --------------------------------------------------------------------------- mermaid
 
 def to_mermaid(g: nx.DiGraph, highlight: dict | None = None) -> str:
-    """A Mermaid flowchart (renders on code hosts); rules clustered by article."""
+    """A Mermaid flowchart (renders on code hosts); rules clustered by article, and each
+    document's parts boxed together in the overview and documents views."""
     ids = {node: f"n{i}" for i, node in enumerate(g.nodes)}
     lines = ["flowchart LR"]
-    clusters: dict[int, list[str]] = {}
-    for node, data in g.nodes(data=True):
-        if data["kind"] == "rule" and "article" in data:
-            clusters.setdefault(data["article"], []).append(node)
-        else:
-            lines.append("  " + _mermaid_node(ids[node], node, data, highlight))
-    for article in sorted(clusters):
-        lines.append(f'  subgraph A{article}["第{article}条 / Art. {article}"]')
-        for node in clusters[article]:
-            lines.append("    " + _mermaid_node(ids[node], node, g.nodes[node], highlight))
+    # Rules stay clustered here even in a case drawing (DOT lays those out better unclustered).
+    rule_clusters, document_clusters, loose = _clusters(g, cluster_rules=True)
+    for node in loose:
+        lines.append("  " + _mermaid_node(ids[node], node, g.nodes[node], highlight))
+    for n, (document, nodes) in enumerate(document_clusters.items()):
+        key = f"document:{document}"
+        label = g.nodes[key]["label"].split("\n")[0] if key in g else document
+        lines.append(f'  subgraph D{n}["{_mermaid_text(label)}"]')
+        lines += ["    " + _mermaid_node(ids[node], node, g.nodes[node], highlight, label) for node in nodes]
         lines.append("  end")
-    arrows = {"uses": "-->", "derives": "==>", "cites": "-.->", "contains": "---", "defers_to": "-.->", "governs": "-.->"}
+    for part, nodes in rule_clusters.items():
+        lines.append(f'  subgraph A{_ident(part)}["{_mermaid_text(g.nodes[nodes[0]]["part_label"])}"]')
+        lines += ["    " + _mermaid_node(ids[node], node, g.nodes[node], highlight) for node in nodes]
+        lines.append("  end")
     for a, b, data in g.edges(data=True):
-        if data["relation"] == "uses":
-            lines.append(f"  {ids[b]} {arrows['uses']}|used by| {ids[a]}")
+        relation = data["relation"]
+        # Edge text in Chinese only: the English reasons hold ";", which ends a Mermaid statement.
+        text = _mermaid_text(_edge_label(data, "zh"))
+        if relation == "uses":   # drawn as the flow, like DOT; a presumed reference dotted
+            arrow, text = ("-.->", "presumed by") if data.get("presumed") else ("-->", "used by")
+            lines.append(f"  {ids[b]} {arrow}|{text}| {ids[a]}")
+        elif "label" in data:
+            lines.append(f'  {ids[a]} {_MERMAID_EDGE[relation]}|"{text}"| {ids[b]}')
         else:
-            lines.append(f"  {ids[a]} {arrows[data['relation']]}|{data['relation']}| {ids[b]}")
+            lines.append(f"  {ids[a]} {_MERMAID_EDGE[relation]}|{relation}| {ids[b]}")
     for kind, (_, fill) in _STYLE.items():
         lines.append(f"  classDef {kind} fill:{fill},stroke:#555")
     for node, data in g.nodes(data=True):
@@ -166,8 +258,12 @@ def to_mermaid(g: nx.DiGraph, highlight: dict | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _mermaid_node(ident, node, data, highlight) -> str:
-    label = _display(node, data).replace("\n", "<br/>")
+def _mermaid_text(text: str) -> str:
+    return str(text).replace("\n", "<br/>").replace('"', "#quot;")
+
+
+def _mermaid_node(ident, node, data, highlight, within: str = "") -> str:
+    label = _display(node, data, within=within).replace("\n", "<br/>")
     note = highlight.get(node, (False, None))[1] if highlight else None
     if note:
         label += f"<br/>= {note}"
@@ -244,23 +340,35 @@ def _without_generator(svg: str) -> str:
 # --------------------------------------------------------------------------- html
 
 def layout(g: nx.DiGraph) -> dict[str, tuple[int, int]]:
-    """Deterministic layered positions: the rule flow left to right by depth, the document's
-    structure in columns after it."""
+    """Deterministic layered positions: the rule flow left to right by depth, the documents'
+    structure in columns after it (with no rules, as in the documents view, the benefits
+    shown come after the clauses that grant them); each column in document and article order."""
     from .graph import flow
-    flowing = flow(g)
-    flowing.add_nodes_from(n for n, d in g.nodes(data=True) if d["kind"] in _RULE_KINDS)
+    has_rules = any(d["kind"] == "rule" for _, d in g.nodes(data=True))
+    structure = {"document": 1, "article": 2, "clause": 3, "subpolicy": 4}
+    if not has_rules:
+        structure.update({kind: 4 for kind in _RULE_KINDS})
+    flowing = nx.DiGraph()
+    if has_rules:
+        flowing = flow(g)
+        flowing.add_nodes_from(n for n, d in g.nodes(data=True) if d["kind"] in _RULE_KINDS)
     layer: dict[str, int] = {}
     for node in nx.lexicographical_topological_sort(flowing):
         preds = [layer[p] for p in flowing.predecessors(node)]
         layer[node] = (max(preds) + 1) if preds else 0
     last = max(layer.values(), default=-1)
-    structure = {"document": 1, "article": 2, "clause": 3, "subpolicy": 4}
     for node, data in g.nodes(data=True):
-        if data["kind"] in structure:
-            layer[node] = last + structure[data["kind"]]
+        if node not in layer:
+            layer[node] = last + structure.get(data["kind"], 4)
     columns: dict[int, list[str]] = {}
     order = {n: i for i, n in enumerate(g.nodes)}
-    for node in sorted(g.nodes, key=lambda n: (g.nodes[n].get("article", 0), order[n])):
+    rank = _document_rank(g)
+
+    def place(n):
+        data = g.nodes[n]
+        return (rank.get(data.get("document"), 0), data.get("article", 0), order[n])
+
+    for node in sorted(g.nodes, key=place):
         columns.setdefault(layer[node], []).append(node)
     positions = {}
     for x, column in enumerate(sorted(columns)):
@@ -278,8 +386,11 @@ def to_html(g: nx.DiGraph, title: str) -> str:
         (x1, y1), (x2, y2) = positions[a], positions[b]
         x1, x2 = x1 + 110, x2 + 110
         bend = max(40, abs(x2 - x1) / 2)
-        parts.append(f'<path class="edge {data["relation"]}" data-a="{html.escape(a)}" data-b="{html.escape(b)}" '
-                     f'd="M{x1},{y1 + 16} C{x1 + bend},{y1 + 16} {x2 - bend},{y2 + 16} {x2},{y2 + 16}"/>')
+        kind = data["relation"] + (" presumed" if data.get("presumed") else "")
+        note = f"<title>{html.escape(_edge_label(data).replace(chr(10), ' — '))}</title>" if "label" in data else ""
+        path = (f'<path class="edge {kind}" data-a="{html.escape(a)}" data-b="{html.escape(b)}" '
+                f'd="M{x1},{y1 + 16} C{x1 + bend},{y1 + 16} {x2 - bend},{y2 + 16} {x2},{y2 + 16}"')
+        parts.append(f"{path}>{note}</path>" if note else f"{path}/>")
     for node, data in g.nodes(data=True):
         x, y = positions[node]
         label = data["label"].split("\n")[0]
@@ -288,7 +399,9 @@ def to_html(g: nx.DiGraph, title: str) -> str:
                      f'<rect width="220" height="32" rx="6" fill="{_STYLE[data["kind"]][1]}"/>'
                      f'<text x="8" y="20">{html.escape(short)}</text><title>{html.escape(node)}</title></g>')
     nodes = {n: {k: v for k, v in d.items() if isinstance(v, (str, int, bool))} for n, d in g.nodes(data=True)}
-    edges = [[a, b, d["relation"]] for a, b, d in g.edges(data=True)]
+    # The side panel names each neighbour's relation, with the reason for one between documents.
+    edges = [[a, b, _edge_label(d, "zh") if "label" in d or d.get("presumed") else d["relation"]]
+             for a, b, d in g.edges(data=True)]
     payload = json.dumps({"nodes": nodes, "edges": edges}, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
     return _HTML.format(title=html.escape(title), width=width, height=height, svg="\n".join(parts), data=payload)
 
@@ -305,7 +418,9 @@ body {{ margin: 0; font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft Ya
 svg {{ width: 100%; height: 100%; user-select: none; }}
 .edge {{ fill: none; stroke: #999; stroke-width: 1; }}
 .edge.derives {{ stroke: #2e7d32; }} .edge.cites, .edge.governs {{ stroke-dasharray: 2 3; }}
-.edge.defers_to {{ stroke: #b8860b; stroke-dasharray: 6 3; }}
+.edge.defers_to {{ stroke: #b8860b; stroke-dasharray: 6 3; }} .edge.presumed {{ stroke-dasharray: 5 3; }}
+.edge.grants {{ stroke: #2e7d32; }} .edge.implements {{ stroke: #1f5fa8; stroke-width: 2; }}
+.edge.overlaps {{ stroke: #c0392b; stroke-width: 2; stroke-dasharray: 6 3; }} .edge.supersedes {{ stroke: #6a1b9a; stroke-width: 2; }}
 .node rect {{ stroke: #666; }} .node text {{ font-size: 12px; }} .node {{ cursor: pointer; }}
 .dim {{ opacity: .15; }} .picked rect {{ stroke: #d32f2f; stroke-width: 3; }}
 h1 {{ font-size: 1.1rem; }} code {{ font-size: .8rem; }}
@@ -424,6 +539,8 @@ def write(g: nx.DiGraph, fmt: str, title: str, out: Path | None = None) -> bytes
 
 DIAGRAMS = [  # (file, view, format)
     ("overview.svg", "overview", "svg"), ("overview.mmd", "overview", "mermaid"), ("overview.dot", "overview", "dot"),
+    ("documents.svg", "documents", "svg"), ("documents.mmd", "documents", "mermaid"),
+    ("documents.dot", "documents", "dot"), ("documents.html", "documents", "html"),
     ("rules.svg", "rules", "svg"), ("rules.mmd", "rules", "mermaid"), ("rules.dot", "rules", "dot"),
     ("policy.html", "full", "html"), ("full.graphml", "full", "graphml"), ("full.json", "full", "json"),
 ]
@@ -439,11 +556,15 @@ def write_all(graph: nx.DiGraph, title: str, out: Path) -> list[Path]:
     readme = io.StringIO()
     readme.write("# Diagrams of the knowledge base\n\nGenerated from `kb/` by `policykb graph --all --out diagrams/`; "
                  "a test fails when these files differ from what the current `kb/` gives. Do not edit by hand.\n\n"
-                 "- `overview.*` — the 14 articles, Article 13's clauses, and the sub-policies they defer to.\n"
+                 "- `overview.*` — each document with its articles and clauses, and the sub-policies they defer to "
+                 "(a sub-policy encoded as a document is that document).\n"
+                 "- `documents.*` — the documents and their parts, what holds between them (implements, defers to, "
+                 "supersedes where they conflict) and the benefits of different documents that overlap (not stacked); "
+                 "a dashed outline marks a document, article or clause whose available text is partial.\n"
                  "- `rules.*` — facts → rules → conclusions → benefits, rules clustered by the article they cite.\n"
                  "- `policy.html` — the whole graph, interactive (pan, zoom, click a node for its text and neighbours), "
                  "no network needed.\n- `full.graphml`, `full.json` — the whole graph for other tools (networkx node-link JSON).\n\n")
-    for name, view_name in (("overview", "overview"), ("rules", "rules")):
+    for name, view_name in (("documents", "documents"), ("overview", "overview"), ("rules", "rules")):
         readme.write(f"## {view_name}\n\n![{view_name}]({name}.svg)\n\n```mermaid\n")
         readme.write((out / f"{name}.mmd").read_text(encoding="utf-8"))
         readme.write("```\n\n")

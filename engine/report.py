@@ -18,7 +18,7 @@ from .evaluation import Assessment
 from .explanation import render_text, tree
 from .values import format_date, format_money
 from .why_not import first_failure, missing_by_target
-from .wording import article14_decision, article14_text, display, listed, named
+from .wording import amount_words, article14_decision, article14_text, display, listed, named
 
 _TITLES = {
     "zh": {"report": "政策适用评估报告", "facts": "企业事实", "benefits": "第十三条支持事项", "benefit": "支持事项",
@@ -281,7 +281,8 @@ def _html_why_not(node: dict, lang: str) -> str:
     if "superseded_by" in node:
         by, precedence = node["superseded_by"], node["precedence"]
         out.append(f"<blockquote>“{e(precedence['quote'])}”</blockquote>")
-        out.append(f'<p class="art14">{e(by["policy"])}: {e(format_money(by["amount"], lang))}</p>')
+        out.append(f'<p class="art14">{e(node.get("superseded_by_name") or by.get("policy", ""))}: '
+                   f'{e(amount_words(by["amount"], lang))}</p>')
     for rule in node.get("rules", []):
         out.append(_html_rule(rule, lang))
     names = node.get("named", {})

@@ -7,12 +7,14 @@ A scenario file is a YAML list; each item has
   the input starts from;
 - ``input``: facts, over the example's (``null`` makes a fact unknown);
 - ``as_of`` (optional): the date to judge at;
+- ``documents`` (optional): the ids of the documents to evaluate under (default: all);
 - ``output``: what must hold —
   ``conclusions`` (must be derived), ``not_conclusions``, ``benefits`` (a mapping of benefit id
   to ``granted``, ``not_fixed``, ``services`` or ``{min: …, max: …}`` in money with its unit or
   ``null``), ``not_benefits``, ``superseded`` (a mapping of benefit id to the superseding
-  policy's name), ``grounds`` (benefit id to the list of grounds), ``missing`` (exactly these
-  unknown facts), ``missing_includes``, ``status`` (id to granted / denied / undetermined),
+  policy's name, or to the benefit of another document that supersedes it), ``grounds`` (benefit id to the list of grounds), ``missing`` (exactly these
+  unknown facts, among those of the documents the other expectations name: a scenario about
+  one document is not changed by encoding another), ``missing_includes``, ``status`` (id to granted / denied / undetermined),
   ``next_fact`` (benefit id to the fact to ask next), and ``why_not``: id to ``{status,
   next_fact, first_change, alternatives}`` — the why-not answer's status, the fact it asks
   next, the changes of its first alternative (a mapping of fact to new value), and how many
@@ -30,12 +32,12 @@ from typing import Any
 
 from .errors import KnowledgeBaseError, PolicyKBError, ProfileError, nearest
 from .evaluation import assess
-from .kb import KnowledgeBase
+from .kb import KnowledgeBase, is_kb_folder
 from .profile import parse_profile
 from .values import ValueProblem, parse_money
 from .yamlio import load_file
 
-SCENARIO_KEYS = ("name", "extends", "input", "as_of", "output")
+SCENARIO_KEYS = ("name", "extends", "input", "as_of", "documents", "output")
 OUTPUT_KEYS = ("conclusions", "not_conclusions", "benefits", "not_benefits", "superseded",
                "grounds", "missing", "missing_includes", "status", "next_fact", "why_not")
 WHY_NOT_KEYS = ("status", "next_fact", "first_change", "alternatives")
@@ -51,6 +53,7 @@ class Scenario:
     output: dict
     extends: str | None = None
     problems: list[str] = field(default_factory=list)
+    documents: list[str] | None = None
 
     @property
     def where(self) -> str:
@@ -70,7 +73,8 @@ def scenario_files(paths: list[Path]) -> list[Path]:
 def kb_holding(paths: list[Path]) -> Path | None:
     """The knowledge base the scenario paths lie in, or None when none does.
 
-    A folder is a knowledge base when it holds ``document.yaml``; each path is looked up from
+    A folder is a knowledge base when it holds ``facts.yaml`` and ``knowledge_base.yaml`` (or, for
+    one document, ``document.yaml``); each path is looked up from
     itself (or the folder holding it) upward, so ``kb-copy/scenarios/x.yaml`` belongs to
     ``kb-copy``. Paths outside every knowledge base do not choose one.
 
@@ -83,7 +87,7 @@ def kb_holding(paths: list[Path]) -> Path | None:
     for path in paths:
         start = path.resolve()
         for folder in ([start] if start.is_dir() else []) + list(start.parents):
-            if (folder / "document.yaml").is_file():
+            if is_kb_folder(folder):
                 found.setdefault(folder, path)
                 break
     if len(found) > 1:
@@ -170,12 +174,17 @@ def _scenario(kb: KnowledgeBase, item, file: str) -> Scenario:
             if key not in WHY_NOT_KEYS:
                 raise error(f"unknown why_not key '{key}'", suggestion=nearest(key, WHY_NOT_KEYS),
                             allowed=WHY_NOT_KEYS)
-    return Scenario(str(item["name"]), file, line, profile, item.get("as_of"), dict(output), extends)
+    documents = item.get("documents")
+    if documents is not None and (not isinstance(documents, list) or not documents):
+        raise KnowledgeBaseError("'documents' is a list of document ids", file=file, line=line)
+    return Scenario(str(item["name"]), file, line, profile, item.get("as_of"), dict(output), extends,
+                    documents=[str(d) for d in documents] if documents else None)
 
 
 def run(scenario: Scenario, kb: KnowledgeBase) -> list[str]:
     """Evaluate a scenario; return its differences from the expected output (empty: passed)."""
-    assessment = assess(scenario.profile, as_of=scenario.as_of, kb=kb, source=scenario.where)
+    assessment = assess(scenario.profile, as_of=scenario.as_of, kb=kb, source=scenario.where,
+                        documents=scenario.documents)
     result = assessment.result
     expected = scenario.output
     problems: list[str] = []
@@ -201,17 +210,18 @@ def run(scenario: Scenario, kb: KnowledgeBase) -> list[str]:
     for bid, policy in (expected.get("superseded") or {}).items():
         if bid not in superseded:
             problems.append(f"{bid}: expected superseded by {policy}, but it is not")
-        elif policy and superseded[bid]["by"]["policy"] != policy:
-            problems.append(f"{bid}: expected superseded by {policy}, got {superseded[bid]['by']['policy']}")
+        elif policy and _superseder(superseded[bid]["by"]) != policy:
+            problems.append(f"{bid}: expected superseded by {policy}, got {_superseder(superseded[bid]['by'])}")
     for bid, grounds in (expected.get("grounds") or {}).items():
         actual = granted.get(bid, {}).get("grounds", [])
         if sorted(actual) != sorted(grounds or []):
             problems.append(f"{bid}: expected grounds {sorted(grounds or [])}, got {sorted(actual)}")
-    if "missing" in expected and sorted(expected["missing"] or []) != sorted(result["missing"]):
-        problems.append(f"missing: expected {sorted(expected['missing'] or [])}, got {sorted(result['missing'])}")
+    missing = _missing_for(kb, expected, result)
+    if "missing" in expected and sorted(expected["missing"] or []) != sorted(missing):
+        problems.append(f"missing: expected {sorted(expected['missing'] or [])}, got {sorted(missing)}")
     for fid in expected.get("missing_includes") or []:
-        if fid not in result["missing"]:
-            problems.append(f"missing: expected to include {fid}, got {result['missing']}")
+        if fid not in missing:
+            problems.append(f"missing: expected to include {fid}, got {missing}")
     for cid, word in (expected.get("status") or {}).items():
         if result["status"][cid] != word:
             problems.append(f"{cid}: expected status {word}, got {result['status'][cid]}")
@@ -272,3 +282,27 @@ def _amount_problems(bid: str, want, entry: dict) -> list[str]:
         if value != actual[key]:
             problems.append(f"{bid}: expected {key} {value}, got {actual[key]}")
     return problems
+
+
+def _superseder(by: dict) -> str:
+    """What superseded a benefit: another policy's name, or another document's benefit id."""
+    return by.get("policy") or by.get("benefit")
+
+
+#: Expectations that name conclusions or benefits, and so the documents a scenario is about.
+_NAMING = ("conclusions", "not_conclusions", "benefits", "not_benefits", "superseded", "grounds", "status",
+           "next_fact", "why_not")
+
+
+def _missing_for(kb, expected: dict, result: dict) -> list[str]:
+    """The missing facts a scenario's ``missing`` is compared with: those of the documents its
+    other expectations name (a scenario written about one document is not changed by encoding
+    another beside it), or of all documents when it names none."""
+    named = set()
+    for key in _NAMING:
+        value = expected.get(key) or ()
+        named.update(kb.conclusions[i].document for i in value if i in kb.conclusions)
+    if not named:
+        return result["missing"]
+    wanted = {name for document in named for name in result["missing_by_document"].get(document, [])}
+    return [name for name in result["missing"] if name in wanted]

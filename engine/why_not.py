@@ -27,7 +27,7 @@ from typing import Any
 
 from . import conditions as cond
 from .evaluation import Assessment, assess
-from .wording import unknown_target, condition_text, display, json_value, listed, named
+from .wording import amount_words, condition_text, display, json_value, listed, named, other_side, unknown_target
 from .kb import KnowledgeBase
 from .values import format_money
 
@@ -62,6 +62,7 @@ def answer(assessment: Assessment, target: str, lang: str = "zh") -> dict:
     node["holds"] = False
     if superseded:
         node["superseded_by"] = superseded["by"]
+        node["superseded_by_name"] = other_side(kb, superseded["by"], lang)
         node["this_policy_amount"] = superseded["amount"]
         node["precedence"] = {**_cite(kb, kb.precedence[0].cites, lang), "quote": kb.precedence[0].quote}
         # A share-based benefit can be kept here by a base large enough to match the offer.
@@ -83,8 +84,7 @@ def answer(assessment: Assessment, target: str, lang: str = "zh") -> dict:
 
 
 def _cite(kb: KnowledgeBase, ref: str, lang: str) -> dict:
-    return {"article": int(ref.split("(")[0]), "clause": ref if "(" in ref else None,
-            "citation": kb.label(ref, lang)}
+    return kb.citation(ref, lang)
 
 
 # --------------------------------------------------------------------------- reasons
@@ -214,6 +214,11 @@ def expand(kb: KnowledgeBase, conclusion: str, _stack=()) -> list[tuple[str, tup
                     partial = [p + (lit,) for p in partial]
                 else:
                     below = [tests for _, tests in expand(kb, lit.conclusion, _stack + (conclusion,))]
+                    if lit.presumed:
+                        # Presumed: it holds unless denied, so first try changing nothing there;
+                        # the re-evaluation of each proposal rejects this where it is denied, and
+                        # the ways to make it hold follow.
+                        below = [()] + below
                     partial = [p + tests for p in partial for tests in below][:MAX_BRANCHES]
             ways.extend((rule.id, p) for p in partial)
             if len(ways) >= MAX_BRANCHES:
@@ -438,7 +443,7 @@ def render_text(node: dict, lang: str = "zh") -> str:
         lines.append(f"    [{node['precedence']['citation']}] “{node['precedence']['quote']}”")
         lines.append(("    其他区级政策《{p}》给予 {a}，高于本措施，按就高且不重复原则由该政策支持。" if zh else
                       "    {p} offers {a}, more than this policy: supported there, not here (highest, not cumulative).")
-                     .format(p=by["policy"], a=_money(by["amount"], lang)))
+                     .format(p=node.get("superseded_by_name") or by.get("policy"), a=amount_words(by["amount"], lang)))
         for alternative in node["alternatives"]:
             parts = [f"{c['label']}: {c['from_display']} → {c['to_display']}" for c in alternative["changes"]]
             lines.append(("    本措施支持可达到该金额，若: " if zh else "    This policy would match it with: ")

@@ -59,8 +59,15 @@ def number_text(value: Fraction) -> str:
 def condition_text(kb: KnowledgeBase, node, lang: str) -> str:
     """A fact test or conclusion reference in words: ``实收资本 不低于 1亿元``."""
     if isinstance(node, cond.ConclusionRef):
-        return kb.conclusions[node.conclusion].label(lang)
+        label = kb.conclusions[node.conclusion].label(lang)
+        if node.presumed:
+            return (f"{label}（推定成立，除非已知不满足）" if lang == "zh" else
+                    f"{label} (presumed unless known to fail)")
+        return label
     fact = kb.facts[node.fact]
+    if node.op == "within_years":
+        return (f"申请日期在{fact.label(lang)}起{node.value}年内" if lang == "zh" else
+                f"the application date is within {node.value} years from: {fact.label(lang)}")
     if fact.type == "bool" and node.op == "is" and lang == "en":
         return fact.en if node.value else f"not: {fact.en}"
     words = cond.OPERATOR_TEXT[node.op][0 if lang == "zh" else 1]
@@ -124,6 +131,48 @@ _ARTICLE_14 = {
 }
 
 
+#: Article 14 between two benefits of encoded documents that pay for the same thing.
+_BETWEEN_DOCUMENTS = {
+    "superseded": ("{b}（{a}）高于本项最高金额 {max}：按就高原则由该项支持，本项不再给予（{c}）",
+                   "{b} ({a}) is more than this benefit's most, {max}: the higher one applies, so it is "
+                   "supported there, not here ({c})"),
+    "newer_prevails": ("{b}（{a}）属新出台政策，与本项冲突，自其施行之日起以新政策为准（{c}）",
+                       "{b} ({a}) is a newer policy in conflict with this benefit: from its date the newer "
+                       "policy prevails ({c})"),
+    "kept": ("不低于{b}（{a}）：按本项支持，两者不叠加（{c}）",
+             "at least {b} ({a}): granted here, not stacked ({c})"),
+    "open": ("与{b}（{a}）为同一类支持，不重复享受：孰高待金额确定后由分析人员判定（{c}）",
+             "the same kind of support as {b} ({a}): not stacked; which is higher is for the analyst to settle "
+             "once the amounts are fixed ({c})"),
+}
+
+
+def other_side(kb: KnowledgeBase, other: dict, lang: str) -> str:
+    """Who else offers a benefit: another district policy's name, or another document's
+    benefit as 《short name》label (id) [clause]."""
+    if "policy" in other:
+        return other["policy"]
+    bid = other["benefit"]
+    conclusion = kb.conclusions.get(bid)
+    if conclusion is None:
+        return bid
+    return f"{named(kb, bid, lang)} [{kb.label(conclusion.article, lang)}]"
+
+
+def amount_words(amount, lang: str) -> str:
+    """An offer's amount: a sum of yuan, or a {min, max} of another document's benefit."""
+    if not isinstance(amount, dict):
+        return format_money(amount, lang)
+    low, high = amount.get("min"), amount.get("max")
+    if low is None and high is None:
+        return "金额未定" if lang == "zh" else "amount not fixed"
+    if low is None:
+        return ("最高 " if lang == "zh" else "up to ") + format_money(high, lang)
+    if low == high:
+        return format_money(low, lang)
+    return f"{format_money(low, lang)}–{format_money(high, lang)}"
+
+
 def article14_text(kb: KnowledgeBase, offer: dict, amount: dict | None, decision: str, lang: str) -> str:
     """Article 14 (就高且不重复) in one sentence: the other policy's offer against this policy's amount.
 
@@ -132,6 +181,12 @@ def article14_text(kb: KnowledgeBase, offer: dict, amount: dict | None, decision
     (above the minimum, at or below the maximum, or under an "up to" ceiling) or ``not_fixed``.
     """
     low, high = (amount or {}).get("min"), (amount or {}).get("max")
+    if "benefit" in offer:
+        if decision == "superseded" and offer.get("reason") == "newer_prevails":
+            decision = "newer_prevails"
+        template = _BETWEEN_DOCUMENTS[decision][0 if lang == "zh" else 1]
+        return template.format(b=other_side(kb, offer, lang), a=amount_words(offer.get("amount"), lang),
+                               max=amount_words(amount, lang), c=overlap_citation(kb, lang))
     if decision == "within_range" and low is None:
         decision = "within_ceiling"
     if decision == "kept" and low == high:
@@ -143,12 +198,32 @@ def article14_text(kb: KnowledgeBase, offer: dict, amount: dict | None, decision
                            max=format_money(high, lang), c=citation)
 
 
-def article14_decision(entry: dict) -> tuple[dict, str] | None:
-    """The offer and Article 14 decision of a benefit entry of the result, or None without one."""
+def overlap_citation(kb: KnowledgeBase, lang: str) -> str:
+    """Where not stacking benefits of two documents comes from: Article 14, and the cited
+    articles of the overlaps declared in the knowledge base."""
+    refs = list(dict.fromkeys([kb.precedence[0].cites if kb.precedence else "14"]
+                              + [ref for overlap in kb.overlaps for ref in overlap.cites]))
+    return ("；" if lang == "zh" else "; ").join(kb.label(ref, lang) for ref in refs)
+
+
+def article14_decisions(entry: dict) -> list[tuple[dict, str]]:
+    """Every offer and Article 14 decision of a benefit entry of the result: another document's
+    benefit first, then another district policy's offer."""
+    found = []
     if entry.get("by"):
-        return entry["by"], "superseded"
+        found.append((entry["by"], "superseded"))
+    other = entry.get("not_stacked_with")
+    if other and "benefit" in other:
+        found.append((other, "open" if other.get("open") else "kept"))
     if entry.get("overlap"):
-        return entry["overlap"], entry["overlap"].get("reason", "not_fixed")
-    if entry.get("not_stacked_with"):
-        return entry["not_stacked_with"], "kept"
-    return None
+        found.append((entry["overlap"], entry["overlap"].get("reason", "not_fixed")))
+    offer = entry.get("not_stacked_with_offer") or (other if other and "benefit" not in other else None)
+    if offer:
+        found.append((offer, "kept"))
+    return found
+
+
+def article14_decision(entry: dict) -> tuple[dict, str] | None:
+    """The first offer and Article 14 decision of a benefit entry of the result, or None."""
+    found = article14_decisions(entry)
+    return found[0] if found else None

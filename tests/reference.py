@@ -35,14 +35,38 @@ class Reference:
         kb_dir = Path(kb_dir)
         load = lambda name: yaml.safe_load((kb_dir / name).read_text(encoding="utf-8"))  # noqa: E731
         self.facts = {f["id"]: f for f in load("facts.yaml")["facts"]}
-        raw = load("conclusions.yaml")
-        self.kinds = {c["id"]: "conclusion" for c in raw["conclusions"]}
-        self.kinds.update({b["id"]: "benefit" for b in raw["benefits"]})
-        self.rules, self.precedence = [], []
-        for path in sorted((kb_dir / "rules").glob("*.yaml")):
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            self.rules += data.get("rules", [])
-            self.precedence += data.get("precedence", [])
+        index = load("knowledge_base.yaml") if (kb_dir / "knowledge_base.yaml").is_file() else {}
+        folders = [kb_dir / "documents" / name for name in index.get("documents", [])] or [kb_dir]
+        self.overlaps = [tuple(o["benefits"]) for o in index.get("overlaps", [])]
+        self.kinds, self.rules, self.precedence = {}, [], []
+        for folder in folders:
+            raw = yaml.safe_load((folder / "conclusions.yaml").read_text(encoding="utf-8"))
+            self.kinds.update({c["id"]: "conclusion" for c in raw["conclusions"]})
+            self.kinds.update({b["id"]: "benefit" for b in raw["benefits"]})
+            for path in sorted((folder / "rules").glob("*.yaml")):
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                self.rules += data.get("rules", [])
+                self.precedence += data.get("precedence", [])
+        self.presumed_only = self._presumed_only()
+
+    def _presumed_only(self):
+        """Conclusions used only through presumed references (or by such conclusions)."""
+        uses = {}
+
+        def walk(node, then):
+            if "all" in node or "any" in node:
+                for child in node.get("all", node.get("any", [])):
+                    walk(child, then)
+            elif "conclusion" in node:
+                uses.setdefault(node["conclusion"], []).append((then, bool(node.get("presumed"))))
+        for rule in self.rules:
+            walk(rule["when"], rule["then"])
+        found = set()
+        while True:
+            more = {c for c, u in uses.items() if c not in found and all(p or t in found for t, p in u)}
+            if not more:
+                return found
+            found |= more
 
     # -- values
     def _value(self, name, raw):
@@ -78,11 +102,22 @@ class Reference:
                 return None, [f for v, unknown in results if v is None for f in unknown]
             return (not decisive), []
         if "conclusion" in node:
+            if node.get("presumed"):
+                return status.get(node["conclusion"]) is not False, []
             return status.get(node["conclusion"]), []
         name = node["fact"]
         op = next(k for k in node if k not in ("fact", "ground"))
         if name not in facts:
             return None, [name]
+        if op == "within_years":
+            if "application_date" not in facts:
+                return None, ["application_date"]
+            start, day = facts[name], facts["application_date"]
+            try:
+                end = start.replace(year=start.year + node[op])
+            except ValueError:  # 29 February: the period ends with 28 February
+                end = start.replace(year=start.year + node[op], month=3, day=1)
+            return start <= day < end, []
         actual, want = facts[name], node[op]
         t = lambda v: self._threshold(name, v)  # noqa: E731
         if op == "is":
@@ -113,6 +148,8 @@ class Reference:
         spec = rule["amount"]
         if "range" in spec:
             return _money(spec["range"]["min"]), _money(spec["range"]["max"])
+        if "up_to" in spec:
+            return None, _money(spec["up_to"])
         if "share" not in spec:
             return None, None
         share = Fraction(spec["share"].rstrip("%")) / 100
@@ -137,7 +174,7 @@ class Reference:
             status = new
         missing = set()
         for cid, value in status.items():
-            if value is None:
+            if value is None and cid not in self.presumed_only:
                 for rule in (r for r in self.rules if r["then"] == cid):
                     v, unknown = self._cond(rule["when"], facts, status)
                     if v is None:
@@ -147,12 +184,21 @@ class Reference:
             current = offers.get(record["benefit"])
             if current is None or record["amount"] > current[1]:
                 offers[record["benefit"]] = (record["policy"], record["amount"])
-        benefits, superseded = {}, {}
+        benefits, superseded, amounts = {}, {}, {}
         for cid, value in status.items():
-            if self.kinds[cid] != "benefit" or value is not True:
-                continue
-            rule = next(r for r in self.rules if r["then"] == cid and self._cond(r["when"], facts, status)[0] is True)
-            low, high = self._amount(rule, facts)
+            if self.kinds[cid] == "benefit" and value is True:
+                rule = next(r for r in self.rules if r["then"] == cid and self._cond(r["when"], facts, status)[0] is True)
+                amounts[cid] = self._amount(rule, facts)
+        for first, second in self.overlaps:  # Article 14 between documents: the higher, not stacked
+            if first in amounts and second in amounts:
+                (a_low, a_high), (b_low, b_high) = amounts[first], amounts[second]
+                if a_high is not None and b_low is not None and b_low > a_high:
+                    superseded[first] = (second, (b_low, b_high))
+                elif b_high is not None and a_low is not None and a_low > b_high:
+                    superseded[second] = (first, (a_low, a_high))
+        for cid in superseded:
+            amounts.pop(cid, None)
+        for cid, (low, high) in amounts.items():
             offer = offers.get(cid)
             if offer is not None and high is not None and offer[1] > high:
                 superseded[cid] = offer
@@ -171,6 +217,14 @@ def engine_view(result: dict) -> dict:
     return {
         "conclusions": set(result["conclusions"]),
         "benefits": {b["id"]: ((b["amount"] or {}).get("min"), (b["amount"] or {}).get("max")) for b in result["benefits"]},
-        "superseded": {s["id"]: (s["by"]["policy"], s["by"]["amount"]) for s in result["superseded"]},
+        "superseded": {s["id"]: _by(s["by"]) for s in result["superseded"]},
         "missing": set(result["missing"]), "status": result["status"],
     }
+
+
+def _by(by: dict) -> tuple:
+    """What superseded a benefit: (policy, amount) or (another document's benefit, (min, max))."""
+    if "policy" in by:
+        return by["policy"], by["amount"]
+    amount = by["amount"] or {}
+    return by["benefit"], (amount.get("min"), amount.get("max"))

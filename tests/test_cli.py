@@ -49,12 +49,14 @@ def test_why_prints_the_tree_and_json(capsys):
 
 def test_check_validates_the_bundled_knowledge_base_strictly(capsys):
     code, out, _ = _run(capsys, "check", "--kb", str(KB_DIR), "--strict")
-    assert code == 0 and out.startswith("ok:") and "14 articles" in out and "0 errors, 0 warnings" in out
+    assert code == 0 and out.startswith("ok:") and "0 errors, 0 warnings" in out
+    assert "digital_economy_measures: 19 of 19 available articles and clauses encoded" in out
+    assert "implementation_rules_2021:" in out and "text partial" in out
 
 
 def test_check_reports_a_broken_knowledge_base_with_file_and_line(capsys, tmp_path):
-    copy = edited_kb(tmp_path, "rules/article_13_2_5.yaml", "fact: qualified_talent", "fact: qualified_talnet")
-    rules = copy / "rules" / "article_13_2_5.yaml"
+    copy = edited_kb(tmp_path, "documents/digital_economy_measures/rules/article_13_2_5.yaml", "fact: qualified_talent", "fact: qualified_talnet")
+    rules = copy / "documents" / "digital_economy_measures" / "rules" / "article_13_2_5.yaml"
     code, out, err = _run(capsys, "check", "--kb", str(copy))
     assert code == 2 and "Traceback" not in out + err
     assert f"{rules}:" in out and "error[unknown-reference]" in out and "did you mean 'qualified_talent'" in out
@@ -159,7 +161,7 @@ def test_test_runs_the_scenarios_and_reports_failures_side_by_side(capsys, tmp_p
 
 def test_diff_and_impact_from_the_command_line(capsys):
     code, out, _ = _run(capsys, "diff", "--old", str(KB_DIR), "--new", str(KB_DIR), str(KB_DIR / "examples"))
-    assert code == 0 and "0 of 7 profiles differ" in out
+    assert code == 0 and "0 of 8 profiles differ" in out
     code, out, _ = _run(capsys, "impact", "paid_in_capital", "--kb", str(KB_DIR), "--format", "json")
     assert json.loads(out)["benefits"] == ["settlement_subsidy"]
 
@@ -235,7 +237,7 @@ def test_impact_names_what_it_lists(capsys):
 
 
 def _broken_quote_kb(tmp_path):
-    return edited_kb(tmp_path, "rules/article_13_1_settling.yaml", "quote: 租用办公用房的，给予连续三年租金补贴",
+    return edited_kb(tmp_path, "documents/digital_economy_measures/rules/article_13_1_settling.yaml", "quote: 租用办公用房的，给予连续三年租金补贴",
                      "quote: 租用办公用房的，给予连续五年租金补贴")
 
 

@@ -92,10 +92,10 @@ def _with_threshold_rules(tmp_path, facts, per_fact):
     then: {cid}
     explain: {{zh: 测试, en: test}}
 """)
-    text = (copy / "conclusions.yaml").read_text(encoding="utf-8")
-    (copy / "conclusions.yaml").write_text(text.replace("\nbenefits:\n", "\n" + "".join(conclusions) + "\nbenefits:\n"),
+    text = (copy / "documents" / "digital_economy_measures" / "conclusions.yaml").read_text(encoding="utf-8")
+    (copy / "documents" / "digital_economy_measures" / "conclusions.yaml").write_text(text.replace("\nbenefits:\n", "\n" + "".join(conclusions) + "\nbenefits:\n"),
                                            encoding="utf-8")
-    (copy / "rules" / "zz_many.yaml").write_text("rules:\n" + "".join(rules), encoding="utf-8")
+    (copy / "documents" / "digital_economy_measures" / "rules" / "zz_many.yaml").write_text("rules:\n" + "".join(rules), encoding="utf-8")
     return copy
 
 

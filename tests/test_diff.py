@@ -21,7 +21,7 @@ def _profiles(tmp_path, capitals):
 
 
 def _raised_threshold(tmp_path, threshold):
-    return engine.load(edited_kb(tmp_path, "rules/article_13_1_settling.yaml", "{fact: paid_in_capital, at_least: 1亿元}",
+    return engine.load(edited_kb(tmp_path, "documents/digital_economy_measures/rules/article_13_1_settling.yaml", "{fact: paid_in_capital, at_least: 1亿元}",
                                  f"{{fact: paid_in_capital, at_least: {threshold}}}"))
 
 
@@ -48,7 +48,7 @@ def test_an_unchanged_knowledge_base_changes_nothing(tmp_path):
 
 
 def test_a_changed_cap_shows_the_old_and_new_amounts_side_by_side(tmp_path):
-    new = edited_kb(tmp_path, "rules/article_13_1_settling.yaml", "        - max: 1000万元", "        - max: 800万元")
+    new = edited_kb(tmp_path, "documents/digital_economy_measures/rules/article_13_1_settling.yaml", "        - max: 1000万元", "        - max: 800万元")
     report = diff(engine.load(KB_DIR), engine.load(new), [KB_DIR / "examples" / "resident_investor.json"])
     (change,) = report["changed"][0]["changes"][:1]
     assert change["kind"] == "amount_changed" and change["old"]["max"] == 10_000_000 and change["new"]["max"] == 8_000_000
@@ -59,7 +59,7 @@ def test_a_changed_cap_shows_the_old_and_new_amounts_side_by_side(tmp_path):
 
 def _needs_an_approved_project(tmp_path):
     """A copy of kb/ whose settlement subsidy also needs an approved project."""
-    return engine.load(edited_kb(tmp_path, "rules/article_13_1_settling.yaml", "        - {fact: paid_in_capital, at_least: 1亿元}",
+    return engine.load(edited_kb(tmp_path, "documents/digital_economy_measures/rules/article_13_1_settling.yaml", "        - {fact: paid_in_capital, at_least: 1亿元}",
                                  "        - {fact: paid_in_capital, at_least: 1亿元}\n        - {fact: project_approved, is: true}"))
 
 

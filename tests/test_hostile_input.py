@@ -106,10 +106,10 @@ def test_an_oversized_file_is_refused(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("file, old, new, words", [
-    ("rules/article_13_2_5.yaml", "  - id: talent_services.qualified_talent\n",
+    ("documents/digital_economy_measures/rules/article_13_2_5.yaml", "  - id: talent_services.qualified_talent\n",
      "  - id: !!python/object/apply:os.system talent_services.qualified_talent\n", "is not allowed"),
-    ("rules/article_13_2_5.yaml", "    cites: 13(5)\n", "", "has no 'cites'"),
-    ("rules/articles_01_02_definitions.yaml", "      fact: digital_economy_business\n      is: true",
+    ("documents/digital_economy_measures/rules/article_13_2_5.yaml", "    cites: 13(5)\n", "", "has no 'cites'"),
+    ("documents/digital_economy_measures/rules/articles_01_02_definitions.yaml", "      fact: digital_economy_business\n      is: true",
      "      conclusion: support_target", "cycle"),
     ("facts.yaml", "facts:\n", "bomb: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"b{n}: &{chr(98 + n)} [" + ", ".join([f"*{chr(97 + n)}"] * 9) + "]\n" for n in range(8)) + "facts:\n",

@@ -15,9 +15,11 @@ def test_the_wheel_carries_the_knowledge_base_and_runs_from_another_folder(tmp_p
                    check=True, cwd=tmp_path, capture_output=True)
     wheel = next(wheels.glob("policykb-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for rule_file in (KB_DIR / "rules").glob("*.yaml"):
-        assert f"engine/kb/rules/{rule_file.name}" in names
-    assert "engine/kb/document.yaml" in names and "engine/kb/examples/new_ict_key_enterprise.yaml" in names
+    shipped = {p.relative_to(KB_DIR).as_posix() for p in KB_DIR.rglob("*") if p.is_file() and p.suffix in (".yaml", ".json", ".txt")}
+    assert len(shipped) > 40
+    for relative in shipped:
+        assert f"engine/kb/{relative}" in names, relative
+    assert "engine/kb/documents/implementation_rules_2021/source.txt" in names
     assert any(n.endswith("entry_points.txt") for n in names)
 
     target = tmp_path / "site"

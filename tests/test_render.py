@@ -38,6 +38,8 @@ def _kinds(g):
 
 def test_each_view_shows_its_kinds(graph):
     assert _kinds(view(graph, "overview")) == {"document", "article", "clause", "subpolicy"}
+    documents = view(graph, "documents")
+    assert _kinds(documents) == {"document", "article", "clause", "benefit"}
     assert _kinds(view(graph, "rules")) == {"fact", "rule", "conclusion", "benefit"}
     full = view(graph, "full")
     assert full.number_of_nodes() == graph.number_of_nodes() and full.number_of_edges() == graph.number_of_edges()
@@ -56,8 +58,14 @@ def test_graphml_and_json_read_back_into_the_same_graph(graph):
 def test_mermaid_declares_every_node_and_clusters_rules_by_article(graph):
     text = to_mermaid(view(graph, "rules"))
     assert text.startswith("flowchart LR\n")
-    assert 'subgraph A13["第13条 / Art. 13"]' in text and text.count("subgraph ") == 14
+    # 14 articles of the measures, 实施细则 第二条, and the 2022 measures' notice and 第二条.
+    assert 'subgraph A13["第十三条 / Art. 13"]' in text and text.count("subgraph ") == 17
+    assert 'subgraph Aimplementation_rules_2021_2["《实施细则》第二条 / Implementation Rules, Art. 2"]' in text
+    assert text.index("subgraph A14[") < text.index("subgraph Aimplementation_rules_2021_2[") \
+        < text.index("subgraph Aindustry_development_measures_2022_notice[")
     assert "入驻补助<br/>settlement_subsidy" in text
+    assert "meets_recognition_conditions.all_four<br/>[《实施细则》第二条]" in text
+    assert "-.->|presumed by|" in text
 
 
 def test_dot_is_parsed_by_graphviz_and_svg_png_carry_the_chinese_labels(graph):
@@ -114,24 +122,24 @@ def test_the_html_page_draws_its_nodes_in_a_headless_browser(graph, tmp_path):
 
 def test_every_output_is_the_same_bytes_whatever_the_hash_seed(tmp_path):
     outputs = []
+    runs = [(v, f) for v in ("full", "documents") for f in ("dot", "mermaid", "graphml", "json", "html")]
     for seed in ("1", "2"):
-        out = tmp_path / seed
         env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(REPO))
-        formats = ["dot", "mermaid", "graphml", "json", "html"]
-        for fmt in formats:
-            subprocess.run([sys.executable, "-m", "engine.cli", "graph", "--kb", str(KB_DIR), "--view", "full",
-                            "--format", fmt, "--out", str(out.with_suffix(f".{seed}.{fmt}"))], env=env, check=True)
-        outputs.append([out.with_suffix(f".{seed}.{fmt}").read_bytes() for fmt in formats])
+        for view_name, fmt in runs:
+            subprocess.run([sys.executable, "-m", "engine.cli", "graph", "--kb", str(KB_DIR), "--view", view_name,
+                            "--format", fmt, "--out", str(tmp_path / f"{seed}.{view_name}.{fmt}")], env=env, check=True)
+        outputs.append([(tmp_path / f"{seed}.{v}.{f}").read_bytes() for v, f in runs])
     assert outputs[0] == outputs[1]
 
 
 def test_the_committed_diagrams_are_what_the_current_kb_gives(graph, tmp_path):
+    from engine.graph import title
     from engine.render import write_all
     from engine.kb import load
     kb = load(KB_DIR)
     if not shutil.which("dot"):
         _need("dot")
-    write_all(graph, f"{kb.document['doc_number']} {kb.document['title']}", tmp_path)
+    write_all(graph, title(kb), tmp_path)
     stale = [name for name, _, _ in DIAGRAMS + [("README.md", None, None)]
              if (tmp_path / name).read_bytes() != (REPO / "diagrams" / name).read_bytes()]
     assert stale == [], f"diagrams/ is stale: run `policykb graph --all --out diagrams/ --kb kb` ({stale})"
@@ -163,12 +171,12 @@ def _parse_svg(data: bytes, what: str):
 
 def test_every_committed_svg_is_well_formed_xml():
     shipped = sorted((REPO / "diagrams").glob("*.svg"))
-    assert [p.name for p in shipped] == ["overview.svg", "rules.svg"]
+    assert [p.name for p in shipped] == ["documents.svg", "overview.svg", "rules.svg"]
     for path in shipped:
         assert _parse_svg(path.read_bytes(), str(path)).tag == "{http://www.w3.org/2000/svg}svg"
 
 
-@pytest.mark.parametrize("view_name", ["overview", "rules", "full"])
+@pytest.mark.parametrize("view_name", ["overview", "documents", "rules", "full"])
 def test_graph_format_svg_writes_well_formed_xml(view_name, capsys):
     from engine.cli import main
     _need("dot")
@@ -256,3 +264,67 @@ def test_a_committed_svg_renders_in_a_headless_browser(tmp_path):
     article = bytes.fromhex("dbe9f6")   # _STYLE["article"]
     boxes = sum(row[i:i + 3] == article for row in rows for i in range(0, len(row), 3))
     assert boxes > 5000, f"the {width}x{height} screenshot shows {boxes} pixels of the article boxes' colour"
+
+
+# --------------------------------------------------------------------------- the documents view
+
+def test_the_documents_view_shows_documents_their_relations_and_the_overlapping_benefits(kb, graph):
+    documents = view(graph, "documents")
+    assert [n for n, d in documents.nodes(data=True) if d["kind"] == "document"] == \
+        [f"document:{d}" for d in kb.documents]
+    assert sorted(n for n, d in documents.nodes(data=True) if d["kind"] == "benefit") == sorted(
+        f"benefit:{b}" for overlap in kb.overlaps for b in overlap.benefits)
+    relations = {d["relation"] for _, _, d in documents.edges(data=True)}
+    assert relations == {"contains", "defers_to", "grants", "implements", "overlaps", "supersedes"}
+    assert documents.graph["view"] == "documents"
+
+
+def test_the_documents_view_is_drawn_boxed_by_document_with_readable_labels(graph):
+    source = to_dot(view(graph, "documents"), "documents")
+    assert source.count('subgraph "cluster_document_') == 3
+    # Inside the 实施细则 box an article reads 第二条 …, not 《实施细则》第二条 … again.
+    assert '"article:implementation_rules_2021:2" [label="第二条 支持对象与认定条件"' in source
+    assert 'label="supersedes\\n冲突时以新政策为准，自2022-06-29起（第十四条）\\nwhere they conflict, from 2022-06-29' \
+        in source
+    assert '"benefit:settlement_subsidy" -> "benefit:startup_cost_subsidy" [label="overlaps\\n不重复享受' in source
+    assert "dir=both" in source and 'style="filled,dashed"' in source   # partial parts: dashed outline
+    mermaid = to_mermaid(view(graph, "documents"))
+    assert 'subgraph D1["《实施细则》"]' in mermaid and "<-.->|\"overlaps: 不重复享受" in mermaid
+    page = _Page()
+    page.feed(to_html(view(graph, "documents"), "documents"))
+    assert sorted(page.nodes) == sorted(view(graph, "documents").nodes) and page.external == []
+    back = nx.read_graphml(__import__("io").BytesIO(to_graphml(view(graph, "documents")).encode("utf-8")))
+    assert back.edges["document:implementation_rules_2021", "document:digital_economy_measures"]["relation"] == \
+        "implements"
+
+
+def test_the_documents_svg_parses_and_carries_the_document_names(graph):
+    _need("dot")
+    svg = run_dot(to_dot(view(graph, "documents"), "documents"), "svg")
+    text = "".join(_parse_svg(svg, "documents.svg").itertext())
+    assert "《实施细则》" in text and "《产业高质量发展若干措施》" in text and "不重复享受" in text
+
+
+def test_a_case_of_another_document_is_drawn(capsys, tmp_path):
+    from engine.cli import main
+    example = str(KB_DIR / "examples" / "new_enterprise_2022.yaml")
+    assert main(["why", example, "startup_cost_subsidy", "--format", "dot", "--kb", str(KB_DIR)]) == 0
+    dot = capsys.readouterr().out
+    assert '"rule:startup_cost_subsidy.newly_introduced_key_enterprise"' in dot and "penwidth=2.5" in dot
+    assert "[《产业高质量发展若干措施》第二条第（一）项]" in dot
+    assert main(["why", example, "startup_cost_subsidy", "--format", "mermaid", "--kb", str(KB_DIR)]) == 0
+    assert "classDef hit" in capsys.readouterr().out
+    if shutil.which("dot"):
+        out = tmp_path / "why.svg"
+        assert main(["why", example, "startup_cost_subsidy", "--format", "svg", "--kb", str(KB_DIR),
+                     "--out", str(out)]) == 0
+        assert "开办费补助" in "".join(_parse_svg(out.read_bytes(), "why startup_cost_subsidy").itertext())
+
+
+def test_a_presumed_reference_is_drawn_dashed(capsys):
+    from engine.cli import main
+    example = str(KB_DIR / "examples" / "new_ict_key_enterprise.yaml")
+    assert main(["why", example, "settlement_subsidy", "--format", "dot", "--kb", str(KB_DIR)]) == 0
+    dot = capsys.readouterr().out
+    assert ('"conclusion:meets_recognition_conditions" -> "rule:key_digital_economy_enterprise.recognized" '
+            '[label="presumed by", style=dashed') in dot

@@ -52,7 +52,7 @@ def test_a_list_as_a_benefit_name_is_an_input_error(kb):
 
 
 def test_an_amount_computed_from_a_fact_the_rule_does_not_test_is_refused_at_load(tmp_path):
-    copy = edited_kb(tmp_path, "rules/article_13_2_5.yaml", "        - {fact: renovated_area_m2, more_than: 0}\n", "")
+    copy = edited_kb(tmp_path, "documents/digital_economy_measures/rules/article_13_2_5.yaml", "        - {fact: renovated_area_m2, more_than: 0}\n", "")
     with pytest.raises(KnowledgeBaseError, match="computed from 'renovated_area_m2'"):
         engine.load(copy)
 
@@ -101,6 +101,6 @@ def test_a_knowledge_base_folder_is_loaded_once_per_content(tmp_path, base_profi
     shutil.copytree(KB_DIR, copy)
     first = knowledge_base(str(copy))
     assert knowledge_base(copy) is first
-    rules = copy / "rules" / "article_13_2_5.yaml"
+    rules = copy / "documents" / "digital_economy_measures" / "rules" / "article_13_2_5.yaml"
     rules.write_text(rules.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert knowledge_base(copy) is not first

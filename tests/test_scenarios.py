@@ -33,7 +33,7 @@ _STRICTER = ("- name: With the capital threshold raised to 2亿元, 1.2亿元 of
 def _stricter_copy(tmp_path):
     """A copy of kb/ whose settlement threshold is 2亿元, with a scenario only that copy passes."""
     from conftest import edited_kb
-    copy = edited_kb(tmp_path, "rules/article_13_1_settling.yaml",
+    copy = edited_kb(tmp_path, "documents/digital_economy_measures/rules/article_13_1_settling.yaml",
                      "{fact: paid_in_capital, at_least: 1亿元}", "{fact: paid_in_capital, at_least: 2亿元}")
     (copy / "scenarios" / "stricter.yaml").write_text(_STRICTER, encoding="utf-8")
     return copy

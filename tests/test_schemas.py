@@ -24,10 +24,14 @@ def _plain(data):
 
 
 def _files():
-    for name in ("document", "subpolicies", "facts", "conclusions"):
-        yield KB_DIR / f"{name}.yaml", name
-    for path in sorted((KB_DIR / "rules").glob("*.yaml")):
-        yield path, "rules"
+    yield KB_DIR / "facts.yaml", "facts"
+    yield KB_DIR / "knowledge_base.yaml", "knowledge_base"
+    for folder in sorted((KB_DIR / "documents").iterdir()):
+        for name in ("document", "subpolicies", "conclusions"):
+            if (folder / f"{name}.yaml").is_file():
+                yield folder / f"{name}.yaml", name
+        for path in sorted((folder / "rules").glob("*.yaml")):
+            yield path, "rules"
     for path in sorted((KB_DIR / "scenarios").glob("*.yaml")):
         yield path, "scenarios"
     for path in sorted((KB_DIR / "examples").iterdir()):
@@ -37,7 +41,7 @@ def _files():
 FILES = list(_files())
 
 
-@pytest.mark.parametrize("path, schema", FILES, ids=[f"{p.parent.name}/{p.name}" for p, _ in FILES])
+@pytest.mark.parametrize("path, schema", FILES, ids=[p.relative_to(KB_DIR).as_posix() for p, _ in FILES])
 def test_every_bundled_file_validates_against_its_schema(path, schema):
     data = _plain(yaml.safe_load(path.read_text(encoding="utf-8")))
     jsonschema.Draft202012Validator(_schema(schema)).validate(data)
@@ -57,9 +61,9 @@ def test_the_committed_profile_schema_is_generated_from_the_facts(kb):
 
 
 @pytest.mark.parametrize("file, old, new, schema", [
-    ("rules/article_13_1_settling.yaml", "    defers_to: [listing_measures]", "    defer_to: [listing_measures]", "rules"),
-    ("rules/article_13_1_settling.yaml", "      range: {min: 150万元, max: 600万元}", "      range: {min: 1500000, max: 600万元}", "rules"),
-    ("rules/article_13_2_5.yaml", "{fact: building_operator, is: true}", "{fact: building_operator, is: true, in: [x]}", "rules"),
+    ("documents/digital_economy_measures/rules/article_13_1_settling.yaml", "    defers_to: [listing_measures]", "    defer_to: [listing_measures]", "rules"),
+    ("documents/digital_economy_measures/rules/article_13_1_settling.yaml", "      range: {min: 150万元, max: 600万元}", "      range: {min: 1500000, max: 600万元}", "rules"),
+    ("documents/digital_economy_measures/rules/article_13_2_5.yaml", "{fact: building_operator, is: true}", "{fact: building_operator, is: true, in: [x]}", "rules"),
     ("facts.yaml", "    type: money\n", "    type: currency\n", "facts"),
     ("examples/new_ict_key_enterprise.yaml", "industry: ict", "industry: fintech", "profile"),
     ("examples/new_ict_key_enterprise.yaml", "listing: none", "listed: none", "profile"),
