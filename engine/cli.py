@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         if formats:
             p.add_argument("--format", choices=formats, default="text")
         p.add_argument("--lang", choices=("zh", "en"), default="zh")
+        documents_option(p)
         common(p)
         return p
 
@@ -143,10 +144,23 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def documents_option(parser) -> None:
+    parser.add_argument("--documents", metavar="ID[,ID…]", type=_document_ids,
+                        help="evaluate under these documents of the knowledge base only (default: all), "
+                             "e.g. digital_economy_measures,implementation_rules_2021")
+
+
+def _document_ids(text: str) -> list[str]:
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError("name at least one document id")
+    return ids
+
+
 def _assess(args):
-    kb = knowledge_base(Path(args.kb) if args.kb else None)
+    kb = knowledge_base(args.kb)
     facts = read_profile(args.profile, kb)
-    return assess(facts, as_of=args.as_of, kb=kb, source=args.profile)
+    return assess(facts, as_of=args.as_of, kb=kb, source=args.profile, documents=args.documents)
 
 
 def _write_file(path, data: bytes) -> None:
@@ -232,7 +246,7 @@ def _test(args) -> int:
     holding = None if args.kb else kb_holding(paths)
     if holding is None:
         _note_local_kb(args)
-    kb = knowledge_base(Path(args.kb) if args.kb else holding)
+    kb = knowledge_base(args.kb if args.kb is not None else holding)
     chosen_by = "--kb" if args.kb else "holds the scenarios" if holding else "bundled"
     print(f"policykb: knowledge base: {kb.root} ({chosen_by})", file=sys.stderr)
     cases = load_scenarios(kb, paths or None)
@@ -268,7 +282,7 @@ def _diff(args) -> int:
 
 def _impact(args) -> int:
     from .graph import build, impact
-    kb = knowledge_base(Path(args.kb) if args.kb else None)
+    kb = knowledge_base(args.kb)
     graph = build(kb)
     found = impact(kb, args.id, graph)
     start = graph.nodes[found["id"]]
@@ -300,7 +314,7 @@ def _impact(args) -> int:
 def _graph(args) -> int:
     from .graph import build, title as graph_title
     from .render import view, write, write_all
-    kb = knowledge_base(Path(args.kb) if args.kb else None)
+    kb = knowledge_base(args.kb)
     graph = build(kb)
     title = graph_title(kb)
     if args.all:
@@ -326,7 +340,7 @@ def _graph(args) -> int:
 def _batch(args) -> int:
     from . import batch
     from .values import ValueProblem, parse_date
-    kb = knowledge_base(Path(args.kb) if args.kb else None)
+    kb = knowledge_base(args.kb)
     if args.workers < 1:
         raise ProfileError(f"--workers must be 1 or more, not {args.workers}")
     as_of = None
@@ -358,7 +372,7 @@ def _serve(args) -> int:
 
 def _schema(args) -> int:
     from .schemas import profile_schema
-    kb = knowledge_base(Path(args.kb) if args.kb else None)
+    kb = knowledge_base(args.kb)
     _emit(json.dumps(profile_schema(kb), ensure_ascii=False, indent=2) + "\n")
     return 0
 
@@ -467,9 +481,11 @@ def _summary_head(assessment, lang: str) -> list[str]:
     zh = lang == "zh"
     name = result["enterprise"] or ("（未命名企业）" if zh else "(unnamed enterprise)")
     as_of = assessment.facts.get("application_date")
-    out = [f"{name} — {kb.document.get('doc_number') or ''} {kb.document['title'] if zh else kb.document['title_en']}".replace("—  ", "— "),
+    first = kb.documents.get(kb.home) or next(iter(kb.documents.values()))
+    number = first.data.get("doc_number") or ""
+    out = [f"{name} — " + " ".join(filter(None, (number, first.title if zh else first.title_en))),
            ("评估日期: " if zh else "as of: ") + (format_date(as_of, lang) if as_of else ("未知" if zh else "unknown"))]
-    if len(kb.documents) > 1:
+    if len(kb.documents) > 1 or first.id != kb.home or len(result["documents"]) > 1:
         out.append(("适用文件: " if zh else "Documents: ") + documents_text(kb, result, lang))
     out += ["", "结论:" if zh else "Conclusions:"]
     out += [f"  ✓ {named(kb, cid, lang)} [{kb.label(kb.conclusions[cid].article, lang)}]"

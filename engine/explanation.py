@@ -159,7 +159,18 @@ def _precedence_node(assessment: Assessment, target: str, lang: str) -> dict | N
             "this_policy_min": amount.min, "this_policy_max": amount.max,
             "other": dict(offer), "decision": decision,
             "open": decision in ("within_range", "not_fixed", "open"),
-            "text": article14_text(kb, offer, {"min": amount.min, "max": amount.max}, decision, lang)}
+            "text": article14_text(kb, offer, {"min": amount.min, "max": amount.max}, decision, lang),
+            **_other_document(assessment, offer, lang)}
+
+
+def _other_document(assessment: Assessment, other: dict, lang: str) -> dict:
+    """For a benefit of another encoded document: the rule that grants it there, quoted from
+    that document's text, so the explanation shows both documents side by side."""
+    if "benefit" not in other or other["benefit"] not in assessment.inference.derivations:
+        return {}
+    kb = assessment.kb
+    rule = kb.rules[assessment.inference.derivations[other["benefit"]][0].rule_id]
+    return {"other_rule": {"rule": rule.id, **_citation(kb, rule.cites, lang), "quote": rule.quote}}
 
 
 # --------------------------------------------------------------------------- text
@@ -206,6 +217,9 @@ def _render(node: dict, lines: list[str], indent: str, lang: str) -> None:
         if precedence:
             mark = "⚠ " if precedence.get("open") else ""
             lines.append(f"{inner}{mark}{precedence['text']}")  # the text cites Article 14 itself
+            other = precedence.get("other_rule")
+            if other:
+                lines.append(f"{inner}    [{other['citation']}] “{other['quote']}”")
         if node.get("also_by"):
             lines.append(f"{inner}{'亦由' if zh else 'also by'}: {', '.join(node['also_by'])}")
         for child in node.get("children", []):

@@ -46,7 +46,7 @@ import networkx as nx
 
 from . import conditions as cond
 from .errors import ProfileError, nearest
-from .kb import SPECIAL_PARTS, Document, KnowledgeBase
+from .kb import Document, KnowledgeBase
 
 KINDS = ("document", "article", "clause", "subpolicy", "rule", "fact", "conclusion", "benefit")
 
@@ -80,14 +80,14 @@ def build(kb: KnowledgeBase) -> nx.DiGraph:
                        partial=article.partial, text=article.text,
                        label=_part_label(kb, article.id, article.title, article.partial, "zh"),
                        label_en=_part_label(kb, article.id, article.title_en, article.partial, "en"))
-            g.add_edge(dkey, key, relation="contains")
+            _edge(g, dkey, key, relation="contains")
             for clause in article.clauses:
                 ckey = node_key("clause", clause.id)
                 g.add_node(ckey, kind="clause", document=doc.id, ref=clause.id, clause=clause.id,
                            article=article.number, partial=clause.partial, text=clause.text,
                            label=_part_label(kb, clause.id, clause.title, clause.partial, "zh"),
                            label_en=_part_label(kb, clause.id, clause.title_en, clause.partial, "en"))
-                g.add_edge(key, ckey, relation="contains")
+                _edge(g, key, ckey, relation="contains")
     # A sub-policy that the knowledge base encodes as a document of its own is that document.
     target = {sub.id: node_key("document", sub.encoded_as) if sub.encoded_as in kb.documents
               else node_key("subpolicy", sub.id) for sub in kb.subpolicies.values()}
@@ -97,7 +97,7 @@ def build(kb: KnowledgeBase) -> nx.DiGraph:
             g.add_node(skey, kind="subpolicy", title=sub.title, label=f"《{sub.title}》" if sub.named else sub.title,
                        label_en=sub.title_en, named=sub.named)
         for ref in sub.deferred_by:
-            g.add_edge(_ref_key(kb, ref), skey, relation="defers_to")
+            _edge(g, _ref_key(kb, ref), skey, relation="defers_to")
     for fact in kb.facts.values():
         g.add_node(node_key("fact", fact.id), kind="fact", label=fact.zh, label_en=fact.en, type=fact.type)
     for conclusion in kb.conclusions.values():
@@ -108,26 +108,34 @@ def build(kb: KnowledgeBase) -> nx.DiGraph:
         g.add_node(rkey, kind="rule", label=rule.id, label_en=rule.id, cites=rule.cites, quote=rule.quote,
                    explain=rule.explain["zh"], explain_en=rule.explain["en"], **_placed(kb, rule.cites, rule.document))
         for ref in [rule.cites, *rule.also_cites]:
-            g.add_edge(rkey, _ref_key(kb, ref), relation="cites")
+            _edge(g, rkey, _ref_key(kb, ref), relation="cites")
         for name in cond.facts_used(rule.when):
-            g.add_edge(rkey, node_key("fact", name), relation="uses")
+            _edge(g, rkey, node_key("fact", name), relation="uses")
         for name, presumed in _conclusion_refs(rule.when).items():
-            g.add_edge(rkey, node_key(kb.conclusions[name].kind, name), relation="uses", presumed=presumed)
-        g.add_edge(rkey, node_key(kb.conclusions[rule.then].kind, rule.then), relation="derives")
+            _edge(g, rkey, node_key(kb.conclusions[name].kind, name), relation="uses", presumed=presumed)
+        _edge(g, rkey, node_key(kb.conclusions[rule.then].kind, rule.then), relation="derives")
         for sub in rule.defers_to:
-            g.add_edge(rkey, target.get(sub, node_key("subpolicy", sub)), relation="defers_to")
+            _edge(g, rkey, target.get(sub, node_key("subpolicy", sub)), relation="defers_to")
     for precedence in kb.precedence:
         pkey = node_key("rule", precedence.id)
         g.add_node(pkey, kind="rule", label=precedence.id, label_en=precedence.id, cites=precedence.cites,
                    quote=precedence.quote, explain=precedence.explain["zh"], explain_en=precedence.explain["en"],
                    **_placed(kb, precedence.cites, kb.document_of(precedence.cites)))
-        g.add_edge(pkey, _ref_key(kb, precedence.cites), relation="cites")
-        g.add_edge(pkey, node_key("fact", precedence.input), relation="uses")
+        _edge(g, pkey, _ref_key(kb, precedence.cites), relation="cites")
+        _edge(g, pkey, node_key("fact", precedence.input), relation="uses")
     for benefit in kb.benefits.values():
-        g.add_edge(_ref_key(kb, benefit.article), node_key("benefit", benefit.id), relation="grants")
+        _edge(g, _ref_key(kb, benefit.article), node_key("benefit", benefit.id), relation="grants")
     _governs(kb, g)
     _between_documents(kb, g)
     return g
+
+
+def _edge(g: nx.DiGraph, a: str, b: str, **data) -> None:
+    """An edge between two nodes already in the graph. A knowledge base cut down to some of its
+    documents (``--documents``) still cites the others' articles (the measures' key-enterprise
+    rule cites 实施细则 第二条): such a reference has no node, and a bare one would have no kind."""
+    if a in g and b in g:
+        g.add_edge(a, b, **data)
 
 
 def _document_labels(doc: Document) -> tuple[str, str]:
@@ -219,7 +227,7 @@ def _governs(kb: KnowledgeBase, g: nx.DiGraph) -> None:
         parts = {_part_key(kb, ref): _placed(kb, ref, doc)["article"] for ref in refs}
         for key in sorted(parts, key=lambda k: (parts[k], k)):
             for benefit in benefits:
-                g.add_edge(key, node_key("benefit", benefit.id), relation="governs")
+                _edge(g, key, node_key("benefit", benefit.id), relation="governs")
 
 
 def _part_key(kb: KnowledgeBase, ref: str) -> str:
@@ -243,20 +251,20 @@ def _between_documents(kb: KnowledgeBase, g: nx.DiGraph) -> None:
     for doc in kb.documents.values():
         if doc.implements in kb.documents:
             implemented = kb.documents[doc.implements]
-            g.add_edge(node_key("document", doc.id), node_key("document", doc.implements), relation="implements",
+            _edge(g, node_key("document", doc.id), node_key("document", doc.implements), relation="implements",
                        label=f"细化落实《{implemented.label('zh')}》", label_en=f"details the {implemented.label('en')}")
     for overlap in kb.overlaps:
         cites_zh = "、".join(kb.label(ref, "zh") for ref in overlap.cites)
         cites_en = "; ".join(kb.label(ref, "en") for ref in overlap.cites)
         for n, first in enumerate(overlap.benefits):
             for second in overlap.benefits[n + 1:]:
-                g.add_edge(node_key("benefit", first), node_key("benefit", second), relation="overlaps",
+                _edge(g, node_key("benefit", first), node_key("benefit", second), relation="overlaps",
                            overlap=overlap.id, cites=", ".join(overlap.cites), why=overlap.why.get("zh", ""),
                            why_en=overlap.why.get("en", ""), label=f"不重复享受（{cites_zh}）",
                            label_en=f"not stacked ({cites_en})")
     for relation in kb.newer_prevails:
         since = kb.documents[relation.newer].effective_date if relation.newer in kb.documents else None
-        g.add_edge(node_key("document", relation.newer), node_key("document", relation.older), relation="supersedes",
+        _edge(g, node_key("document", relation.newer), node_key("document", relation.older), relation="supersedes",
                    cites=relation.cites, label=f"冲突时以新政策为准，自{since}起（{kb.label(relation.cites, 'zh')}）",
                    label_en=f"where they conflict, from {since} ({kb.label(relation.cites, 'en')})")
 
@@ -284,7 +292,7 @@ def resolve(kb: KnowledgeBase, graph: nx.DiGraph, ident: str) -> str:
     if ident in kb.documents:
         return node_key("document", ident)
     ref = _canonical(kb, ident)
-    if ref is not None:
+    if ref is not None and _ref_key(kb, ref) in graph:   # not when its document is left out (--documents)
         return _ref_key(kb, ref)
     for kind in ("fact", "rule", "conclusion", "benefit", "subpolicy"):
         if node_key(kind, ident) in graph:
@@ -293,12 +301,12 @@ def resolve(kb: KnowledgeBase, graph: nx.DiGraph, ident: str) -> str:
     if sub is not None and sub.encoded_as in kb.documents:
         return node_key("document", sub.encoded_as)
     for ref in [*kb.articles, *kb.clauses]:
-        if ident in (kb.label(ref, "zh"), kb.label(ref, "en")):
+        if ident in (kb.label(ref, "zh"), kb.label(ref, "en")) and _ref_key(kb, ref) in graph:
             return _ref_key(kb, ref)
     for doc in kb.documents.values():
         if ident in (doc.label("zh"), f"《{doc.label('zh')}》", doc.label("en"), doc.title, doc.title_en):
             return node_key("document", doc.id)
-    names = [*kb.documents, *kb.articles, *kb.clauses,
+    names = [*kb.documents, *(r for r in [*kb.articles, *kb.clauses] if _ref_key(kb, r) in graph),
              *(key.split(":", 1)[1] for key, d in graph.nodes(data=True) if d["kind"] not in ("article", "clause"))]
     raise ProfileError(f"'{ident}' is not a document, article, clause, fact, rule, conclusion, benefit or sub-policy",
                        suggestion=nearest(ident, names))

@@ -273,10 +273,11 @@ class KnowledgeBase:
     newer_prevails: list[NewerPrevails] = field(default_factory=list)
     special_parts: dict[str, str] = field(default_factory=dict)   # "doc:notice" -> its text
     citations: Any = field(default=None, repr=False, compare=False)   # resolves references (loader)
+    home_document: str = ""      # kept by a subset that leaves the home document out
 
     @property
     def home(self) -> str:
-        return next(iter(self.documents))
+        return self.home_document or next(iter(self.documents))
 
     def document_of(self, ref: str) -> str:
         """The document a canonical citation belongs to."""
@@ -1165,7 +1166,7 @@ def subset(kb: KnowledgeBase, documents: list[str]) -> KnowledgeBase:
         version=kb.version, documents={k: v for k, v in kb.documents.items() if k in chosen},
         overlaps=[o for o in kb.overlaps if all(kb.conclusions[b].document in chosen for b in o.benefits)],
         newer_prevails=[n for n in kb.newer_prevails if n.newer in chosen and n.older in chosen],
-        special_parts=kb.special_parts, citations=kb.citations)
+        special_parts=kb.special_parts, citations=kb.citations, home_document=kb.home)
     _check_whole(part)
     return part
 
