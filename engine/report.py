@@ -254,7 +254,7 @@ def _summary(node: dict, lang: str, cite: str = "", rule: str = "") -> str:
 
 def _html_derived(node: dict, lang: str) -> str:
     e, t = html.escape, _TITLES[lang]
-    out = [f'<details open class="node">', _summary(node, lang, node.get("citation", ""), node.get("rule", "")),
+    out = ['<details open class="node">', _summary(node, lang, node.get("citation", ""), node.get("rule", "")),
            f"<blockquote>“{e(node['quote'])}”</blockquote>"]
     facts = [f"<li>{e(f['label'])} = <b>{e(f['display'])}</b>"
              + (f' <span class="cite">{e(_paren(f["condition"], lang))}</span>' if f.get("shows_threshold") else "")

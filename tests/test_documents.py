@@ -1,7 +1,6 @@
 """Several documents in one knowledge base (engine/kb.py, engine/evaluation.py): documents and
 their validity, citations of available parts only, Article 14 across documents, subsets."""
 
-import datetime as dt
 import json
 
 import pytest
