@@ -77,7 +77,7 @@ def reasoner(kb: KnowledgeBase) -> Reasoner:
 
 
 def evaluate(profile: dict, as_of=None, kb: KnowledgeBase | str | Path | None = None,
-             documents: list[str] | None = None) -> dict:
+             documents: list[str] | None = None, engine: str = "durable") -> dict:
     """Evaluate one enterprise profile.
 
     Parameters
@@ -90,6 +90,10 @@ def evaluate(profile: dict, as_of=None, kb: KnowledgeBase | str | Path | None = 
         A loaded knowledge base (see :func:`engine.load`), a folder, or None for the bundled one.
     documents : list of document ids, optional
         Evaluate under these documents of the knowledge base only (default: all).
+    engine : "durable" or "compiled"
+        Forward-chain with durable_rules, cross-checked by the compiled three-valued rules
+        (default), or with the compiled rules alone: the same result, several times faster,
+        for screening many profiles.
 
     Raises
     ------
@@ -101,12 +105,16 @@ def evaluate(profile: dict, as_of=None, kb: KnowledgeBase | str | Path | None = 
     EvaluationError
         When the inference engine fails (an internal error).
     """
-    return assess(profile, as_of=as_of, kb=kb, documents=documents).result
+    return assess(profile, as_of=as_of, kb=kb, documents=documents, engine=engine).result
 
 
 def assess(profile: dict, as_of=None, kb=None, source: str | None = None,
-           documents: list[str] | None = None) -> Assessment:
-    """Like :func:`evaluate`, keeping the inference record for explanations."""
+           documents: list[str] | None = None, engine: str = "durable") -> Assessment:
+    """Like :func:`evaluate`, keeping the inference record for explanations.
+
+    ``engine`` is ``"durable"`` (the rule engine, cross-checked) or ``"compiled"`` (the same
+    rules evaluated by the compiled three-valued checker alone; see
+    :meth:`engine.inference.Reasoner.derive`)."""
     kb = knowledge_base(kb)
     if documents:
         kb = under_documents(kb, documents)
@@ -117,7 +125,7 @@ def assess(profile: dict, as_of=None, kb=None, source: str | None = None,
         except ValueProblem as exc:
             raise ProfileError(f"--as-of: {exc}") from None
     try:
-        inference = reasoner(kb).derive(facts)
+        inference = reasoner(kb).derive(facts, engine)
     except EvaluationError as exc:
         # An internal error names the rule (from the engine) and the profile (from here).
         who = source or facts.get("name") or "the profile"

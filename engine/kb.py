@@ -297,7 +297,12 @@ class KnowledgeBase:
 
     @property
     def benefits(self) -> dict[str, Conclusion]:
-        return {k: v for k, v in self.conclusions.items() if v.kind == "benefit"}
+        # Built once per set of conclusions: results ask for it several times per profile.
+        cached = self.__dict__.get("_benefits")
+        if cached is None or cached[0] is not self.conclusions or cached[1] != len(self.conclusions):
+            cached = self.__dict__["_benefits"] = (self.conclusions, len(self.conclusions), {
+                k: v for k, v in self.conclusions.items() if v.kind == "benefit"})
+        return cached[2]
 
     @property
     def examples_dir(self) -> Path:

@@ -21,6 +21,8 @@ from .yamlio import load_file
 
 _TRUE = {"true", "yes", "是", "y"}
 _FALSE = {"false", "no", "否", "n"}
+#: Each yes/no word and the value it means (one look-up per cell when many rows are read).
+_BOOL_WORDS = {**{word: True for word in _TRUE}, **{word: False for word in _FALSE}}
 
 
 def read_profile(path: str | Path, kb: KnowledgeBase) -> dict[str, Any]:
@@ -87,10 +89,11 @@ def convert(fact: Fact, value: Any, kb: KnowledgeBase) -> Any:
     """One value in its fact's type; raises ValueProblem or ProfileError."""
     kind = fact.type
     if kind == "bool":
-        if isinstance(value, bool):
+        if value is True or value is False:
             return value
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
+        word = _BOOL_WORDS.get(value.strip().lower()) if isinstance(value, str) else None
+        if word is not None:
+            return word
         raise ValueProblem(f"{json.dumps(value, ensure_ascii=False, default=str)} is not true or false "
                            "(write true or false; yes/no and 是/否 are read too)")
     if kind == "enum":

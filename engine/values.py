@@ -7,6 +7,7 @@ Money is always an ``int`` number of yuan. Parsing goes through :class:`decimal.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import re
 from decimal import Decimal, InvalidOperation
@@ -71,7 +72,12 @@ def parse_money(value, signed: bool = False) -> int:
         return _from_decimal(value, value, signed)
     if not isinstance(value, str):
         raise ValueProblem(f"{value!r} is not an amount of money; write e.g. 5000000 or \"500万元\"")
-    return _parse_money_text(value, signed)
+    return _money_text(value, signed)
+
+
+# Screening reads the same few amounts over and over (a column of "1亿元"): a parsed text is
+# remembered. Only successes are kept, so a bad amount is refused with its message every time.
+_money_text = functools.lru_cache(maxsize=4096)(lambda text, signed: _parse_money_text(text, signed))
 
 
 #: Latin currency codes: a profile writes yuan as a number or a Chinese amount (README,
@@ -232,15 +238,22 @@ def parse_date(value) -> _dt.date:
     if isinstance(value, _dt.date):
         return value
     if isinstance(value, str):
-        match = _ISO_DATE.match(value) or _CN_DATE.match(value)
-        if match:
-            year, month, day = map(int, match.groups())
-            try:
-                return _dt.date(year, month, day)
-            except ValueError as exc:
-                raise ValueProblem(f"'{value}' is not a real date ({exc})") from None
-        if _DATE_AND_TIME.match(value):
-            raise ValueProblem(f"'{value}' has a time of day; {_DATE_FORMS}")
+        return _date_text(value)
+    raise ValueProblem(f"{value!r} is not a date; write 2021-03-01 or 2021年3月1日")
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_text(value: str) -> _dt.date:
+    """A date written as text (remembered, like amounts: a column repeats its dates)."""
+    match = _ISO_DATE.match(value) or _CN_DATE.match(value)
+    if match:
+        year, month, day = map(int, match.groups())
+        try:
+            return _dt.date(year, month, day)
+        except ValueError as exc:
+            raise ValueProblem(f"'{value}' is not a real date ({exc})") from None
+    if _DATE_AND_TIME.match(value):
+        raise ValueProblem(f"'{value}' has a time of day; {_DATE_FORMS}")
     raise ValueProblem(f"{value!r} is not a date; write 2021-03-01 or 2021年3月1日")
 
 

@@ -1,5 +1,8 @@
 """Forward chaining with a derivation record (engine/inference.py)."""
 
+import pytest
+
+import engine
 from engine.evaluation import reasoner
 from engine.profile import parse_profile
 
@@ -50,3 +53,25 @@ def test_every_ground_that_holds_is_recorded(kb, base_profile):
     inference = _derive(kb, profile)
     grounds = [g for d in inference.derivations["innovation_support"] for g in d.grounds]
     assert grounds == ["rnd_institution", "foreign_joint_lab"]
+
+
+def test_the_compiled_rules_give_the_rule_engines_result_for_every_scenario_and_example(kb):
+    from engine.errors import PolicyKBError
+    from engine.evaluation import assess
+    from engine.scenarios import load_scenarios
+    cases = [(c.profile, c.as_of, c.documents) for c in load_scenarios(kb)]
+    assert len(cases) > 250
+    for profile, as_of, documents in cases:
+        try:
+            durable = assess(profile, as_of=as_of, kb=kb, documents=documents)
+        except PolicyKBError:
+            continue
+        compiled = assess(profile, as_of=as_of, kb=kb, documents=documents, engine="compiled")
+        assert compiled.result == durable.result
+        assert {c: [(d.rule_id, d.branch, d.facts, d.grounds) for d in ds] for c, ds in compiled.inference.derivations.items()} == \
+               {c: [(d.rule_id, d.branch, d.facts, d.grounds) for d in ds] for c, ds in durable.inference.derivations.items()}
+
+
+def test_an_unknown_engine_is_refused(kb, base_profile):
+    with pytest.raises(ValueError, match="'durable' or 'compiled'"):
+        engine.evaluate(base_profile, kb=kb, engine="clips")
