@@ -32,12 +32,15 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import PolicyKBError, ProfileError, nearest
+from .evaluation import reasoner
 from .kb import KnowledgeBase, load
-from .spreadsheet import csv_cell, xlsx_cell
+from .spreadsheet import csv_cell
+from .template import ID_COLUMNS, cell_value, read_header
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 CHUNK = 250
-ID_COLUMNS = ("id", "row_id")
+#: Rows read before the data to find the header: a band row, a label row and an id row.
+HEADER_ROWS = 4
 
 
 def format_of(path: Path) -> str:
@@ -79,12 +82,30 @@ class Row:
     raw: bytes | None = None      # a CSV record or JSON line as in the file, read where it is evaluated
     line: int | None = None       # the file line the raw row ends on
     layout: Layout | None = None
+    given: dict | None = None     # the input's cells by column id, as given (for the results sheet)
+
+
+class Source:
+    """The rows of a batch file (iterate over it) and its columns: the ids its header names,
+    or for JSON Lines, which has no header, the template's columns."""
+
+    def __init__(self, rows: Iterator[Row], columns: list[str]):
+        self.rows, self.columns = rows, list(columns)
+
+    def __iter__(self) -> Iterator[Row]:
+        return self.rows
+
+    def __next__(self) -> Row:
+        return next(self.rows)
 
 
 def read_rows(path: Path, kb: KnowledgeBase, sheet: str | None = None, encoding: str | None = None,
-              say=None) -> Iterator[Row]:
+              say=None) -> Source:
     """The rows of a batch file, one at a time. The header is read and checked at once, so a
-    bad header stops the batch before anything is written.
+    bad header stops the batch before anything is written. A header names each column by its
+    fact's id or its label in Chinese or English (:func:`engine.template.read_header`): a
+    template written by ``policykb template`` reads back with its label row, its id row, or
+    both.
 
     Parameters
     ----------
@@ -108,7 +129,8 @@ def read_rows(path: Path, kb: KnowledgeBase, sheet: str | None = None, encoding:
     if kind == "csv":
         return _csv_rows(path, kb, encoding, say)
     if kind == "jsonl":
-        return _jsonl_rows(path)
+        from .template import columns
+        return Source(_jsonl_rows(path), columns(kb))
     return _xlsx_rows(path, kb, sheet)
 
 
@@ -125,18 +147,6 @@ def count_rows(path: Path, sheet: str | None = None) -> int | None:
 def _empty(path: Path) -> ProfileError:
     return ProfileError("the file is empty: no header and no rows; the first line names the facts, "
                         "e.g. id,name,industry", file=str(path), line=1)
-
-
-def _check_header(header: list, kb: KnowledgeBase, path: Path) -> None:
-    seen: set[str] = set()
-    for column in header:
-        if column in seen:
-            raise ProfileError(f"column '{column}' appears twice", file=str(path), line=1)
-        seen.add(column)
-        if column in ID_COLUMNS or column in kb.facts:
-            continue
-        raise ProfileError(f"column '{column}' is not a fact", file=str(path), line=1,
-                           suggestion=nearest(str(column), list(kb.facts) + list(ID_COLUMNS)))
 
 
 def detect_encoding(path: Path) -> tuple[str, str]:
@@ -189,31 +199,53 @@ def _records(handle, line: int = 0) -> Iterator[tuple[int, bytes]]:
         yield line, b"".join(pending)
 
 
-def _csv_rows(path: Path, kb: KnowledgeBase, encoding: str | None, say) -> Iterator[Row]:
+def _blank_record(raw: bytes) -> bool:
+    """A record of only blanks, commas and quotes (and a BOM) has no value."""
+    return not raw.strip(codecs.BOM_UTF8 + b' \t\r\n,"')
+
+
+def _csv_rows(path: Path, kb: KnowledgeBase, encoding: str | None, say) -> Source:
     codec, label = _codec(path, encoding)
     handle = path.open("rb")
     try:
         records = _records(handle)
-        line, raw = next(((n, r) for n, r in records if r.strip()), (0, b""))
-        if line == 0 or not raw.strip(codecs.BOM_UTF8 + b" \t\r\n"):
+        first: list[tuple[int, bytes]] = []
+        for line, raw in records:
+            if not _blank_record(raw):
+                first.append((line, raw))
+                if len(first) == HEADER_ROWS:
+                    break
+        if not first:
             raise _empty(path)
-        try:
-            text = raw.decode(codec).lstrip("\ufeff")
-        except UnicodeDecodeError:
-            raise ProfileError(f"the header is not {codec.upper()} text; save the file as UTF-8 or pass --encoding",
-                               file=str(path), line=line) from None
-        try:
-            header = [h.strip() for h in next(csv.reader([text]))]
-        except csv.Error as exc:
-            raise ProfileError(f"cannot read the header: {exc}", file=str(path), line=line) from None
-        _check_header(header, kb, path)
+        rows = []
+        for n, (line, raw) in enumerate(first):
+            try:
+                text = raw.decode(codec).lstrip("\ufeff")
+            except UnicodeDecodeError:
+                if n == 0:
+                    raise ProfileError(f"the header is not {codec.upper()} text; save the file as UTF-8 or pass "
+                                       "--encoding", file=str(path), line=line) from None
+                break
+            try:
+                rows.append((line, [h.strip() for h in next(csv.reader([text]), [])]))
+            except csv.Error as exc:
+                if n == 0:
+                    raise ProfileError(f"cannot read the header: {exc}", file=str(path), line=line) from None
+                break
+        header, used = read_header(rows, kb, path)
     except BaseException:
         handle.close()
         raise
     if say is not None:
         say(f"reading {path.name} as {label}")
     body = "utf-8" if codec == "utf-8-sig" else codec   # the BOM is only at the start
-    return _csv_body(handle, records, Layout("csv", tuple(header), body, body.upper()))
+    layout = Layout("csv", tuple(header), body, body.upper())
+    return Source(_csv_body(handle, _chain(first[used:], records), layout), header)
+
+
+def _chain(first: list, rest) -> Iterator:
+    yield from first
+    yield from rest
 
 
 def _csv_body(handle, records, layout: Layout) -> Iterator[Row]:
@@ -221,7 +253,7 @@ def _csv_body(handle, records, layout: Layout) -> Iterator[Row]:
         number = 0
         for line, raw in records:
             # A row of only blanks, commas and quotes has no value: skipped, as a blank line.
-            if not raw.strip(b' \t\r\n,"'):
+            if _blank_record(raw):
                 continue
             number += 1
             yield Row(number, raw=raw, line=line, layout=layout)
@@ -263,17 +295,20 @@ def _xlsx_rows(path: Path, kb: KnowledgeBase, sheet: str | None) -> Iterator[Row
             raise ProfileError(f"no sheet '{sheet}'", file=str(path), suggestion=nearest(sheet, book.sheetnames),
                                allowed=book.sheetnames)
         rows = (book[sheet] if sheet else book.worksheets[0]).iter_rows(values_only=True)
-        header = next(rows, None)
-        header = [str(h).strip() if h is not None else "" for h in header or ()]
-        while header and not header[-1]:
-            header.pop()
-        if not header:
+        first = []
+        for line, cells in enumerate(rows, 1):
+            if any(c not in (None, "") for c in cells):
+                first.append((line, cells))
+                if len(first) == HEADER_ROWS:
+                    break
+        if not first:
             raise _empty(path)
-        _check_header(header, kb, path)
+        header, used = read_header([(line, [str(c).strip() if c is not None else "" for c in cells])
+                                    for line, cells in first], kb, path)
     except BaseException:
         book.close()
         raise
-    return _xlsx_body(book, rows, header)
+    return Source(_xlsx_body(book, _chain([cells for _, cells in first[used:]], rows), header), header)
 
 
 def _xlsx_body(book, rows, header: list[str]) -> Iterator[Row]:
@@ -291,15 +326,17 @@ def _xlsx_body(book, rows, header: list[str]) -> Iterator[Row]:
 
 # --------------------------------------------------------------------------- parsing (where rows are evaluated)
 
-def _cell(kind: str, name: str, value):
-    """A spreadsheet cell of a fact of type ``kind`` as the profile reader takes it: text
-    stripped (blank is unknown, None), lists as ``a;b``, records as JSON, Excel dates as dates."""
+def _cell(kb: KnowledgeBase, name: str, value):
+    """A spreadsheet cell of fact ``name`` as the profile reader takes it: text stripped (blank
+    is unknown, None), a choice by its id or its label (zh or en), lists as ``a;b`` or
+    ``标签；标签``, records as JSON, Excel dates as dates."""
     if value.__class__ is str:
         value = value.strip()
         if not value:
             return None
-        if kind == "list":
-            return [item.strip() for item in value.split(";") if item.strip()]
+        kind = kb.facts[name].type
+        if kind in ("enum", "list"):
+            return cell_value(kb, name, value)   # a label not found is refused by problems()
         if kind == "records":
             try:
                 return json.loads(value)
@@ -313,10 +350,21 @@ def _cell(kind: str, name: str, value):
     return value
 
 
+def _choice(kb: KnowledgeBase, name: str, value):
+    """A choice read from a cell, or an error naming the nearest label and every allowed one."""
+    fact = kb.facts[name]
+    for item in value if isinstance(value, list) else [value]:
+        if item not in fact.values:
+            labels = [words[lang] for words in fact.values.values() for lang in ("zh", "en")]
+            raise ProfileError(f"{name}: '{item}' is not one of its values",
+                               suggestion=nearest(item, labels + list(fact.values)),
+                               allowed=[f"{words['zh']} / {words['en']} ({v})" for v, words in fact.values.items()])
+    return value
+
+
 def _profile(kb: KnowledgeBase, number: int, values: dict) -> Row:
     """A row of spreadsheet cells as a profile; every cell that cannot be read is in its error."""
     ident = next((str(values[c]).strip() for c in ID_COLUMNS if values.get(c) not in (None, "")), None)
-    facts = kb.facts
     data, problems = {}, []
     for name, value in values.items():
         # Most cells of a wide sheet are blank: skipped before any other work (this loop runs
@@ -324,13 +372,13 @@ def _profile(kb: KnowledgeBase, number: int, values: dict) -> Row:
         if value is None or value == "" or name in ID_COLUMNS:
             continue
         try:
-            converted = _cell(facts[name].type, name, value)
+            converted = _cell(kb, name, value)
         except ProfileError as exc:
-            problems.append(exc.message)
+            problems.append(str(exc))
             continue
         if converted is not None:
             data[name] = converted
-    return Row(number, ident or data.get("name"), data, "; ".join(problems) or None)
+    return Row(number, ident or data.get("name"), data, "; ".join(problems) or None, given=values)
 
 
 def parse_row(kb: KnowledgeBase, row: Row) -> Row:
@@ -356,8 +404,11 @@ def _csv_row(kb: KnowledgeBase, row: Row) -> Row:
         cells = next(csv.reader([text]), [])
     except csv.Error as exc:
         return Row(row.number, error=f"line {row.line}: cannot read the row: {exc}")
-    if len(cells) != len(layout.header):
-        return Row(row.number, error=f"line {row.line}: {len(cells)} cells for {len(layout.header)} columns")
+    width = len(layout.header)
+    if len(cells) < width or any(c.strip() for c in cells[width:]):
+        return Row(row.number, error=f"line {row.line}: {len(cells)} cells for {width} columns",
+                   given=dict(zip(layout.header, cells)))
+    cells = cells[:width]
     return _profile(kb, row.number, dict(zip(layout.header, cells)))
 
 
@@ -373,10 +424,11 @@ def _jsonl_row(row: Row) -> Row:
         return Row(row.number, error=f"line {line}: not usable JSON ({exc})")
     if not isinstance(data, dict):
         return Row(row.number, error=f"line {line}: a row is a JSON object of facts")
+    given = dict(data)
     ident = next((str(data.pop(c)) for c in ID_COLUMNS if data.get(c) not in (None, "")), None)
     for column in ID_COLUMNS:
         data.pop(column, None)
-    return Row(row.number, ident or data.get("name"), data)
+    return Row(row.number, ident or data.get("name"), data, given=given)
 
 
 def problems(kb: KnowledgeBase, data: dict) -> list[str]:
@@ -388,29 +440,51 @@ def problems(kb: KnowledgeBase, data: dict) -> list[str]:
         try:
             parse_profile({name: value}, kb)
         except ProfileError as exc:
+            fact = kb.facts.get(name)
+            items = value if isinstance(value, list) else [value]
+            if fact is not None and fact.type in ("enum", "list") and all(isinstance(i, str) for i in items):
+                try:   # a choice written by a person: the nearest label, and every label allowed
+                    _choice(kb, name, value)
+                except ProfileError as better:
+                    found.append(str(better))
+                    continue
             found.append(str(exc))
     return found
 
 
 # --------------------------------------------------------------------------- evaluating
 
-def evaluate_rows(kb: KnowledgeBase, rows: list[Row], as_of, kind: str) -> list[dict]:
-    """Read, evaluate and prepare rows for a ``kind`` file (``csv``, ``jsonl``, ``xlsx``), so
-    that the process writing the file only writes. A row that fails is a row with every problem
-    it has in its message, never an exception."""
-    from .evaluation import evaluate
+@dataclass(frozen=True)
+class Output:
+    """What the evaluating process prepares for the writer: the output's kind (``csv``,
+    ``jsonl``, ``xlsx``), the language of the results sheet's words, and whether each row's
+    HTML report is wanted (``--reports``)."""
+
+    kind: str
+    lang: str = "zh"
+    reports: bool = False
+
+
+def evaluate_rows(kb: KnowledgeBase, rows: list[Row], as_of, kind: str | Output) -> list[dict]:
+    """Read, evaluate and prepare rows for a ``kind`` file (``csv``, ``jsonl``, ``xlsx``, or an
+    :class:`Output`), so that the process writing the file only writes. A row that fails is a
+    row with every problem it has in its message, never an exception."""
+    from .evaluation import assess
+    output = kind if isinstance(kind, Output) else Output(kind)
     out = []
-    text = _CsvText() if kind == "csv" else None
+    text = _CsvText() if output.kind == "csv" else None
     for row in rows:
         row = parse_row(kb, row)
         item = {"row": row.number, "id": row.ident, "result": "error", "message": row.error}
-        evaluation = None
+        assessment = None
         if row.error is not None:
             if row.data is not None:   # cells that could not be read, and whatever else is wrong
                 item["message"] = "; ".join([row.error] + problems(kb, row.data))
         else:
             try:
-                evaluation = evaluate(row.data, as_of=as_of, kb=kb)
+                # The compiled rules, not the rule engine: the same result (tested), without
+                # durable_rules' per-profile cost, which is most of a row's time.
+                assessment = assess(row.data, as_of=as_of, kb=kb, engine="compiled")
                 item["result"] = "ok"
             except ProfileError as exc:
                 item["message"] = "; ".join(problems(kb, row.data)) or str(exc)
@@ -418,7 +492,7 @@ def evaluate_rows(kb: KnowledgeBase, rows: list[Row], as_of, kind: str) -> list[
                 item["message"] = str(exc)
             except Exception as exc:  # an internal error of one row must not stop the batch
                 item["message"] = f"internal error: {type(exc).__name__}: {exc}"
-        out.append(_prepared(kb, item, evaluation, kind, text))
+        out.append(_prepared(kb, item, assessment, output, text, row.given))
     return out
 
 
@@ -439,7 +513,11 @@ class _CsvText:
         return self.buffer.getvalue()[:-2] + "\n"
 
 
-def _prepared(kb: KnowledgeBase, item: dict, evaluation: dict | None, kind: str, text: _CsvText | None) -> dict:
+def _prepared(kb: KnowledgeBase, item: dict, assessment, output: Output, text: _CsvText | None,
+              given: dict | None) -> dict:
+    kind = output.kind
+    evaluation = assessment.result if assessment is not None else None
+    prepared = {"row": item["row"]}
     if kind == "jsonl":
         record = dict(item)
         if evaluation is not None:
@@ -448,20 +526,34 @@ def _prepared(kb: KnowledgeBase, item: dict, evaluation: dict | None, kind: str,
     elif kind == "csv":
         line = text.line(flat(kb, item, evaluation))
     else:
+        from .results_sheet import benefit_cells
         line = flat(kb, item, evaluation)
-    granted = [(b["id"], b["amount"]["max"] if b["amount"] else None) for b in evaluation["benefits"]] \
-        if evaluation is not None else None
-    return {"row": item["row"], "line": line, "granted": granted}
+        prepared.update(result=item["result"], message=item["message"], given=given,
+                        sheet=benefit_cells(assessment, output.lang) if assessment is not None else None)
+    if output.reports and assessment is not None:
+        from .report import report_html
+        prepared.update(report=report_html(assessment, output.lang), id=item["id"])
+    prepared["line"] = line
+    if evaluation is None:
+        prepared.update(granted=None, statuses=None)
+    else:
+        superseded = {s["id"] for s in evaluation["superseded"]}
+        prepared["granted"] = [(b["id"], b["amount"]["max"] if b["amount"] else None) for b in evaluation["benefits"]]
+        prepared["statuses"] = {b: "superseded" if b in superseded else evaluation["status"][b] for b in kb.benefits}
+    return prepared
 
 
 _worker_kb: dict = {}
+#: Knowledge bases already loaded here, by folder: a worker started by fork finds its own in
+#: this copy of the parent's memory instead of reading and checking every YAML file again.
+_loaded: dict = {}
 
 
 def _init_worker(kb_root: str) -> None:
-    _worker_kb["kb"] = load(kb_root)
+    _worker_kb["kb"] = _loaded.get(kb_root) or load(kb_root)
 
 
-def _work(rows: list[Row], as_of, kind: str) -> list[dict]:
+def _work(rows: list[Row], as_of, kind: str | Output) -> list[dict]:
     return evaluate_rows(_worker_kb["kb"], rows, as_of, kind)
 
 
@@ -477,12 +569,15 @@ def chunks(rows: Iterable[Row], size: int | None = None) -> Iterator[list[Row]]:
         yield chunk
 
 
-def evaluate_local(kb: KnowledgeBase, rows: Iterable[Row], as_of, workers: int, kind: str) -> Iterator[list[dict]]:
+def evaluate_local(kb: KnowledgeBase, rows: Iterable[Row], as_of, workers: int,
+                   kind: str | Output) -> Iterator[list[dict]]:
     """Results chunk by chunk, in input order; at most ``2 × workers`` chunks in flight."""
     if workers <= 1:
         for chunk in chunks(rows):
             yield evaluate_rows(kb, chunk, as_of, kind)
         return
+    _loaded[str(kb.root)] = kb
+    reasoner(kb)  # compiled once here, inherited by workers started by fork
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(str(kb.root),)) as pool:
         pending: deque = deque()
         for chunk in chunks(rows):
@@ -517,18 +612,31 @@ def flat(kb: KnowledgeBase, item: dict, result: dict | None) -> list:
 
 
 class Writer:
-    """Writes rows to ``OUTPUT.incomplete`` and renames it to ``OUTPUT`` when finished."""
+    """Writes rows to ``OUTPUT.incomplete`` and renames it to ``OUTPUT`` when finished.
 
-    def __init__(self, path: Path, kb: KnowledgeBase):
+    CSV and JSON Lines get the machine columns (:func:`columns`) or records; ``.xlsx`` gets the
+    analyst's workbook (:mod:`engine.results_sheet`), headed by ``inputs`` (the input's column
+    ids) in ``lang``. With ``reports`` (a folder), each evaluated row's HTML report is written
+    there and, in ``.xlsx``, linked from its row.
+    """
+
+    def __init__(self, path: Path, kb: KnowledgeBase, inputs: list[str] | None = None, lang: str = "zh",
+                 reports: Path | None = None, title: str = "policykb batch"):
         self.path, self.kb, self.kind = path, kb, format_of(path)
         self.partial = path.with_name(path.name + ".incomplete")
         self.columns = columns(kb)
         self.rows = 0
+        self.reports = reports
+        if reports is not None:
+            try:
+                reports.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ProfileError(f"--reports: cannot make the folder: {exc.strerror}", file=str(reports)) from None
         if self.kind == "xlsx":
-            import openpyxl
-            self.book = openpyxl.Workbook(write_only=True)
-            self.sheet = self.book.create_sheet("policykb")
-            self.sheet.append(self.columns)
+            from .results_sheet import ResultsBook
+            from .template import columns as template_columns
+            self.book = ResultsBook(path, kb, inputs if inputs is not None else template_columns(kb), lang,
+                                    self.columns, reports, title)
         else:
             self.handle = self.partial.open("w", encoding="utf-8", newline="")
             if self.kind == "csv":
@@ -538,17 +646,26 @@ class Writer:
     def write(self, item: dict) -> None:
         """Write a row prepared by :func:`evaluate_rows` for this file's kind."""
         self.rows += 1
+        link = None
+        if self.reports is not None and item.get("report") is not None:
+            from .results_sheet import relative_link, report_name
+            target = self.reports / report_name(item["row"], item.get("id"))
+            try:
+                target.write_text(item["report"], encoding="utf-8")
+            except OSError as exc:
+                raise ProfileError(f"--reports: cannot write: {exc.strerror}", file=str(target)) from None
+            link = relative_link(target, self.path)
         if self.kind == "xlsx":
-            self.sheet.append([xlsx_cell(self.sheet, v) for v in item["line"]])
+            self.book.write(item, link)
         else:
             self.handle.write(item["line"])   # a CSV or JSON line, prepared where it was evaluated
 
-    def finish(self) -> Path:
-        self._close()
+    def finish(self, summary: "Summary | None" = None) -> Path:
+        self._close(summary)
         os.replace(self.partial, self.path)
         return self.path
 
-    def abandon(self, reason: str) -> Path:
+    def abandon(self, reason: str, summary: "Summary | None" = None) -> Path:
         """Mark the partial output as incomplete, with a last row that says so."""
         note = f"incomplete: {reason}; {self.rows} rows written"
         if self.kind == "jsonl":
@@ -556,13 +673,13 @@ class Writer:
         elif self.kind == "csv":
             self.csv.writerow(["", "", "incomplete", csv_cell(note)] + [""] * (len(self.columns) - 4))
         else:
-            self.sheet.append([None, None, "incomplete", xlsx_cell(self.sheet, note)])
-        self._close()
+            self.book.incomplete(note)
+        self._close(summary)
         return self.partial
 
-    def _close(self) -> None:
+    def _close(self, summary: "Summary | None" = None) -> None:
         if self.kind == "xlsx":
-            self.book.save(self.partial)
+            self.book.save(self.partial, summary if summary is not None else Summary())
         else:
             self.handle.close()
 
@@ -573,15 +690,20 @@ class Writer:
 class Summary:
     rows: int = 0
     errors: int = 0
-    benefits: dict = field(default_factory=dict)   # id -> {"granted", "ceiling_sum", "unfixed"}
+    # id -> {"granted", "ceiling_sum", "unfixed", "undetermined", "denied", "superseded"}
+    benefits: dict = field(default_factory=dict)
 
     def add(self, kb: KnowledgeBase, item: dict) -> None:
         self.rows += 1
         if item["granted"] is None:
             self.errors += 1
             return
+        for benefit, status in (item.get("statuses") or {}).items():
+            if status != "granted":
+                tally = self.benefits.setdefault(benefit, _tally())
+                tally[status] += 1
         for benefit, ceiling in item["granted"]:
-            tally = self.benefits.setdefault(benefit, {"granted": 0, "ceiling_sum": 0, "unfixed": 0})
+            tally = self.benefits.setdefault(benefit, _tally())
             tally["granted"] += 1
             if ceiling is not None:
                 tally["ceiling_sum"] += ceiling
@@ -589,23 +711,22 @@ class Summary:
                 tally["unfixed"] += 1
 
     def ordered(self, kb: KnowledgeBase) -> list[tuple[str, dict]]:
-        return [(b, self.benefits.get(b, {"granted": 0, "ceiling_sum": 0, "unfixed": 0})) for b in kb.benefits]
+        return [(b, self.benefits.get(b, _tally())) for b in kb.benefits]
 
     def text(self, kb: KnowledgeBase, lang: str = "zh") -> str:
         """The summary as lines for a terminal: each benefit by its label in ``lang``, id after."""
-        from .values import format_money
         names = {b: f"{kb.conclusions[b].label(lang)} ({b})" for b in kb.benefits}
         width = max(_width(n) for n in names.values())
         lines = [f"{self.rows:,} rows, {self.rows - self.errors:,} evaluated, {self.errors:,} errors",
-                 f"{_pad('benefit', width)} {'enterprises':>11} {'sum of ceilings':>20} {'amount not fixed':>17}"]
+                 f"{_pad('benefit', width)} {'enterprises':>11} {'undetermined':>12} {'sum of ceilings':>20} "
+                 f"{'amount not fixed':>17}"]
         for benefit, tally in self.ordered(kb):
-            lines.append(f"{_pad(names[benefit], width)} {tally['granted']:>11,} "
-                         f"{format_money(tally['ceiling_sum'], lang):>20} {tally['unfixed']:>17,}")
+            lines.append(f"{_pad(names[benefit], width)} {tally['granted']:>11,} {tally['undetermined']:>12,} "
+                         f"{ceiling_text(tally, lang):>20} {tally['unfixed']:>17,}")
         return "\n".join(lines) + "\n"
 
     def html(self, kb: KnowledgeBase, title: str, lang: str = "zh") -> str:
         """The summary as a self-contained page with a bar chart, labels in ``lang``."""
-        from .values import format_money
         e = html.escape
         rows = self.ordered(kb)
         top = max([t["granted"] for _, t in rows] + [1])
@@ -617,7 +738,7 @@ class Summary:
                         f'<rect x="300" y="{y}" width="{width}" height="20" fill="#4a8c5a"/>'
                         f'<text x="{306 + width}" y="{y + 15}">{tally["granted"]:,}</text>')
         table = "".join(f"<tr><td>{e(kb.conclusions[b].label(lang))} <code>{b}</code></td><td>{t['granted']:,}</td>"
-                        f"<td>{e(format_money(t['ceiling_sum'], lang))}</td><td>{t['unfixed']:,}</td></tr>"
+                        f"<td>{t['undetermined']:,}</td><td>{e(ceiling_text(t, lang))}</td><td>{t['unfixed']:,}</td></tr>"
                         for b, t in rows)
         return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
                 f'<title>{e(title)}</title><style>'
@@ -626,8 +747,22 @@ class Summary:
                 'td:first-child{text-align:left}svg text{font-size:13px}</style></head><body>'
                 f"<h1>{e(title)}</h1><p>{self.rows:,} rows, {self.rows - self.errors:,} evaluated, {self.errors:,} errors</p>"
                 f'<svg width="1000" height="{20 + 28 * len(rows)}" xmlns="http://www.w3.org/2000/svg">{"".join(bars)}</svg>'
-                "<table><tr><th>benefit</th><th>enterprises</th><th>sum of ceilings</th><th>amount not fixed</th></tr>"
+                "<table><tr><th>benefit</th><th>enterprises</th><th>undetermined</th><th>sum of ceilings</th>"
+                "<th>amount not fixed</th></tr>"
                 f"{table}</table></body></html>\n")
+
+
+def ceiling_text(tally: dict, lang: str) -> str:
+    """The sum of a benefit's fixed ceilings as money, or "—" when no granted amount is fixed:
+    an amount the text does not fix is never summed as 0元."""
+    from .values import format_money
+    if tally["granted"] - tally["unfixed"] == 0:
+        return "—"
+    return format_money(tally["ceiling_sum"], lang)
+
+
+def _tally() -> dict:
+    return {"granted": 0, "ceiling_sum": 0, "unfixed": 0, "undetermined": 0, "denied": 0, "superseded": 0}
 
 
 def _width(text: str) -> int:
@@ -681,10 +816,11 @@ class Outcome:
 
 def run(kb: KnowledgeBase, source: Path, out: Path, *, workers: int = 1, as_of=None, sheet=None,
         progress_stream=None, quiet: bool = False, engine: str = "local", scheduler: str | None = None,
-        encoding: str | None = None, say=None) -> Outcome:
+        encoding: str | None = None, say=None, lang: str = "zh", reports: Path | None = None) -> Outcome:
     """Evaluate every row of ``source`` into ``out`` (see the module docstring). ``encoding``
-    and ``say`` are those of :func:`read_rows`."""
-    kind = format_of(out)
+    and ``say`` are those of :func:`read_rows`; ``lang`` is the language of the results
+    workbook and the reports; ``reports`` a folder for each row's HTML report."""
+    kind = Output(format_of(out), lang, reports is not None)
     rows = read_rows(source, kb, sheet, encoding, say)
     stream = progress_stream if progress_stream is not None else sys.stderr
     shown = not quiet and stream.isatty()
@@ -695,25 +831,25 @@ def run(kb: KnowledgeBase, source: Path, out: Path, *, workers: int = 1, as_of=N
     else:
         results = evaluate_local(kb, rows, as_of, workers, kind)
     try:
-        writer = Writer(out, kb)
+        writer = Writer(out, kb, rows.columns, lang, reports, f"policykb batch: {source.name}")
     except OSError as exc:
         raise ProfileError(f"cannot write the output: {exc.strerror}", file=str(out)) from None
     summary = Summary()
     try:
         for chunk in results:
             for item in chunk:
-                writer.write(item)
                 summary.add(kb, item)
+                writer.write(item)
             progress.advance(len(chunk))
     except KeyboardInterrupt:
         progress.close()
-        return Outcome(writer.abandon("interrupted"), summary, False, "interrupted")
+        return Outcome(writer.abandon("interrupted", summary), summary, False, "interrupted")
     except BrokenProcessPool:
         progress.close()
-        return Outcome(writer.abandon("a worker process died"), summary, False, "a worker process died")
+        return Outcome(writer.abandon("a worker process died", summary), summary, False, "a worker process died")
     except BaseException as exc:
         progress.close()
-        writer.abandon(f"stopped by an error: {type(exc).__name__}: {exc}")
+        writer.abandon(f"stopped by an error: {type(exc).__name__}: {exc}", summary)
         raise
     progress.close()
-    return Outcome(writer.finish(), summary, True)
+    return Outcome(writer.finish(summary), summary, True)

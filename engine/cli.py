@@ -92,9 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="write every diagram of diagrams/ into --out")
     common(p)
 
+    p = sub.add_parser("template", help="write the Excel workbook an analyst fills in for `batch`")
+    p.add_argument("--out", required=True, metavar="FILE.xlsx", help="the workbook to write")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="the language of labels and drop-downs")
+    documents_option(p)
+    common(p)
+
     p = sub.add_parser("batch", help="evaluate every row of a CSV, JSON Lines or Excel file")
-    p.add_argument("input", help="INPUT.csv, INPUT.jsonl or INPUT.xlsx (a header of fact names)")
-    p.add_argument("--out", required=True, metavar="OUTPUT", help="OUTPUT.csv, .jsonl or .xlsx")
+    p.add_argument("input", help="INPUT.csv, INPUT.jsonl or INPUT.xlsx (a header of fact labels or ids, "
+                                 "e.g. a filled-in `policykb template`)")
+    p.add_argument("--out", required=True, metavar="OUTPUT",
+                   help="OUTPUT.csv, .jsonl or .xlsx (.xlsx: the analyst's results workbook)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="worker processes (default: every core); the output is the same for any N")
     p.add_argument("--as-of", metavar="DATE", help="judge every row at this date")
@@ -106,7 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to use instead of a local cluster")
     p.add_argument("--encoding", metavar="NAME",
                    help="the text encoding of a CSV input (default: UTF-8 if it is, else GB18030), e.g. gbk")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="the language of the summary's labels")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh",
+                   help="the language of the summary, the results workbook and the reports")
+    p.add_argument("--reports", metavar="DIR", help="also write each enterprise's HTML report into DIR "
+                                                    "(linked from the .xlsx results)")
     common(p)
 
     p = sub.add_parser("serve", help="serve the analysts' pages and the JSON API (docs/web.md)")
@@ -133,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"eval": _eval, "why": _why, "why-not": _why_not, "report": _report, "test": _test,
                 "diff": _diff, "impact": _impact, "graph": _graph, "schema": _schema, "batch": _batch,
+                "template": _template,
                 "check": _check, "serve": _serve}[args.command](args)
     except EvaluationError as exc:
         print(f"policykb: internal error: {exc}", file=sys.stderr)
@@ -351,7 +363,8 @@ def _batch(args) -> int:
             raise ProfileError(f"--as-of: {exc}") from None
     outcome = batch.run(kb, Path(args.input), Path(args.out), workers=args.workers, as_of=as_of, sheet=args.sheet,
                         quiet=args.quiet, engine=args.engine, scheduler=args.scheduler, encoding=args.encoding,
-                        say=lambda line: print(f"policykb: {line}", file=sys.stderr))
+                        say=lambda line: print(f"policykb: {line}", file=sys.stderr), lang=args.lang,
+                        reports=Path(args.reports) if args.reports else None)
     print(outcome.summary.text(kb, args.lang), end="", file=sys.stderr)
     if args.summary:
         page = outcome.summary.html(kb, f"policykb batch: {Path(args.input).name}", args.lang)
@@ -361,7 +374,22 @@ def _batch(args) -> int:
         print(f"policykb: incomplete ({outcome.reason}): {outcome.summary.rows:,} rows written to {outcome.path}; "
               f"{args.out} {left}", file=sys.stderr)
         return 130 if outcome.reason == "interrupted" else EXIT_INTERNAL
-    print(f"wrote {outcome.path}", file=sys.stderr)
+    print(f"wrote {outcome.path}" + (f" and a report per enterprise in {args.reports}" if args.reports else ""),
+          file=sys.stderr)
+    return 0
+
+
+def _template(args) -> int:
+    from .evaluation import under_documents
+    from .template import write_template
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise ProfileError(f"--out must end in .xlsx, not '{out.suffix or out.name}'")
+    kb = knowledge_base(args.kb)
+    if args.documents:
+        under_documents(kb, args.documents)   # refuses an unknown document with the nearest id
+    write_template(kb, out, args.lang, args.documents)
+    print(f"wrote {out}", file=sys.stderr)
     return 0
 
 

@@ -11,6 +11,9 @@ its text cells through :func:`csv_cell` or :func:`xlsx_cell`, which keep the tex
   is exactly the input's.
 
 Numbers, dates and empty cells are written as they are: only text can carry a formula.
+
+:func:`save_workbook` saves every workbook policykb writes with fixed timestamps, so that the
+same input gives the same bytes.
 """
 
 from __future__ import annotations
@@ -38,3 +41,57 @@ def xlsx_cell(sheet, value):
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"   # openpyxl makes any text starting with '=' a formula unless told
     return cell
+
+
+def text_cell(cell, value):
+    """Put ``value`` into a cell of an ordinary (not write-only) openpyxl worksheet, risky text
+    as a string cell, and return the cell."""
+    cell.value = value
+    if risky(value):
+        cell.data_type = "s"
+    return cell
+
+
+# --------------------------------------------------------------------------- the same bytes every time
+#
+# openpyxl stamps a workbook with the time it is saved twice over: docProps/core.xml holds
+# created/modified, and every zip entry carries the time it was written. A workbook policykb
+# writes gets a fixed time in both, so that the same input gives the same bytes.
+
+#: The time written into every workbook policykb saves (the zip format cannot go before 1980).
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def save_workbook(book, path) -> None:
+    """Save an openpyxl workbook (write-only or not) to ``path`` with fixed timestamps."""
+    import datetime as _dt
+    import os
+    import re
+    import zipfile
+    from pathlib import Path
+    stamp = _dt.datetime(*FIXED_TIME)
+    book.properties.created = stamp
+    book.properties.modified = stamp
+    book.properties.creator = "policykb"
+    book.properties.lastModifiedBy = None
+    path = Path(path)
+    raw = path.with_name(path.name + ".raw")
+    try:
+        book.save(raw)
+        with zipfile.ZipFile(raw) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+            for entry in source.infolist():
+                info = zipfile.ZipInfo(entry.filename, date_time=FIXED_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o600 << 16
+                if entry.filename == "docProps/core.xml":   # openpyxl sets "modified" as it saves
+                    text = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                                  rb"\g<1>" + stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>",
+                                  source.read(entry))
+                    target.writestr(info, text)
+                    continue
+                with source.open(entry) as data, target.open(info, "w") as out:
+                    while block := data.read(1 << 20):
+                        out.write(block)
+    finally:
+        if raw.exists():
+            os.remove(raw)

@@ -28,16 +28,24 @@ def _input(tmp_path, ident):
 def test_a_hostile_id_is_a_string_cell_in_xlsx_output(tmp_path, start):
     ident = HOSTILE[start]
     out = tmp_path / "out.xlsx"
-    assert main(["batch", str(_input(tmp_path, ident)), "--out", str(out), "--workers", "1", "--kb", str(KB_DIR)]) == 0
-    sheet = openpyxl.load_workbook(out).active
-    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert main(["batch", str(_input(tmp_path, ident)), "--out", str(out), "--workers", "1", "--kb", str(KB_DIR),
+                 "--reports", str(tmp_path / "reports")]) == 0
+    book = openpyxl.load_workbook(out)
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
-    written = sheet.cell(row=2, column=2)
-    assert written.data_type == "s"
     # XML reads a carriage return as a newline (for every text cell, not only these): the
     # text after it is kept exactly.
     expected = ident.replace("\r", "\n")
-    assert written.value == expected
+    # The analyst's sheet: the input's id column (after the row number), under three header rows.
+    results = book.worksheets[0]
+    assert results.cell(row=3, column=2).value == "id"
+    written = results.cell(row=4, column=2)
+    assert written.data_type == "s" and written.value == expected
+    # The machine columns, as in CSV.
+    machine = book["data"].cell(row=2, column=2)
+    assert machine.data_type == "s" and machine.value == expected
+    # The report's file name keeps no character that could leave the folder.
+    assert [p.parent for p in (tmp_path / "reports").iterdir()] == [tmp_path / "reports"]
 
 
 @pytest.mark.parametrize("start", sorted(HOSTILE))
