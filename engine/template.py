@@ -235,8 +235,11 @@ def cell_value(kb: KnowledgeBase, fact_id: str, value):
     """A cell of an enum or list fact with labels read as values: ``信息传输、软件和信息技术服务业``
     or ``ict`` is ``ict``; a list cell ``大数据；人工智能`` is ``["big_data", "ai"]``. Anything
     not a label is left as it is, for the profile reader to refuse with the allowed values."""
-    kind = kb.facts[fact_id].type
+    fact = kb.facts[fact_id]
+    kind = fact.type
     if kind == "enum" and isinstance(value, str):
+        if value in fact.values:   # an id as written: most cells of a machine-written sheet
+            return value
         return value_names(kb, fact_id).get(_norm(value), value)
     if kind == "list" and isinstance(value, str):
         if _norm(value) in _NONE:

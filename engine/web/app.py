@@ -1,0 +1,88 @@
+"""The FastAPI application of ``policykb serve``.
+
+:func:`create_app` builds one app: the knowledge base (loaded once, fixed for the server's life),
+this worker's engine process (:mod:`engine.web.worker`), the routers, the error handlers, the
+body limits and the Content-Security-Policy. uvicorn calls it once in every worker process
+(``factory=True``), with the settings ``policykb serve`` put in the environment.
+
+No CDN: the scripts and styles are in ``static/`` (htmx 2 vendored as one file), and the
+interactive API docs page (Swagger UI, which loads from a CDN) is left out; ``/openapi.json``
+describes every endpoint, with the profile schema in it.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+
+from ..evaluation import knowledge_base
+from ..schemas import profile_schema
+from . import errors
+from .middleware import BodyLimit, SecurityHeaders
+from .models import ErrorBody, EvaluateRequest, ExplainRequest
+from .settings import Settings
+from .worker import EngineProcess
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app for one worker process (``settings`` default: from the environment)."""
+    settings = settings or Settings.from_environ()
+    kb = knowledge_base(settings.kb)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        engine = EngineProcess(settings.kb, settings.call_timeout, settings.test_faults)
+        engine.start()
+        app.state.engine = engine
+        try:
+            yield
+        finally:
+            engine.stop()
+
+    app = FastAPI(title="policykb", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="西行规发〔2020〕1号 and the documents around it, as a knowledge base: evaluate an "
+                              "enterprise profile, explain why and why not. See shared/spec/api.md.")
+    app.state.kb = kb
+    app.state.settings = settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    from .routers import api, batch, fragments, pages
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.include_router(fragments.router)
+    app.include_router(batch.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    errors.install(app)
+    app.add_middleware(BodyLimit, limit=settings.body_limit, upload_limit=settings.upload_limit)
+    app.add_middleware(SecurityHeaders)
+    app.openapi = lambda: _openapi(app, kb)
+    return app
+
+
+def _openapi(app: FastAPI, kb) -> dict:
+    """OpenAPI 3 with the request bodies and the profile schema in it (bodies are read by the
+    handlers themselves, to answer malformed JSON with the documented error body)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    # The pages and fragments are left out of the schema (include_in_schema=False).
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    profile = {k: v for k, v in profile_schema(kb).items() if k not in ("$schema", "$id")}
+    components["Profile"] = profile
+    for model in (EvaluateRequest, ExplainRequest):
+        body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        body["properties"]["profile"] = {"$ref": "#/components/schemas/Profile"}
+        components[model.__name__] = body
+    components["ErrorBody"] = ErrorBody.model_json_schema()
+    components["SimpleError"] = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+    components["NotFoundError"] = {"type": "object", "required": ["error"],
+                                   "properties": {"error": {"type": "string"},
+                                                  "suggestion": {"type": ["string", "null"]}}}
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,58 @@
+"""The settings of one ``policykb serve``: the knowledge base, limits and where batch jobs live.
+
+They are fixed when the server starts — no request can name a path or another knowledge base —
+and reach every worker process through environment variables, because uvicorn starts its
+workers by importing the app factory afresh in each process.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: The largest JSON body an API or page request may send (api.md: at most 5 MiB by default).
+BODY_LIMIT = 5 * 1024 * 1024
+#: The largest file a batch upload may be.
+UPLOAD_LIMIT = 20 * 1024 * 1024
+#: The longest one evaluation may take before its engine process is stopped and replaced.
+CALL_TIMEOUT = 60.0
+
+_ENV = {"kb": "POLICYKB_SERVE_KB", "data": "POLICYKB_SERVE_DATA", "body": "POLICYKB_SERVE_BODY_LIMIT",
+        "upload": "POLICYKB_SERVE_UPLOAD_LIMIT", "faults": "POLICYKB_SERVE_TEST_FAULTS"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a server process needs to know, the same in every worker."""
+
+    kb: str | None = None                  # a knowledge-base folder; None: the bundled one
+    data_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "policykb-serve")
+    body_limit: int = BODY_LIMIT
+    upload_limit: int = UPLOAD_LIMIT
+    call_timeout: float = CALL_TIMEOUT
+    # Tests only: lets a profile named "__policykb_crash_worker__" kill its engine process, to
+    # check that the request fails with 500 and the process is replaced. Off unless set.
+    test_faults: bool = False
+
+    def to_environ(self) -> dict[str, str]:
+        """These settings as environment variables for worker processes."""
+        env = {_ENV["data"]: str(self.data_dir), _ENV["body"]: str(self.body_limit),
+               _ENV["upload"]: str(self.upload_limit)}
+        if self.kb:
+            env[_ENV["kb"]] = self.kb
+        if self.test_faults:
+            env[_ENV["faults"]] = "1"
+        return env
+
+    @classmethod
+    def from_environ(cls) -> "Settings":
+        """The settings ``policykb serve`` put in the environment (defaults where it put none)."""
+        env = os.environ
+        default = cls()
+        return cls(kb=env.get(_ENV["kb"]) or None,
+                   data_dir=Path(env.get(_ENV["data"]) or default.data_dir),
+                   body_limit=int(env.get(_ENV["body"]) or BODY_LIMIT),
+                   upload_limit=int(env.get(_ENV["upload"]) or UPLOAD_LIMIT),
+                   test_faults=env.get(_ENV["faults"]) == "1")

@@ -1,0 +1,158 @@
+"""The page templates (Jinja2, autoescaped: every string a user typed is shown as text) and
+the words of the pages in Chinese and English."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+
+TEXTS = {
+    "zh": {
+        "evaluate": "评估", "interview": "问答", "why": "为何 / 为何不", "compare": "比较", "policy": "政策原文",
+        "graph": "关系图", "batch": "批量筛查", "switch": "English", "switch_lang": "en",
+        "title_evaluate": "评估一家企业", "intro_evaluate": "填写已知的事实，结果随之更新。未知的事实留空（“未知”），未知不等于“否”。",
+        "import": "粘贴或上传档案（YAML、JSON 或 Excel）", "import_button": "导入", "paste": "粘贴 YAML 或 JSON",
+        "file": "或选择文件", "unknown": "未知", "yes": "是", "no": "否", "none_of_these": "以上皆无（已知）",
+        "other_support": "其他区级政策对同一事项的支持（第十四条）", "benefit": "支持事项", "policy_name": "政策名称",
+        "amount": "金额", "status": "状态", "clause": "条款", "note": "说明", "granted": "给予", "denied": "不给予",
+        "undetermined": "待定", "superseded": "由其他政策支持", "open": "重叠待定", "conclusions": "成立的结论",
+        "overlaps": "第十四条：与其他政策的重叠", "missing": "缺少的事实（按其可决定的事项）", "none": "（无）",
+        "unnamed": "（未命名企业）", "as_of": "评估日期", "in_force": "有效", "not_in_force": "不在有效期",
+        "in_force_unknown": "是否有效未知", "why_link": "为什么", "why_not_link": "为何不", "print": "打印报告",
+        "permalink": "本案例的链接", "copy": "复制链接", "copied": "已复制", "what_if": "加入比较",
+        "summary_counts": "给予 {granted} 项，待定 {undetermined} 项，由其他政策支持 {superseded} 项，不给予 {denied} 项",
+        "ceiling": "已给予事项的金额上限合计", "facts_given": "已填写的事实",
+        "kb_mismatch": "此链接是在知识库版本 {old} 下生成的，本服务器的版本是 {new}：下面是按当前版本的结果，可能与当时不同。",
+        "bad_link": "链接中的案例无法读取，已忽略。",
+        "title_interview": "问答：一次一个问题", "intro_interview": "每次只问对尚待确定的支持事项最有决定作用（或涉及金额最多）的事实。可以跳过（保持未知），可以返回上一题。",
+        "why_asking": "为什么问这个？", "waiting": "以下事项等待这个事实：", "answer": "回答", "skip": "跳过", "back": "上一题",
+        "restart": "重新开始", "done": "问答结束：没有企业还能回答的问题了。", "open_in_evaluate": "在评估页打开",
+        "question": "问题", "answered": "已回答 {n} 题", "still_undetermined": "仍待定的支持事项：{n} 项",
+        "title_why": "为何 / 为何不", "intro_why": "选择一项结论或支持事项：成立的显示推导过程，不成立的显示原因和可以改变结果的事实变化（每项都经重新评估验证）。",
+        "choose": "选择", "benefits": "支持事项", "conclusions_group": "结论", "no_case": "还没有案例：先在评估页填写事实，或打开一个案例链接。",
+        "met": "满足", "not_met": "不满足", "unknown_mark": "未知", "actual": "实际", "grounds": "依据",
+        "arithmetic": "金额计算", "next_fact": "下一步应询问", "alternatives": "这样可以获得（每项均经重新评估验证；企业自己能做到的在前）",
+        "no_alternative": "没有能给予的事实变化。", "apply_copy": "应用到副本并比较", "any_of": "以下任一", "all_of": "以下全部",
+        "also_by": "亦由", "holds": "成立", "not_holds": "不成立", "missing_here": "缺少的事实",
+        "superseded_by": "由其他政策支持", "reasons": "原因（逐条条件：✓ 满足，✗ 不满足，? 未知）",
+        "title_compare": "比较案例", "intro_compare": "两个或多个案例并列：与第一个案例不同之处已标出。",
+        "case": "案例", "add_case": "添加案例（粘贴 YAML 或 JSON）", "add": "添加", "differs": "不同", "fact": "事实",
+        "same": "相同", "remove": "移除", "copy_suffix": "（副本）", "no_cases": "还没有案例。从评估页或为何不页的“应用到副本”打开，或在下方粘贴档案。",
+        "title_policy": "政策原文", "intro_policy": "每条每项按公布的原文；句子下方是编码它的规则。有案例时，标出每条规则对本案例的判断。",
+        "subpolicies": "所援引的其他政策", "rules_here": "规则", "fired": "已适用", "rule_not_met": "条件不满足",
+        "rule_unknown": "缺少事实", "partial": "（现有文本不完整）", "deferred_by": "援引于",
+        "title_graph": "依赖关系图", "intro_graph": "事实 → 规则 → 结论 → 支持事项。拖动平移，滚轮缩放，点击节点查看详情；有案例时，已成立的路径以绿色标出。",
+        "search": "搜索节点（名称或 id）", "matches": "匹配 {n} 个", "legend": "图例",
+        "title_batch": "批量筛查", "intro_batch": "上传 CSV（UTF-8 或 GBK）、Excel（.xlsx）或 JSON Lines 文件：表头为事实名称，每行一家企业。",
+        "limit": "文件大小上限：{limit}。", "upload": "上传并筛查", "output_format": "结果格式", "as_of_all": "统一评估日期（可选）",
+        "progress": "进度", "rows_done": "已完成 {done} 行", "of_total": "共 {total} 行", "batch_done": "完成：{rows} 行，其中错误 {errors} 行。",
+        "download": "下载结果", "summary_page": "汇总页", "batch_failed": "筛查未完成：", "batch_running": "正在筛查…",
+        "same_as_input": "与输入相同", "report_print": "打印", "kb_version": "知识库版本", "documents": "文件",
+        "loading": "计算中…", "error_title": "无法评估",
+    },
+    "en": {
+        "evaluate": "Evaluate", "interview": "Interview", "why": "Why / why not", "compare": "Compare",
+        "policy": "Policy text", "graph": "Graph", "batch": "Batch", "switch": "中文", "switch_lang": "zh",
+        "title_evaluate": "Evaluate an enterprise", "intro_evaluate": "Fill in the facts you know; the result follows. Leave a fact you do not know as “unknown”: unknown is not “no”.",
+        "import": "Paste or upload a profile (YAML, JSON or Excel)", "import_button": "Import", "paste": "Paste YAML or JSON",
+        "file": "or choose a file", "unknown": "unknown", "yes": "yes", "no": "no", "none_of_these": "none of these (known)",
+        "other_support": "Support for the same benefit from another district policy (Art. 14)", "benefit": "Benefit",
+        "policy_name": "Policy", "amount": "Amount", "status": "Status", "clause": "Clause", "note": "Note",
+        "granted": "granted", "denied": "denied", "undetermined": "undetermined", "superseded": "superseded",
+        "open": "open overlap", "conclusions": "Conclusions that hold", "overlaps": "Article 14: overlaps with other policies",
+        "missing": "Missing facts (by what they could decide)", "none": "(none)", "unnamed": "(unnamed enterprise)",
+        "as_of": "As of", "in_force": "in force", "not_in_force": "not in force", "in_force_unknown": "in force: unknown",
+        "why_link": "why", "why_not_link": "why not", "print": "Print the report", "permalink": "Link to this case",
+        "copy": "Copy link", "copied": "copied", "what_if": "Add to comparison",
+        "summary_counts": "{granted} granted, {undetermined} undetermined, {superseded} superseded, {denied} denied",
+        "ceiling": "Sum of the ceilings of granted benefits", "facts_given": "Facts given",
+        "kb_mismatch": "This link was made under knowledge base version {old}; this server runs version {new}: the results below are today's and may differ from when the link was made.",
+        "bad_link": "The case in the link could not be read and was ignored.",
+        "title_interview": "Interview: one question at a time", "intro_interview": "Each question is the fact that decides the most (or the most money) of what is still undetermined. Skip keeps it unknown; Back keeps your answers.",
+        "why_asking": "Why are you asking this?", "waiting": "These wait on this fact:", "answer": "Answer", "skip": "Skip",
+        "back": "Back", "restart": "Start again", "done": "The interview is over: nothing the enterprise could answer is left.",
+        "open_in_evaluate": "Open in Evaluate", "question": "Question", "answered": "{n} answered",
+        "still_undetermined": "Benefits still undetermined: {n}",
+        "title_why": "Why / why not", "intro_why": "Pick a conclusion or benefit: one that holds shows its derivation; one that does not shows why, and the changes of facts that would grant it (each re-evaluated).",
+        "choose": "Choose", "benefits": "Benefits", "conclusions_group": "Conclusions", "no_case": "No case yet: fill in facts on the Evaluate page, or open a case link.",
+        "met": "met", "not_met": "not met", "unknown_mark": "unknown", "actual": "actual", "grounds": "grounds",
+        "arithmetic": "Amount", "next_fact": "Ask next", "alternatives": "It would be granted with (each re-evaluated; what the enterprise can do itself first)",
+        "no_alternative": "No change of facts would grant it.", "apply_copy": "Apply to a copy and compare",
+        "any_of": "any of", "all_of": "all of", "also_by": "also by", "holds": "holds", "not_holds": "does not hold",
+        "missing_here": "Missing facts", "superseded_by": "Superseded by", "reasons": "Why not (each condition: ✓ met, ✗ not met, ? unknown)",
+        "title_compare": "Compare cases", "intro_compare": "Two or more cases side by side; what differs from the first case is marked.",
+        "case": "Case", "add_case": "Add a case (paste YAML or JSON)", "add": "Add", "differs": "differs", "fact": "Fact",
+        "same": "same", "remove": "remove", "copy_suffix": " (copy)", "no_cases": "No cases yet. Open one from Evaluate or from why-not's “apply to a copy”, or paste a profile below.",
+        "title_policy": "The policy text", "intro_policy": "Every article and clause as published; under each sentence, the rules that encode it. With a case, each rule is marked by what it decided.",
+        "subpolicies": "Policies it defers to", "rules_here": "rules", "fired": "applied", "rule_not_met": "not met",
+        "rule_unknown": "facts missing", "partial": "(the available text is partial)", "deferred_by": "deferred to by",
+        "title_graph": "Dependency graph", "intro_graph": "Facts → rules → conclusions → benefits. Drag to pan, scroll to zoom, click a node for details; with a case, what holds is green.",
+        "search": "Search nodes (label or id)", "matches": "{n} found", "legend": "Legend",
+        "title_batch": "Batch screening", "intro_batch": "Upload a CSV (UTF-8 or GBK), Excel (.xlsx) or JSON Lines file: a header of fact names, one enterprise per row.",
+        "limit": "Size limit: {limit}.", "upload": "Upload and screen", "output_format": "Results as", "as_of_all": "Judge every row at (optional)",
+        "progress": "Progress", "rows_done": "{done} rows done", "of_total": "of {total}", "batch_done": "Done: {rows} rows, {errors} with errors.",
+        "download": "Download the results", "summary_page": "Summary page", "batch_failed": "The batch did not finish: ",
+        "batch_running": "Screening…", "same_as_input": "same as the input", "report_print": "Print",
+        "kb_version": "Knowledge base version", "documents": "Documents", "loading": "working…", "error_title": "Cannot evaluate",
+    },
+}
+
+class Words:
+    """The words of one language; ``T.copy`` and ``T["copy"]`` both work in a template (a plain
+    dict would answer ``T.copy`` with its own method)."""
+
+    def __init__(self, words: dict[str, str]):
+        self._words = words
+
+    def __getattr__(self, name: str) -> str:
+        try:
+            return self._words[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str) -> str:
+        return self._words[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._words
+
+
+WORDS = {lang: Words(words) for lang, words in TEXTS.items()}
+
+NAV = ("evaluate", "interview", "why", "compare", "policy", "graph", "batch")
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"], default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.globals["static"] = static_url
+    env.globals["NAV"] = NAV
+    from .forms import record_rows
+    env.globals["record_rows"] = record_rows
+    env.filters["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return env
+
+
+@lru_cache(maxsize=None)
+def _static_hash(name: str) -> str:
+    return hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:10]
+
+
+def static_url(name: str) -> str:
+    """A static file's URL, with its content hash so a new version is never served from cache."""
+    return f"/static/{name}?v={_static_hash(name)}"
+
+
+def render(template: str, status_code: int = 200, **context) -> HTMLResponse:
+    lang = context.get("lang", "zh")
+    context.setdefault("T", WORDS[lang])
+    return HTMLResponse(environment().get_template(template).render(**context), status_code=status_code)
