@@ -82,11 +82,7 @@ def _case_view(assessment, lang: str) -> dict:
         decided = article14_decision(entry)
         if decided:
             offer, decision = decided
-            if "policy" in offer:
-                row["note"] = article14_text(kb, offer, entry.get("amount"), decision, lang)
-            else:  # another encoded document's benefit
-                row["note"] = (("不与" if lang == "zh" else "not stacked with ") + named(kb, offer["benefit"], lang)
-                               + ("叠加" if lang == "zh" else ""))
+            row["note"] = article14_text(kb, offer, entry.get("amount"), decision, lang)
             row["open"] = "overlap" in entry or bool(offer.get("open"))
             overlaps.append({"id": bid, "label": row["label"], "text": row["note"], "open": row["open"],
                              "decision": decision})

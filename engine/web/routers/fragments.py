@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 from typing import Any
 
@@ -21,7 +20,7 @@ from ...kb import KnowledgeBase
 from ...wording import unknown_target
 from ..deps import get_engine, get_kb, get_lang, parse_json
 from ..errors import ApiError
-from ..forms import Field, form_values, groups, profile_from_form, read_upload
+from ..forms import groups, profile_from_form, read_upload
 from ..policy_text import policy_view
 from ..templating import TEXTS, render
 from ..worker import EngineProcess, RemoteError
