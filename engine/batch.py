@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import PolicyKBError, ProfileError, nearest
-from .evaluation import reasoner
+from .evaluation import reasoner, under_documents
 from .kb import KnowledgeBase, load
 from .spreadsheet import csv_cell
 from .template import ID_COLUMNS, cell_value, read_header
@@ -549,8 +549,9 @@ _worker_kb: dict = {}
 _loaded: dict = {}
 
 
-def _init_worker(kb_root: str) -> None:
-    _worker_kb["kb"] = _loaded.get(kb_root) or load(kb_root)
+def _init_worker(kb_root: str, documents: tuple[str, ...]) -> None:
+    kb = _loaded.get((kb_root, documents)) or load(kb_root)
+    _worker_kb["kb"] = kb if tuple(kb.documents) == documents else under_documents(kb, list(documents))
 
 
 def _work(rows: list[Row], as_of, kind: str | Output) -> list[dict]:
@@ -576,9 +577,10 @@ def evaluate_local(kb: KnowledgeBase, rows: Iterable[Row], as_of, workers: int,
         for chunk in chunks(rows):
             yield evaluate_rows(kb, chunk, as_of, kind)
         return
-    _loaded[str(kb.root)] = kb
+    _loaded[(str(kb.root), tuple(kb.documents))] = kb
     reasoner(kb)  # compiled once here, inherited by workers started by fork
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(str(kb.root),)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                             initargs=(str(kb.root), tuple(kb.documents))) as pool:
         pending: deque = deque()
         for chunk in chunks(rows):
             pending.append(pool.submit(_work, chunk, as_of, kind))

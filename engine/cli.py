@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the language of the summary, the results workbook and the reports")
     p.add_argument("--reports", metavar="DIR", help="also write each enterprise's HTML report into DIR "
                                                     "(linked from the .xlsx results)")
+    documents_option(p)
     common(p)
 
     p = sub.add_parser("serve", help="serve the analysts' pages and the JSON API (docs/web.md)")
@@ -353,6 +354,9 @@ def _batch(args) -> int:
     from . import batch
     from .values import ValueProblem, parse_date
     kb = knowledge_base(args.kb)
+    if args.documents:
+        from .evaluation import under_documents
+        kb = under_documents(kb, args.documents)
     if args.workers < 1:
         raise ProfileError(f"--workers must be 1 or more, not {args.workers}")
     as_of = None

@@ -17,14 +17,17 @@ from .errors import PolicyKBError
 _kbs: dict = {}
 
 
-def _evaluate_chunk(rows, as_of, kb_root: str | None, kb_version: str, kind: str):
+def _evaluate_chunk(rows, as_of, kb_root: str | None, kb_version: str, kind: str, documents: tuple = ()):
     from .batch import evaluate_rows
+    from .evaluation import under_documents
     from .kb import load
     kb = _kbs.get(kb_root)
     if kb is None:
         kb = _kbs[kb_root] = load(kb_root)   # None: the worker's own bundled knowledge base
     if kb.version != kb_version:
         raise PolicyKBError(f"the Dask worker's knowledge base ({kb.version}) differs from the caller's ({kb_version})")
+    if documents and tuple(kb.documents) != documents:
+        kb = under_documents(kb, list(documents))
     return evaluate_rows(kb, rows, as_of, kind)
 
 
@@ -49,7 +52,7 @@ def evaluate_dask(kb, rows: Iterable, as_of, workers: int, scheduler: str | None
         window = 2 * max(workers, 1)
         pending: deque = deque()
         for chunk in chunks(rows):
-            pending.append(client.submit(_evaluate_chunk, chunk, as_of, root, kb.version, kind, pure=False))
+            pending.append(client.submit(_evaluate_chunk, chunk, as_of, root, kb.version, kind, tuple(kb.documents), pure=False))
             if len(pending) >= window:
                 yield pending.popleft().result()
         while pending:

@@ -171,3 +171,14 @@ def test_a_single_document_folder_still_loads_as_one_document():
     from conftest import FIXTURES
     kb = engine.load(FIXTURES / "minimal")
     assert len(kb.documents) == 1 and kb.home == next(iter(kb.documents))
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_batch_evaluates_under_the_documents_chosen(tmp_path, workers):
+    rows = tmp_path / "in.jsonl"
+    rows.write_text(json.dumps(_profile(), ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["batch", str(rows), "--out", str(out), "--workers", workers, "--quiet",
+                 "--documents", "industry_development_measures_2022"]) == 0
+    record = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    assert [b["id"] for b in record["evaluation"]["benefits"]] == ["startup_cost_subsidy"]
