@@ -8,15 +8,16 @@ The public API:
 - :func:`check` — validate a knowledge base, returning its summary.
 
 Errors derive from :class:`PolicyKBError`: :class:`KnowledgeBaseError` and
-:class:`ProfileError` for bad input, :class:`EvaluationError` for internal failures.
+:class:`ProfileError` for bad input, :class:`InstallationError` for a durable-rules built
+without the define Python 3.13 needs, :class:`EvaluationError` for internal failures.
 """
 
 from .checking import check
-from .errors import EvaluationError, KnowledgeBaseError, PolicyKBError, ProfileError
+from .errors import EvaluationError, InstallationError, KnowledgeBaseError, PolicyKBError, ProfileError
 from .evaluation import assess, evaluate
 from .explanation import explain
 from .kb import KnowledgeBase, load
 
 __all__ = ["load", "evaluate", "explain", "check", "assess", "KnowledgeBase", "PolicyKBError",
-           "KnowledgeBaseError", "ProfileError", "EvaluationError"]
+           "KnowledgeBaseError", "ProfileError", "EvaluationError", "InstallationError"]
 __version__ = "0.1.0"

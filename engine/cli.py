@@ -1,7 +1,10 @@
-"""The ``policykb`` command line: ``eval``, ``why``, ``why-not``, ``report`` and ``check``.
+"""The ``policykb`` command line, one face of the engine (the web app, :mod:`engine.web`, is the
+other): ``eval``, ``why``, ``why-not``, ``report``, ``template``, ``batch``, ``serve``, and the
+authoring tools ``check``, ``test``, ``diff``, ``impact``, ``graph``, ``schema``.
 
-Exit status: 0 on success, 2 for bad input (a profile, a knowledge base, an argument), 3 for an
-internal error of the inference engine. Errors are one line on stderr, never a traceback.
+Exit status: 0 on success, 2 for bad input (a profile, a knowledge base, an argument) or an
+installation to repair (the line says how), 3 for an internal error of the inference engine.
+Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
