@@ -22,7 +22,7 @@ from .explanation import render_text, tree
 from .profile import read_profile
 from .report import amount_text
 from .values import format_date
-from .wording import article14_decisions, article14_text, listed, named
+from .wording import article14_decisions, article14_text, documents_text, listed, named
 
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3
@@ -493,21 +493,6 @@ def summary_text(assessment, lang: str = "zh") -> str:
     out.append("用 `policykb why PROFILE ID` 查看理由，`policykb why-not PROFILE ID` 查看为何不给予及如何获得。" if zh else
                "Run `policykb why PROFILE ID` to see why, `policykb why-not PROFILE ID` for why not and what would change it.")
     return "\n".join(out) + "\n"
-
-
-def documents_text(kb, result: dict, lang: str) -> str:
-    """Each document of the knowledge base and whether it applies at the case's date."""
-    zh = lang == "zh"
-    words = {True: "适用" if zh else "applies", False: "不适用" if zh else "does not apply",
-             None: "日期未知" if zh else "date unknown"}
-    parts = []
-    for entry in result["documents"]:
-        document = kb.documents[entry["id"]]
-        text = f"{document.label(lang)} ({entry['id']}): {words[entry['in_force']]}"
-        if entry["in_force"] and document.expiry_date is None:
-            text += "，现有文本未载终止日期" if zh else ", no end date in the available text"
-        parts.append(text)
-    return ("；" if zh else "; ").join(parts)
 
 
 def _summary_head(assessment, lang: str) -> list[str]:

@@ -18,24 +18,24 @@ from .evaluation import Assessment
 from .explanation import render_text, tree
 from .values import format_date, format_money
 from .why_not import first_failure, missing_by_target
-from .wording import amount_words, article14_decision, article14_text, display, listed, named
+from .wording import amount_words, article14_decision, article14_text, display, documents_text, listed, named
 
 _TITLES = {
-    "zh": {"report": "政策适用评估报告", "facts": "企业事实", "benefits": "第十三条支持事项", "benefit": "支持事项",
+    "zh": {"report": "政策适用评估报告", "facts": "企业事实", "benefits": "支持事项", "benefit": "支持事项",
            "status": "结论", "amount": "金额", "clause": "条款", "note": "说明", "conclusions": "成立的结论",
            "missing": "缺少的事实（按其可决定的事项）", "details": "逐项理由", "fact": "事实", "value": "取值",
            "source": "出处", "none": "（无）", "other": "其他", "as_of": "评估日期", "kb": "知识库版本",
-           "policy": "政策", "next": "下一步应询问", "granted": "给予", "denied": "不给予", "undetermined": "待定",
+           "policy": "政策", "documents": "适用文件", "next": "下一步应询问", "granted": "给予", "denied": "不给予", "undetermined": "待定",
            "superseded": "由其他政策支持（就高）", "open": "给予（重叠待定）",
            "holds": "成立", "not_holds": "不成立", "amount_word": "金额", "grounds": "依据", "also_by": "亦由",
            "missing_here": "缺少事实", "alternatives": "可以这样获得（每项均经重新评估验证；企业自己能做到的在前）",
            "no_change": "没有能给予的事实变化。", "any": "以下任一", "all": "以下全部", "actual": "实际",
            "match": "本措施支持可达到该金额，若"},
-    "en": {"report": "Policy assessment report", "facts": "Enterprise facts", "benefits": "Article 13 benefits",
+    "en": {"report": "Policy assessment report", "facts": "Enterprise facts", "benefits": "Benefits",
            "benefit": "Benefit", "status": "Status", "amount": "Amount", "clause": "Clause", "note": "Note",
            "conclusions": "Conclusions that hold", "missing": "Missing facts (by what they could decide)",
            "details": "Why and why not", "fact": "Fact", "value": "Value", "source": "Source", "none": "(none)",
-           "other": "other", "as_of": "As of", "kb": "Knowledge base version", "policy": "Policy",
+           "other": "other", "as_of": "As of", "kb": "Knowledge base version", "policy": "Policy", "documents": "Documents",
            "next": "ask next", "granted": "granted", "denied": "denied", "undetermined": "undetermined",
            "superseded": "superseded by a higher offer", "open": "granted (open overlap)",
            "holds": "holds", "not_holds": "does not hold", "amount_word": "amount", "grounds": "grounds",
@@ -126,9 +126,11 @@ def _header(assessment: Assessment, lang: str) -> tuple[str, list[tuple[str, str
     t = _TITLES[lang]
     title = f"{t['report']}: {result['enterprise'] or ''}".rstrip(": ")
     doc = kb.document
-    meta = [(t["policy"], f"{doc['doc_number']} {doc['title'] if lang == 'zh' else doc['title_en']}"),
+    meta = [(t["policy"], " ".join(filter(None, (doc.get("doc_number"), doc["title"] if lang == "zh" else doc["title_en"])))),
             (t["as_of"], format_date(assessment.facts.get("application_date"), lang)),
             (t["kb"], result["kb_version"])]
+    if len(kb.documents) > 1:
+        meta.insert(1, (t["documents"], documents_text(kb, result, lang)))
     return title, meta
 
 
@@ -170,7 +172,7 @@ table { border-collapse: collapse; width: 100%; margin: .5rem 0; table-layout: a
 th, td { border: 1px solid #bbb; padding: .25rem .5rem; text-align: left; vertical-align: top;
          overflow-wrap: break-word; }
 th { background: #eee; }
-.benefits td:nth-child(2), .facts td:nth-child(3) { white-space: nowrap; }
+.benefits td:nth-child(2), .benefits td:nth-child(3), .facts td:nth-child(3) { white-space: nowrap; }
 .granted { color: #0a6b2d; font-weight: bold; } .denied { color: #8a1c1c; } .undetermined { color: #8a5a00; }
 .superseded { color: #4a4a8a; } .open { color: #8a5a00; font-weight: bold; }
 .note { font-size: .9rem; }

@@ -227,3 +227,18 @@ def article14_decision(entry: dict) -> tuple[dict, str] | None:
     """The first offer and Article 14 decision of a benefit entry of the result, or None."""
     found = article14_decisions(entry)
     return found[0] if found else None
+
+
+def documents_text(kb, result: dict, lang: str) -> str:
+    """Each document of the knowledge base and whether it applies at the case's date."""
+    zh = lang == "zh"
+    words = {True: "适用" if zh else "applies", False: "不适用" if zh else "does not apply",
+             None: "日期未知" if zh else "date unknown"}
+    parts = []
+    for entry in result["documents"]:
+        document = kb.documents[entry["id"]]
+        text = f"{document.label(lang)} ({entry['id']}): {words[entry['in_force']]}"
+        if entry["in_force"] and document.expiry_date is None:
+            text += "，现有文本未载终止日期" if zh else ", no end date in the available text"
+        parts.append(text)
+    return ("；" if zh else "; ").join(parts)
