@@ -172,7 +172,7 @@ table { border-collapse: collapse; width: 100%; margin: .5rem 0; table-layout: a
 th, td { border: 1px solid #bbb; padding: .25rem .5rem; text-align: left; vertical-align: top;
          overflow-wrap: break-word; }
 th { background: #eee; }
-.benefits td:nth-child(2), .benefits td:nth-child(3), .facts td:nth-child(3) { white-space: nowrap; }
+.benefits td:nth-child(3), .facts td:nth-child(3) { white-space: nowrap; }
 .granted { color: #0a6b2d; font-weight: bold; } .denied { color: #8a1c1c; } .undetermined { color: #8a5a00; }
 .superseded { color: #4a4a8a; } .open { color: #8a5a00; font-weight: bold; }
 .note { font-size: .9rem; }

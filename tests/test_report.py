@@ -51,7 +51,7 @@ def test_the_html_report_is_self_contained_and_covers_every_benefit(kb, assessme
 
 def test_the_markdown_report_has_the_same_sections(assessment):
     text = report_markdown(assessment, "en")
-    for heading in ("## Article 13 benefits", "## Conclusions that hold", "## Missing facts",
+    for heading in ("## Benefits", "## Conclusions that hold", "## Missing facts",
                     "## Enterprise facts", "## Why and why not"):
         assert heading in text
     assert re.search(r"\| Settlement subsidy \(`settlement_subsidy`\) \| Art\. 13\(1\) \| granted \| CNY 5 million – CNY 20 million \|", text)
