@@ -22,7 +22,7 @@ from .explanation import render_text, tree
 from .profile import read_profile
 from .report import amount_text
 from .values import format_date
-from .wording import article14_decisions, article14_text, documents_text, listed, named
+from .wording import article14_decisions, article14_text, documents_text, listed, named, nothing_to_ask
 
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3
@@ -525,7 +525,8 @@ def _summary_others(assessment, lang: str) -> list[str]:
                 for item in result["superseded"]]
     if result["next_fact"]:
         out += ["", "待定（缺少事实）:" if zh else "Undetermined (facts missing):"]
-        out += [f"  ? {named(kb, bid, lang)}: " + ("下一步应询问 " if zh else "ask next for ") + named(kb, fact, lang)
+        out += [f"  ? {named(kb, bid, lang)}: " + ((("下一步应询问 " if zh else "ask next for ") + named(kb, fact, lang))
+                                                   if fact else nothing_to_ask(lang))
                 for bid, fact in result["next_fact"].items()]
     superseded = {item["id"] for item in result["superseded"]}
     denied = [b for b in kb.benefits if result["status"][b] == "denied" and b not in superseded]

@@ -84,7 +84,9 @@ def compile_kb(kb: KnowledgeBase) -> CompiledRuleset:
     # the gate instead): a fact no rule handles is refused by the engine.
     needed = {lit.conclusion for rule in kb.rules.values() for lit in cond.walk(rule.when)
               if isinstance(lit, cond.ConclusionRef) and not lit.presumed}
-    branches = [(rule, index, branch) for rule in kb.rules.values()
+    # A rule whose deciding text is missing never grants: the engine gets none of its branches
+    # (the three-valued check reports what it would decide as undetermined).
+    branches = [(rule, index, branch) for rule in kb.rules.values() if not rule.text_missing
                 for index, branch in enumerate(cond.to_dnf(rule.when))]
     groups = _groups(kb, [lit for _, _, branch in branches for lit in branch if isinstance(lit, cond.FactTest)])
     group_of = {name: n for n, group in enumerate(groups) for name in group}

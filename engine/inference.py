@@ -102,7 +102,7 @@ class Reasoner:
                             for name in self.compiled.engine_facts if name in kb.facts]
         self._periods = [(name, name[:-len("__to_as_of")]) for name in self.compiled.engine_facts
                          if name not in kb.facts]
-        self._checks = [(conclusion, [(rule, cond.compile_check(rule.when)) for rule in kb.rules_for(conclusion)])
+        self._checks = [(conclusion, [(rule, _check(rule)) for rule in kb.rules_for(conclusion)])
                         for conclusion in kb.order]
         self._unknowns = {rule.id: cond.compile_unknowns(rule.when) for rule in kb.rules.values()}
         self._presumed_only = presumed_only(kb)
@@ -209,3 +209,16 @@ def presumed_only(kb: KnowledgeBase) -> frozenset[str]:
                 found.add(conclusion)
                 changed = True
     return frozenset(found)
+
+
+def _check(rule):
+    """A rule's three-valued check; where the text that would decide it is missing
+    (``text_missing``), holding conditions leave the conclusion undetermined, never granted."""
+    check = cond.compile_check(rule.when)
+    if not rule.text_missing:
+        return check
+
+    def undecided(facts, status):
+        value = check(facts, status)
+        return None if value is True else value
+    return undecided

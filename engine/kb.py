@@ -242,6 +242,11 @@ class Rule:
     notes: str
     where: Where
     document: str = ""
+    text_missing: str = ""       # the text that would decide this branch is missing: it never grants
+
+    @property
+    def undecidable(self) -> bool:
+        return bool(self.text_missing)
 
 
 @dataclass
@@ -834,7 +839,7 @@ def _explain(reader: _Reader) -> dict[str, str]:
 def _rule(kb: KnowledgeBase, item, file, document: str) -> Rule:
     reader = _Reader(item, "a rule", file)
     reader.keys(("id", "cites", "quote", "when", "then", "explain"),
-                ("also_cites", "amount", "defers_to", "notes"))
+                ("also_cites", "amount", "defers_to", "notes", "text_missing"))
     rid = reader.text("id")
     reader.what = f"rule '{rid}'"
     cites = _cite(reader, kb, "cites", document)
@@ -869,7 +874,8 @@ def _rule(kb: KnowledgeBase, item, file, document: str) -> Rule:
                                suggestion=nearest(sid, kb.subpolicies), rule_id=rid)
         defers.append(sid)
     return Rule(rid, cites, also, quote, when, then, amount, defers, _explain(reader),
-                reader.text("notes", "", required=False), reader.where(), document)
+                reader.text("notes", "", required=False), reader.where(), document,
+                reader.text("text_missing", "", required=False))
 
 
 def _condition(kb, data, file, line, rid, in_any):

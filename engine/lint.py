@@ -339,7 +339,7 @@ def _without_scenario(kb, evaluated) -> list[Finding]:
     fired = {d.rule_id for _, inference in evaluated
              for derivations in inference.derivations.values() for d in derivations}
     return [_at("warning", "no-scenario", "no scenario makes this rule fire", rule.where, rule.id)
-            for rule in kb.rules.values() if rule.id not in fired]
+            for rule in kb.rules.values() if rule.id not in fired and not rule.text_missing]
 
 
 @dataclass

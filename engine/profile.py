@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,9 @@ def convert(fact: Fact, value: Any, kb: KnowledgeBase) -> Any:
         raise ValueProblem(f"{json.dumps(value, ensure_ascii=False, default=str)} is not true or false "
                            "(write true or false; yes/no and 是/否 are read too)")
     if kind == "enum":
+        if isinstance(value, str) and value not in fact.values:
+            # A label (信息传输、软件和信息技术服务业, Finance) names its value, as in spreadsheets.
+            value = value_names(kb, fact.id).get(_norm(value), value)
         if not isinstance(value, str) or value not in fact.values:
             hint = nearest(str(value), fact.values)
             raise ProfileError(f"{value!r} is not one of its values", suggestion=hint,
@@ -118,6 +122,8 @@ def convert(fact: Fact, value: Any, kb: KnowledgeBase) -> Any:
             raise ValueProblem(f"{value!r} is not a list; write e.g. [{next(iter(fact.values))}]")
         result: list[str] = []
         for item in items:
+            if isinstance(item, str) and item not in fact.values:
+                item = value_names(kb, fact.id).get(_norm(item), item)
             if not isinstance(item, str) or item not in fact.values:
                 raise ProfileError(f"{item!r} is not one of its values",
                                    suggestion=nearest(str(item), fact.values), allowed=list(fact.values))
@@ -163,3 +169,26 @@ def _records(fact: Fact, value: Any, kb: KnowledgeBase) -> tuple:
                 record[key] = str(raw).strip()
         records.append(record)
     return tuple(records)
+
+
+# --------------------------------------------------------------------------- values by their labels
+
+def _norm(text) -> str:
+    """Text compared the way a person would: full-width forms folded, blanks collapsed, any case."""
+    return " ".join(unicodedata.normalize("NFKC", str(text)).split()).casefold()
+
+
+def value_names(kb: KnowledgeBase, fact_id: str) -> dict[str, str]:
+    """The values of an enum or list fact by id, zh label and en label (normalised) to the id."""
+    cache = kb.__dict__.setdefault("_value_names", {})
+    found = cache.get(fact_id)
+    if found is None:
+        found = {}
+        values = kb.facts[fact_id].values or {}
+        for value, words in values.items():
+            for lang in ("zh", "en"):
+                found.setdefault(_norm(words[lang]), value)
+        for value in values:
+            found[_norm(value)] = value
+        cache[fact_id] = found
+    return found

@@ -18,7 +18,8 @@ from .evaluation import Assessment
 from .explanation import render_text, tree
 from .values import format_date, format_money
 from .why_not import first_failure, missing_by_target
-from .wording import amount_words, article14_decision, article14_text, display, documents_text, listed, named
+from .wording import (amount_words, article14_decision, article14_text, display, documents_text, listed, named,
+                      nothing_to_ask)
 
 _TITLES = {
     "zh": {"report": "政策适用评估报告", "facts": "企业事实", "benefits": "支持事项", "benefit": "支持事项",
@@ -68,7 +69,8 @@ def _rows(assessment: Assessment, lang: str):
             if "overlap" in entry:
                 word, css, note = t["open"], "open", "⚠ " + note
         elif status == "undetermined":
-            note = f"{t['next']}: {named(kb, result['next_fact'][bid], lang)}"
+            fact = result["next_fact"].get(bid)
+            note = f"{t['next']}: {named(kb, fact, lang)}" if fact else nothing_to_ask(lang)
         elif status == "denied":
             note = first_failure(assessment, bid, lang) or ""
         yield bid, benefit.label(lang), kb.label(benefit.article, lang), word, css, amount, note

@@ -36,7 +36,7 @@ from pathlib import Path
 from .kb import KnowledgeBase
 from .spreadsheet import FIXED_TIME, risky, save_workbook
 from .template import DATE_FORMAT, ID_COLUMNS, MONEY_FORMAT, NONE_WORD, YES_NO, label as column_label
-from .wording import named
+from .wording import named, nothing_to_ask
 
 FIRST_ROW = 4
 #: More input columns than this (besides the id and the name) are collapsed into an outline group.
@@ -108,7 +108,7 @@ def benefit_cells(assessment, lang: str) -> list:
             note = article14_text(kb, decided[0], entry["amount"], decided[1], lang) if decided else ""
         elif status == "undetermined":
             fact = result["next_fact"].get(bid)
-            note = words["next"] + named(kb, fact, lang) if fact else ""
+            note = words["next"] + named(kb, fact, lang) if fact else nothing_to_ask(lang)
         else:
             note = first_failure(assessment, bid, lang) or ""
         cells += [words["status"][status], low, high, note]

@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ProfileError, nearest
 from .kb import KnowledgeBase
+from .profile import _norm, value_names
 from .spreadsheet import save_workbook, text_cell
 
 #: The columns that name a row rather than hold a fact, as :mod:`engine.batch` reads them.
@@ -184,11 +184,6 @@ def label(kb: KnowledgeBase, column: str, lang: str) -> str:
 
 # --------------------------------------------------------------------------- reading labels back
 
-def _norm(text) -> str:
-    """Text compared the way a person would: full-width forms folded, blanks collapsed, any case."""
-    return " ".join(unicodedata.normalize("NFKC", str(text)).split()).casefold()
-
-
 def header_names(kb: KnowledgeBase) -> dict[str, str]:
     """Every name a column may be headed by — its id, its zh or en label — to its id; a label
     two facts share is left out (their ids still read)."""
@@ -213,22 +208,6 @@ def header_names(kb: KnowledgeBase) -> dict[str, str]:
         names.pop(key, None)
     kb.__dict__["_header_names"] = names
     return names
-
-
-def value_names(kb: KnowledgeBase, fact_id: str) -> dict[str, str]:
-    """The values of an enum or list fact by id, zh label and en label (normalised) to the id."""
-    cache = kb.__dict__.setdefault("_value_names", {})
-    found = cache.get(fact_id)
-    if found is None:
-        found = {}
-        values = kb.facts[fact_id].values or {}
-        for value, words in values.items():
-            for lang in ("zh", "en"):
-                found.setdefault(_norm(words[lang]), value)
-        for value in values:
-            found[_norm(value)] = value
-        cache[fact_id] = found
-    return found
 
 
 def cell_value(kb: KnowledgeBase, fact_id: str, value):

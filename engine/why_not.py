@@ -97,8 +97,9 @@ def reasons(assessment: Assessment, target: str, lang: str, opened: set[str]) ->
     for rule in kb.rules_for(target):
         outcome = inference.outcomes[rule.id]
         found.append({"rule": rule.id, **_cite(kb, rule.cites, lang), "quote": rule.quote,
-                      "status": _met_word(outcome.value),
-                      "conditions": _conditions(assessment, outcome, lang, opened)})
+                      "status": _met_word(None if rule.text_missing and outcome.value else outcome.value),
+                      "conditions": _conditions(assessment, outcome, lang, opened),
+                      **({"text_missing": rule.text_missing} if rule.text_missing else {})})
     return found
 
 
@@ -170,16 +171,19 @@ def missing_by_target(assessment: Assessment) -> list[tuple[str | None, list[str
 def first_failure(assessment: Assessment, target: str, lang: str) -> str | None:
     """The first condition that denies ``target``, down to a fact, as one line; None unless denied.
 
-    It follows the first rule's first failing condition through the conclusions it builds
-    on, reading the outcomes the evaluation already has — no tree is built — and names the
-    deepest conclusion that fails with the fact test that fails it.
+    It follows the closest rule's first failing condition (of the rules deriving a conclusion,
+    the one with the fewest failing tests: for a finance enterprise, the leading-role branch of
+    the support target, not the ICT one) through the conclusions it builds on, reading the
+    outcomes the evaluation already has, and names the deepest conclusion that fails with the
+    fact test that fails it.
     """
     kb, inference = assessment.kb, assessment.inference
     within = ""
     current, seen = target, set()
     while current not in seen and inference.status.get(current) is False and kb.rules_for(current):
         seen.add(current)
-        leaf = _first_false(inference.outcomes[kb.rules_for(current)[0].id])
+        closest = min(kb.rules_for(current), key=lambda rule: _failing(inference.outcomes[rule.id]))
+        leaf = _first_false(inference.outcomes[closest.id])
         if leaf is None:
             return None
         if isinstance(leaf.node, cond.FactTest):
@@ -190,6 +194,16 @@ def first_failure(assessment: Assessment, target: str, lang: str) -> str | None:
         current = leaf.node.conclusion
         within = named(kb, current, lang) + (" 不成立：" if lang == "zh" else " does not hold: ")
     return within.rstrip("：: ") or None
+
+
+def _failing(outcome: cond.Outcome) -> int:
+    """How many of a condition's tests fail (those under a failing ``all``, or every
+    alternative of a failing ``any``)."""
+    if outcome.value is not False:
+        return 0
+    if not outcome.children:
+        return 1
+    return sum(_failing(child) for child in outcome.children)
 
 
 def _first_false(outcome: cond.Outcome) -> cond.Outcome | None:
@@ -203,8 +217,12 @@ def _first_false(outcome: cond.Outcome) -> cond.Outcome | None:
 
 # --------------------------------------------------------------------------- alternatives
 
-def expand(kb: KnowledgeBase, conclusion: str, _stack=()) -> list[tuple[str, tuple]]:
-    """Every way ``conclusion`` can hold, as (rule id, conjunction of fact tests)."""
+def expand(kb: KnowledgeBase, conclusion: str, _stack=(), facts: dict | None = None) -> list[tuple[str, tuple]]:
+    """Every way ``conclusion`` can hold, as (rule id, conjunction of fact tests).
+
+    A presumed reference holds unless its conclusion is denied, so it asks for no change, or —
+    given the profile's ``facts`` — only that the tests known to fail stop failing (the others
+    may stay unknown: the presumption covers them)."""
     ways: list[tuple[str, tuple]] = []
     for rule in kb.rules_for(conclusion):
         for branch in cond.to_dnf(rule.when):
@@ -213,12 +231,13 @@ def expand(kb: KnowledgeBase, conclusion: str, _stack=()) -> list[tuple[str, tup
                 if isinstance(lit, cond.FactTest):
                     partial = [p + (lit,) for p in partial]
                 else:
-                    below = [tests for _, tests in expand(kb, lit.conclusion, _stack + (conclusion,))]
+                    below = [tests for _, tests in expand(kb, lit.conclusion, _stack + (conclusion,), facts)]
                     if lit.presumed:
-                        # Presumed: it holds unless denied, so first try changing nothing there;
-                        # the re-evaluation of each proposal rejects this where it is denied, and
-                        # the ways to make it hold follow.
-                        below = [()] + below
+                        # First try changing nothing there (the re-evaluation of each proposal
+                        # rejects it where the conclusion is denied), then only what fails.
+                        if facts is not None:
+                            below = [tuple(t for t in tests if t.holds(facts) is False) for tests in below]
+                        below = list(dict.fromkeys([()] + below))
                     partial = [p + tests for p in partial for tests in below][:MAX_BRANCHES]
             ways.extend((rule.id, p) for p in partial)
             if len(ways) >= MAX_BRANCHES:
@@ -235,7 +254,7 @@ def alternatives(assessment: Assessment, target: str, lang: str) -> tuple[list[d
     """
     kb, facts = assessment.kb, assessment.facts
     candidates: list[tuple] = []
-    for rule_id, tests in expand(kb, target):
+    for rule_id, tests in expand(kb, target, facts=facts):
         changes = _changes(kb, facts, tests)
         if changes is None:
             continue
@@ -490,6 +509,9 @@ _MARK = {"met": "✓", "not met": "✗", "unknown": "?"}
 def _render_rule(rule: dict, lines: list[str], indent: str, lang: str) -> None:
     lines.append(f"{indent}{_MARK[rule['status']]} [{rule['citation']}] {rule['rule']}")
     lines.append(f"{indent}  “{rule['quote']}”")
+    if rule.get("text_missing"):
+        lines.append(f"{indent}  ? " + ("现有文本缺失，无法判定：" if lang == "zh" else "the text that would decide it is missing: ")
+                     + rule["text_missing"])
     _render_conditions(rule["conditions"], lines, indent + "    ", lang)
 
 

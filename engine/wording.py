@@ -242,3 +242,9 @@ def documents_text(kb, result: dict, lang: str) -> str:
             text += "，现有文本未载终止日期" if zh else ", no end date in the available text"
         parts.append(text)
     return ("；" if zh else "; ").join(parts)
+
+
+def nothing_to_ask(lang: str) -> str:
+    """For an undetermined benefit no fact can decide: the text that would is missing."""
+    return ("无可询问的事实：决定它的文本在现有文本中缺失" if lang == "zh"
+            else "nothing to ask: the text that would decide it is missing from the available text")

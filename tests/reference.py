@@ -89,6 +89,11 @@ class Reference:
             return Fraction(str(raw))
         return raw
 
+    def _decides(self, rule, facts, status):
+        """A rule's value; one whose deciding text is missing never holds, only undecides."""
+        value = self._cond(rule["when"], facts, status)[0]
+        return None if rule.get("text_missing") and value is True else value
+
     # -- conditions: returns (value, unknown facts that keep it undecided)
     def _cond(self, node, facts, status):
         if "all" in node or "any" in node:
@@ -167,7 +172,7 @@ class Reference:
         for _ in range(len(self.kinds) + 1):  # a fixpoint: no dependency order is assumed
             new = {}
             for cid in self.kinds:
-                values = [self._cond(r["when"], facts, status)[0] for r in self.rules if r["then"] == cid]
+                values = [self._decides(r, facts, status) for r in self.rules if r["then"] == cid]
                 new[cid] = True if True in values else (None if None in values else False)
             if new == status:
                 break
@@ -177,7 +182,7 @@ class Reference:
             if value is None and cid not in self.presumed_only:
                 for rule in (r for r in self.rules if r["then"] == cid):
                     v, unknown = self._cond(rule["when"], facts, status)
-                    if v is None:
+                    if v is None and not (rule.get("text_missing") and not unknown):
                         missing |= set(unknown)
         offers = {}
         for record in facts.get("other_district_support", []):

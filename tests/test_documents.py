@@ -182,3 +182,16 @@ def test_batch_evaluates_under_the_documents_chosen(tmp_path, workers):
                  "--documents", "industry_development_measures_2022"]) == 0
     record = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
     assert [b["id"] for b in record["evaluation"]["benefits"]] == ["startup_cost_subsidy"]
+
+
+def test_a_branch_whose_text_is_missing_leaves_the_benefit_undetermined_with_nothing_to_ask(kb, capsys):
+    result = engine.evaluate(_profile(office_tenure="rented"))
+    assert result["status"]["office_purchase_rent_subsidy"] == "undetermined"
+    assert result["next_fact"]["office_purchase_rent_subsidy"] is None
+    assert "office_subsidy_2022_recognized" not in result["missing_by_document"]["industry_development_measures_2022"]
+    assert kb.rules["office_purchase_rent_subsidy.rented_office"].text_missing
+    # A renter's case is denied only where the text says so: an existing enterprise.
+    assert engine.evaluate(_profile(office_tenure="rented", establishment="existing"))["status"][
+        "office_purchase_rent_subsidy"] == "denied"
+    assert main(["eval", str(NEW_2022)]) == 0
+    assert "无可询问的事实：决定它的文本在现有文本中缺失" in capsys.readouterr().out

@@ -83,9 +83,9 @@ def test_relations_between_documents(graph):
 
 
 def test_a_presumed_reference_is_a_distinct_dependency(graph):
-    presumed = graph.edges["rule:key_digital_economy_enterprise.recognized", "conclusion:meets_recognition_conditions"]
+    presumed = graph.edges["rule:support_target.ict", "conclusion:meets_recognition_conditions"]
     assert presumed["relation"] == "uses" and presumed["presumed"] is True
-    assert graph.edges["rule:key_digital_economy_enterprise.recognized", "conclusion:support_target"]["presumed"] is False
+    assert graph.edges["rule:support_target.ict", "conclusion:digital_economy_entity"]["presumed"] is False
 
 
 def test_a_benefit_is_granted_by_its_clause_and_governed_by_its_documents_validity(graph):
@@ -142,9 +142,11 @@ def test_impact_of_a_document_reaches_downstream_into_other_documents(kb):
                                   "recognition_statistical_category.classified",
                                   "recognition_capability.business_and_capacity", "recognition_clean_record.three_years",
                                   "meets_recognition_conditions.all_four"]
-    # Through the measures' presumed reference to the four recognition conditions.
-    assert {"key_digital_economy_enterprise", "new_or_relocated_key_enterprise"} <= set(found["conclusions"])
-    assert set(found["benefits"]) == {"settlement_subsidy", "office_purchase_subsidy", "rent_subsidy"}
+    # Through the measures' presumed reference to the four recognition conditions (on the
+    # support target), everything that needs the support target.
+    assert {"support_target", "key_digital_economy_enterprise", "new_or_relocated_key_enterprise"} <= set(found["conclusions"])
+    assert set(found["benefits"]) == {"settlement_subsidy", "office_purchase_subsidy", "rent_subsidy",
+                                      "key_enterprise_reward", "listing_grant", "innovation_support", "project_support"}
     # The sub-policy the measures defer to is that document.
     assert impact(kb, "implementation_rules") == found and impact(kb, "实施细则") == found
     assert impact(kb, "industry_development_measures_2022")["benefits"] == ["startup_cost_subsidy",

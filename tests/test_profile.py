@@ -124,3 +124,11 @@ def test_a_negative_amount_offered_by_another_policy_is_refused(kb):
     with pytest.raises(ProfileError, match="is negative"):
         parse_profile({"other_district_support": [
             {"benefit": "listing_grant", "policy": "某办法", "amount": "-800万元"}]}, kb)
+
+
+def test_a_choice_may_be_written_by_its_label_in_either_language(kb):
+    from engine.profile import parse_profile
+    facts = parse_profile({"industry": "金融", "tech_domains": ["大数据", "AI", "blockchain"],
+                           "establishment": "Newly established"}, kb)
+    assert facts["industry"] == "finance" and facts["establishment"] == "new"
+    assert facts["tech_domains"][0] == "big_data" and "blockchain" in facts["tech_domains"]

@@ -326,5 +326,5 @@ def test_a_presumed_reference_is_drawn_dashed(capsys):
     example = str(KB_DIR / "examples" / "new_ict_key_enterprise.yaml")
     assert main(["why", example, "settlement_subsidy", "--format", "dot", "--kb", str(KB_DIR)]) == 0
     dot = capsys.readouterr().out
-    assert ('"conclusion:meets_recognition_conditions" -> "rule:key_digital_economy_enterprise.recognized" '
+    assert ('"conclusion:meets_recognition_conditions" -> "rule:support_target.ict" '
             '[label="presumed by", style=dashed') in dot

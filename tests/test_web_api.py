@@ -300,3 +300,14 @@ def test_serve_refuses_a_bad_port_and_a_busy_one(tmp_path):
         busy = subprocess.run([sys.executable, "-m", "engine.cli", "serve", "--port", port], cwd=REPO,
                               capture_output=True, text=True, encoding="utf-8", timeout=60)
         assert busy.returncode == 2 and "cannot listen" in busy.stderr
+
+
+def test_the_sum_of_ceilings_counts_benefits_that_are_not_stacked_once():
+    import yaml
+    import engine
+    from engine.web.operations import case
+    from conftest import KB_DIR
+    profile = yaml.safe_load((KB_DIR / "examples" / "new_enterprise_2022.yaml").read_text(encoding="utf-8"))
+    # The settlement subsidy (at most 2000万) and the start-up cost subsidy (at most 5000万) pay
+    # for the same thing: at most 5000万 together, not 7000万.
+    assert case(engine.load(KB_DIR), profile, "zh")["ceiling"] == "5,000万元"

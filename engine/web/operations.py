@@ -19,7 +19,7 @@ from ..kb import KnowledgeBase
 from ..report import amount_text, report_html
 from ..values import format_date, format_money
 from ..why_not import answer, first_failure, missing_below, missing_by_target
-from ..wording import article14_decision, article14_text, display, json_value, named
+from ..wording import article14_decision, article14_text, display, json_value, named, nothing_to_ask
 
 _STATUS = ("granted", "superseded", "undetermined", "denied")
 
@@ -88,8 +88,8 @@ def _case_view(assessment, lang: str) -> dict:
                              "decision": decision})
         elif status == "undetermined":
             fact = result["next_fact"].get(bid)
-            if fact:
-                row["note"] = ("下一步应询问：" if lang == "zh" else "ask next: ") + named(kb, fact, lang)
+            row["note"] = (("下一步应询问：" if lang == "zh" else "ask next: ") + named(kb, fact, lang)
+                           if fact else nothing_to_ask(lang))
         elif status == "denied":
             row["note"] = first_failure(assessment, bid, lang) or ""
         benefits.append(row)
@@ -98,7 +98,7 @@ def _case_view(assessment, lang: str) -> dict:
                 "facts": [{"id": f, "label": kb.facts[f].label(lang)} for f in facts]}
                for target, facts in missing_by_target(assessment)]
     counts = {s: sum(1 for b in benefits if b["status"] == s) for s in _STATUS}
-    ceiling = sum(b["max"] or 0 for b in benefits if b["status"] == "granted")
+    ceiling = _ceiling(result)
     return {
         "enterprise": result["enterprise"], "kb_version": result["kb_version"],
         "as_of": format_date(assessment.facts.get("application_date"), lang) if result["as_of"] else None,
@@ -112,6 +112,24 @@ def _case_view(assessment, lang: str) -> dict:
         "facts": [{"id": name, "label": kb.facts[name].label(lang), "display": display(kb, name, value, lang)}
                   for name, value in assessment.facts.items()],
     }
+
+
+def _ceiling(result: dict) -> int:
+    """The most the granted benefits can add up to: two benefits that are not stacked (Article
+    14 between documents) count once, at the higher of their ceilings."""
+    granted = {b["id"]: (b["amount"] or {}).get("max") or 0 for b in result["benefits"]}
+    total, counted = 0, set()
+    for entry in result["benefits"]:
+        if entry["id"] in counted:
+            continue
+        other = (entry.get("not_stacked_with") or {}).get("benefit")
+        if other in granted and other not in counted:
+            total += max(granted[entry["id"]], granted[other])
+            counted |= {entry["id"], other}
+        else:
+            total += granted[entry["id"]]
+            counted.add(entry["id"])
+    return total
 
 
 def _range(amount: dict | None, lang: str) -> str:
