@@ -22,7 +22,7 @@ Encoding choices, so that the comparison is fair to CLIPS:
 - each rule of the knowledge base is one ``defrule`` (an ``any`` is one defrule per branch, or
   an ``or``); 13(1)–13(3) benefits need the enterprise in Xicheng, the listing grant a listing
   date within the measures' term;
-- the key-enterprise rule presumes the 2021 implementation rules' recognition conditions
+- the support-target rules presume the 2021 implementation rules' recognition conditions
   (from 2021-12-01) unless one is known to fail, as the knowledge base does; the other
   documents' own benefits are not encoded and are left out of the comparison.
 - the environment is ``reset`` for each profile and built afresh every 1,000 profiles
@@ -86,24 +86,27 @@ DEFINITIONS = """
   => (assert (holds (id digital_economy_entity))))
 (defrule support_target.ict
   (holds (id digital_economy_entity))
-  (enterprise (fits_core_area_function yes) (lawful_operation yes) (digital_economy_recognized yes) (industry ict))
+  (enterprise (fits_core_area_function yes) (lawful_operation yes) (digital_economy_recognized yes) (industry ict)
+              (application_date ?d))
+  (or (test (and (integerp ?d) (< ?d 20211201)))
+      (not (denied (id meets_recognition_conditions))))
   => (assert (holds (id support_target))))
 (defrule support_target.leading_role
   (holds (id digital_economy_entity))
   (enterprise (fits_core_area_function yes) (lawful_operation yes) (digital_economy_recognized yes)
-              (industry finance|culture|business_services) (leading_demonstration_role yes))
+              (industry finance|culture|business_services) (leading_demonstration_role yes) (application_date ?d))
+  (or (test (and (integerp ?d) (< ?d 20211201)))
+      (not (denied (id meets_recognition_conditions))))
   => (assert (holds (id support_target))))
 (defrule key_digital_economy_enterprise.recognized
   (holds (id support_target))
-  (enterprise (key_enterprise_recognized yes) (application_date ?d))
-  (or (test (and (integerp ?d) (< ?d 20211201)))
-      (not (denied (id meets_recognition_conditions))))
+  (enterprise (key_enterprise_recognized yes))
   => (assert (holds (id key_digital_economy_enterprise))))
 """
 
-# The 2021 implementation rules' recognition conditions (第二条), which the key-enterprise rule
-# presumes unless one is known to fail: each denial is a known false condition. They fire first
-# (salience), so the presumption is settled before the key-enterprise rule is matched.
+# The 2021 implementation rules' recognition conditions (第二条), which the support-target rules
+# presume unless one is known to fail: each denial is a known false condition. They fire first
+# (salience), so the presumption is settled before the support-target rules are matched.
 RECOGNITION = """
 (defrule recognition_registered_entity.denied (declare (salience 10))
   (or (enterprise (registered_in_xicheng no)) (enterprise (pays_tax_in_xicheng no))
