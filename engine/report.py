@@ -19,7 +19,7 @@ from .explanation import render_text, tree
 from .values import format_date, format_money
 from .why_not import first_failure, missing_by_target
 from .wording import (amount_words, article14_decision, article14_text, display, documents_text, listed, named,
-                      nothing_to_ask)
+                      nothing_to_ask, range_text)
 
 _TITLES = {
     "zh": {"report": "政策适用评估报告", "facts": "企业事实", "benefits": "支持事项", "benefit": "支持事项",
@@ -60,7 +60,7 @@ def _rows(assessment: Assessment, lang: str):
         if bid in granted:
             amount = amount_text(kb, granted[bid], lang)
         elif bid in superseded:
-            word, css, amount = t["superseded"], "superseded", _range_text(superseded[bid]["amount"], lang)
+            word, css, amount = t["superseded"], "superseded", range_text(superseded[bid]["amount"], lang)
         else:
             amount = "—"
         decided = article14_decision(entry or {})
@@ -74,16 +74,6 @@ def _rows(assessment: Assessment, lang: str):
         elif status == "denied":
             note = first_failure(assessment, bid, lang) or ""
         yield bid, benefit.label(lang), kb.label(benefit.article, lang), word, css, amount, note
-
-
-def _range_text(amount: dict | None, lang: str) -> str:
-    if not amount:
-        return "—"
-    if amount["min"] == amount["max"]:
-        return format_money(amount["max"], lang)
-    if amount["min"] is None:
-        return ("最高 " if lang == "zh" else "up to ") + format_money(amount["max"], lang)
-    return f"{format_money(amount['min'], lang)} – {format_money(amount['max'], lang)}"
 
 
 def _missing(assessment: Assessment, lang: str) -> list[tuple[str, str]]:

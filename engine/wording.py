@@ -248,3 +248,8 @@ def nothing_to_ask(lang: str) -> str:
     """For an undetermined benefit no fact can decide: the text that would is missing."""
     return ("无可询问的事实：决定它的文本在现有文本中缺失" if lang == "zh"
             else "nothing to ask: the text that would decide it is missing from the available text")
+
+
+def range_text(amount: dict | None, lang: str) -> str:
+    """An amount of the result (``{min, max}`` or None) in a table cell: "—" for none."""
+    return amount_words(amount, lang) if amount else "—"

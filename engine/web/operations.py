@@ -19,7 +19,7 @@ from ..kb import KnowledgeBase
 from ..report import amount_text, report_html
 from ..values import format_date, format_money
 from ..why_not import answer, first_failure, missing_below, missing_by_target
-from ..wording import article14_decision, article14_text, display, json_value, named, nothing_to_ask
+from ..wording import article14_decision, article14_text, display, json_value, named, nothing_to_ask, range_text
 
 _STATUS = ("granted", "superseded", "undetermined", "denied")
 
@@ -78,7 +78,7 @@ def _case_view(assessment, lang: str) -> dict:
             row["amount"] = amount_text(kb, granted[bid], lang)
             row["max"] = (granted[bid]["amount"] or {}).get("max")
         elif bid in superseded:
-            row["amount"] = _range(superseded[bid]["amount"], lang)
+            row["amount"] = range_text(superseded[bid]["amount"], lang)
         decided = article14_decision(entry)
         if decided:
             offer, decision = decided
@@ -130,16 +130,6 @@ def _ceiling(result: dict) -> int:
             total += granted[entry["id"]]
             counted.add(entry["id"])
     return total
-
-
-def _range(amount: dict | None, lang: str) -> str:
-    if not amount:
-        return "—"
-    if amount["min"] == amount["max"]:
-        return format_money(amount["max"], lang)
-    if amount["min"] is None:
-        return ("最高 " if lang == "zh" else "up to ") + format_money(amount["max"], lang)
-    return f"{format_money(amount['min'], lang)} – {format_money(amount['max'], lang)}"
 
 
 def explain(kb: KnowledgeBase, profile: dict, id: str, lang: str = "zh") -> dict:
