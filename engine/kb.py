@@ -1104,6 +1104,16 @@ def _relations(kb: KnowledgeBase, index, file) -> None:
 
 # --------------------------------------------------------------------------- whole-base checks
 
+def facts_in_use(kb: KnowledgeBase) -> set[str]:
+    """The facts some rule tests, some amount is computed from, or a precedence rule reads."""
+    used = {name for rule in kb.rules.values() for name in cond.facts_used(rule.when)}
+    for rule in kb.rules.values():
+        if rule.amount and rule.amount.basis == "share":
+            used.add(rule.amount.of)
+            used |= {cap["per"] for cap in rule.amount.caps if "per" in cap}
+    return used | {p.input for p in kb.precedence}
+
+
 def dependency_graph(kb: KnowledgeBase) -> nx.DiGraph:
     """Conclusion → conclusion edges: ``a → b`` when a rule deriving ``b`` uses ``a``."""
     graph = nx.DiGraph()

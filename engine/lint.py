@@ -45,7 +45,7 @@ from pathlib import Path
 from . import conditions as cond
 from .compiler import compile_kb
 from .errors import KnowledgeBaseError, PolicyKBError
-from .kb import KnowledgeBase, load
+from .kb import KnowledgeBase, facts_in_use, load
 from .values import MAX_YUAN
 
 SEVERITIES = ("error", "warning")
@@ -263,12 +263,7 @@ def _cap_units(kb) -> list[Finding]:
 
 
 def _unused_facts(kb) -> list[Finding]:
-    used = {name for rule in kb.rules.values() for name in cond.facts_used(rule.when)}
-    for rule in kb.rules.values():
-        if rule.amount and rule.amount.basis == "share":
-            used.add(rule.amount.of)
-            used |= {cap["per"] for cap in rule.amount.caps if "per" in cap}
-    used |= {p.input for p in kb.precedence}
+    used = facts_in_use(kb)
     return [_at("warning", "unused-fact", f"no rule, amount or precedence uses fact '{fact.id}' "
                 "(mark it display_only: true if it is only shown)", fact.where)
             for fact in kb.facts.values() if fact.id not in used and not fact.display_only]

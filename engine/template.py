@@ -158,16 +158,8 @@ def _band(kb: KnowledgeBase, document: str, ref: str, lang: str) -> str:
 
 def _facts_of(kb: KnowledgeBase, documents: list[str]) -> set[str]:
     """The facts the rules, amounts and Article 14 of some documents use, and display-only facts."""
-    from . import conditions as cond
-    from .kb import subset
-    part = subset(kb, documents)
-    used = {name for rule in part.rules.values() for name in cond.facts_used(rule.when)}
-    for rule in part.rules.values():
-        if rule.amount and rule.amount.basis == "share":
-            used.add(rule.amount.of)
-            used |= {cap["per"] for cap in rule.amount.caps if "per" in cap}
-    used |= {p.input for p in part.precedence}
-    return used | {f.id for f in kb.facts.values() if f.display_only}
+    from .kb import facts_in_use, subset
+    return facts_in_use(subset(kb, documents)) | {f.id for f in kb.facts.values() if f.display_only}
 
 
 def columns(kb: KnowledgeBase, documents: list[str] | None = None) -> list[str]:
