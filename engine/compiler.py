@@ -172,7 +172,10 @@ def _pattern(test: cond.FactTest) -> dict:
     if op == "includes":
         return {"$iany": {field: {"$i": value}}}
     if op == "includes_any":
-        return {"$iany": {field: {"$or": [{"$i": v} for v in value]}}}
+        # One $iany per value under an $or, never an $or inside $iany: durable_rules then
+        # checks a node it never initialised and refuses the ruleset (error 102) or not,
+        # depending on what the memory held (see engine.runtime).
+        return {"$or": [{"$iany": {field: {"$i": v}}} for v in value]}
     if op == "within_years":
         return {"$and": [{"$gte": {field: 0}}, {"$lt": {field: test.value * 10000}}]}
     raise KnowledgeBaseError(f"operator '{op}' cannot be compiled", file=test.file, line=test.line)

@@ -24,6 +24,12 @@ durable-rules 2.0.28 is unmaintained and has sharp edges (see ../shared/notes/du
   (the condition language has no negation-as-failure), which a test checks.
 - **64 conditions per fact** (error 303): the compiler splits the profile into group facts of
   bounded condition count (:data:`engine.compiler.GROUP_CAPACITY`).
+- **Uninitialised memory under** ``$iany``: with an ``$or`` inside ``$iany``, creating the
+  ruleset reads a node field durable never set, and fails with error 102 (ERR_UNEXPECTED_TYPE)
+  or not depending on the heap: an intermittent internal error. The compiler puts one plain
+  comparison inside each ``$iany`` (see :func:`engine.compiler._pattern`). An ``$or`` of
+  which several alternatives hold fires its rule once for each: :meth:`RuleEngine.run`
+  reports each rule that fired once.
 - **Types**: strings compare with numbers as text and ``true == 1``; profiles are type-checked
   before they reach the engine, dates are sent as ``YYYYMMDD`` integers and integral numbers as
   ``int`` (``1`` and ``1.0`` are different facts to the engine).
@@ -170,7 +176,9 @@ class RuleEngine:
             raise EvaluationError(failure)
         if not self._sentinel_ran:
             raise EvaluationError("the evaluation did not complete (the sentinel rule never ran)")
-        return list(self._fired)
+        # An $or whose alternatives both hold (two of the values of an includes_any) fires its
+        # rule once for each: one branch that holds is one firing.
+        return list(dict.fromkeys(self._fired))
 
     def _assert_and_act(self, batch: list[dict], sid: str) -> None:
         """Assert the facts in one batch, then run the actions one by one, in the engine's

@@ -34,6 +34,24 @@ def test_no_negation_reaches_the_engine(kb):
     assert "$not" not in text and "$nex" not in text
 
 
+def _walk(pattern):
+    yield pattern
+    for value in (pattern.values() if isinstance(pattern, dict) else pattern if isinstance(pattern, list) else ()):
+        yield from _walk(value)
+
+
+def test_an_item_test_inside_iany_is_always_one_plain_comparison(kb):
+    # durable_rules checks an $iany's inner node for its type; for an $or (or $and) it never
+    # initialised that field, and refused the ruleset (error 102) or not depending on what the
+    # memory held. includes_any is compiled as an $or of one $iany per value instead.
+    definition = compile_kb(kb).definition()
+    inner = [node["$iany"] for node in _walk(definition) if isinstance(node, dict) and "$iany" in node]
+    assert len(inner) > 5
+    for item_test in inner:
+        (field, test), = item_test.items()
+        assert list(test) == ["$i"] and not isinstance(test["$i"], (dict, list)), item_test
+
+
 def test_a_not_in_test_requires_the_fact_to_exist(kb):
     from engine.compiler import _pattern
     from engine.conditions import FactTest
