@@ -36,6 +36,7 @@ from .evaluation import reasoner, under_documents
 from .kb import KnowledgeBase, load
 from .spreadsheet import csv_cell
 from .template import ID_COLUMNS, cell_value, read_header
+from .values import ValueProblem
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 CHUNK = 250
@@ -83,6 +84,7 @@ class Row:
     line: int | None = None       # the file line the raw row ends on
     layout: Layout | None = None
     given: dict | None = None     # the input's cells by column id, as given (for the results sheet)
+    checked: bool = False         # whether ``data`` is already a checked profile (typed facts)
 
 
 class Source:
@@ -362,9 +364,71 @@ def _choice(kb: KnowledgeBase, name: str, value):
     return value
 
 
+#: Text cells of a column remembered once read, per column: enough for the few values most
+#: columns repeat, bounded so that a column of unique text does not grow memory.
+CELLS_REMEMBERED = 1024
+_UNREADABLE = object()
+
+
+def _checked_profile(kb: KnowledgeBase, number: int, header: tuple, cells: list) -> Row | None:
+    """A row of cells under its column ids as a checked profile, each text cell read once per
+    process and column and remembered (most columns of a batch repeat a few values: yes/no, a
+    choice, a date, a round amount), so that a row costs look-ups rather than parsing. None
+    when a cell cannot be read: :func:`_profile` then gives the row every problem it has."""
+    remembered = kb.__dict__.setdefault("_cells_read", {})
+    columns = remembered.get(header)
+    if columns is None:   # per header: each column's cells read so far, None for an id column
+        columns = remembered[header] = tuple(None if name in ID_COLUMNS else remembered.setdefault(name, {})
+                                             for name in header)
+    facts = {}
+    for name, column, value in zip(header, columns, cells):
+        # Only text is remembered: as dict keys 1, 1.0 and True are one.
+        if value.__class__ is str:
+            if not value or column is None:
+                continue
+            fact = column.get(value, _UNREADABLE)
+            if fact is _UNREADABLE:
+                fact = _read_cell(kb, name, value)
+                if fact is _UNREADABLE:
+                    return None
+                if len(column) < CELLS_REMEMBERED:
+                    column[value] = fact
+        elif value is None or column is None:
+            continue
+        else:
+            fact = _read_cell(kb, name, value)
+            if fact is _UNREADABLE:
+                return None
+        if fact is not None:
+            facts[name] = fact
+    given = dict(zip(header, cells))
+    return Row(number, _ident(given) or facts.get("name"), facts, given=given, checked=True)
+
+
+def _read_cell(kb: KnowledgeBase, name: str, value):
+    """A cell as its fact's value (as :func:`engine.profile.parse_profile` reads it), None when
+    blank, or ``_UNREADABLE``."""
+    from .profile import convert
+    fact = kb.facts.get(name)
+    if fact is None:
+        return _UNREADABLE
+    try:
+        cell = _cell(kb, name, value)
+        return None if cell is None else convert(fact, cell, kb)
+    except (ProfileError, ValueProblem):
+        return _UNREADABLE
+
+
+def _ident(values: dict) -> str | None:
+    return next((str(values[c]).strip() for c in ID_COLUMNS if values.get(c) not in (None, "")), None)
+
+
 def _profile(kb: KnowledgeBase, number: int, values: dict) -> Row:
     """A row of spreadsheet cells as a profile; every cell that cannot be read is in its error."""
-    ident = next((str(values[c]).strip() for c in ID_COLUMNS if values.get(c) not in (None, "")), None)
+    checked = _checked_profile(kb, number, tuple(values), list(values.values()))
+    if checked is not None:
+        return checked
+    ident = _ident(values)
     data, problems = {}, []
     for name, value in values.items():
         # Most cells of a wide sheet are blank: skipped before any other work (this loop runs
@@ -409,7 +473,8 @@ def _csv_row(kb: KnowledgeBase, row: Row) -> Row:
         return Row(row.number, error=f"line {row.line}: {len(cells)} cells for {width} columns",
                    given=dict(zip(layout.header, cells)))
     cells = cells[:width]
-    return _profile(kb, row.number, dict(zip(layout.header, cells)))
+    return _checked_profile(kb, row.number, layout.header, cells) or \
+        _profile(kb, row.number, dict(zip(layout.header, cells)))
 
 
 def _jsonl_row(row: Row) -> Row:
@@ -465,26 +530,45 @@ class Output:
     reports: bool = False
 
 
-def evaluate_rows(kb: KnowledgeBase, rows: list[Row], as_of, kind: str | Output) -> list[dict]:
+class Chunk(list):
+    """Rows evaluated and prepared for the writer, in input order, with their part of the
+    summary (:attr:`summary`), tallied where they were evaluated so that the process writing
+    the output only writes and adds up."""
+
+    def __init__(self, items=(), summary: "Summary | None" = None):
+        super().__init__(items)
+        self.summary = summary if summary is not None else Summary()
+
+
+def evaluate_rows(kb: KnowledgeBase, rows: list[Row], as_of, kind: str | Output) -> Chunk:
     """Read, evaluate and prepare rows for a ``kind`` file (``csv``, ``jsonl``, ``xlsx``, or an
     :class:`Output`), so that the process writing the file only writes. A row that fails is a
     row with every problem it has in its message, never an exception."""
-    from .evaluation import assess
+    from .evaluation import assess_facts, dated, screen
+    from .profile import parse_profile
     output = kind if isinstance(kind, Output) else Output(kind)
-    out = []
+    # A CSV row holds statuses and amounts only: screened, without the derivation record an
+    # explanation, a report or a JSON record needs (the same values; a test compares them).
+    screening = output.kind == "csv" and not output.reports
+    out = Chunk()
     text = _CsvText() if output.kind == "csv" else None
     for row in rows:
         row = parse_row(kb, row)
         item = {"row": row.number, "id": row.ident, "result": "error", "message": row.error}
-        assessment = None
+        assessment = evaluation = None
         if row.error is not None:
             if row.data is not None:   # cells that could not be read, and whatever else is wrong
                 item["message"] = "; ".join([row.error] + problems(kb, row.data))
         else:
             try:
-                # The compiled rules, not the rule engine: the same result (tested), without
-                # durable_rules' per-profile cost, which is most of a row's time.
-                assessment = assess(row.data, as_of=as_of, kb=kb, engine="compiled")
+                facts = row.data if row.checked else parse_profile(row.data, kb)
+                if screening:
+                    evaluation = screen(dated(facts, as_of), kb)
+                else:
+                    # The compiled rules, not the rule engine: the same result (tested), without
+                    # durable_rules' per-profile cost, which is most of a row's time.
+                    assessment = assess_facts(facts, kb, as_of=as_of, engine="compiled")
+                    evaluation = assessment.result
                 item["result"] = "ok"
             except ProfileError as exc:
                 item["message"] = "; ".join(problems(kb, row.data)) or str(exc)
@@ -492,7 +576,8 @@ def evaluate_rows(kb: KnowledgeBase, rows: list[Row], as_of, kind: str | Output)
                 item["message"] = str(exc)
             except Exception as exc:  # an internal error of one row must not stop the batch
                 item["message"] = f"internal error: {type(exc).__name__}: {exc}"
-        out.append(_prepared(kb, item, assessment, output, text, row.given))
+        out.append(_prepared(kb, item, assessment, evaluation, output, text, row.given))
+        out.summary.add(kb, evaluation)
     return out
 
 
@@ -507,16 +592,19 @@ class _CsvText:
         self.writer = csv.writer(self.buffer, lineterminator="\r\n")
 
     def line(self, values: list) -> str:
+        """``values`` as in :func:`flat`: its text columns neutralised as formulas; the columns
+        after them hold only status words and whole numbers."""
         self.buffer.seek(0)
         self.buffer.truncate()
-        self.writer.writerow([csv_cell(v) for v in values])
-        return self.buffer.getvalue()[:-2] + "\n"
+        self.writer.writerow([csv_cell(v) for v in values[:TEXT_COLUMNS]])
+        # Words and whole numbers need no quoting: joined as the csv module would write them.
+        rest = ",".join("" if v is None else str(v) for v in values[TEXT_COLUMNS:])
+        return self.buffer.getvalue()[:-2] + ("," + rest if len(values) > TEXT_COLUMNS else "") + "\n"
 
 
-def _prepared(kb: KnowledgeBase, item: dict, assessment, output: Output, text: _CsvText | None,
-              given: dict | None) -> dict:
+def _prepared(kb: KnowledgeBase, item: dict, assessment, evaluation: dict | None, output: Output,
+              text: _CsvText | None, given: dict | None) -> dict:
     kind = output.kind
-    evaluation = assessment.result if assessment is not None else None
     prepared = {"row": item["row"]}
     if kind == "jsonl":
         record = dict(item)
@@ -534,12 +622,6 @@ def _prepared(kb: KnowledgeBase, item: dict, assessment, output: Output, text: _
         from .report import report_html
         prepared.update(report=report_html(assessment, output.lang), id=item["id"])
     prepared["line"] = line
-    if evaluation is None:
-        prepared.update(granted=None, statuses=None)
-    else:
-        superseded = {s["id"] for s in evaluation["superseded"]}
-        prepared["granted"] = [(b["id"], b["amount"]["max"] if b["amount"] else None) for b in evaluation["benefits"]]
-        prepared["statuses"] = {b: "superseded" if b in superseded else evaluation["status"][b] for b in kb.benefits}
     return prepared
 
 
@@ -591,6 +673,11 @@ def evaluate_local(kb: KnowledgeBase, rows: Iterable[Row], as_of, workers: int,
 
 
 # --------------------------------------------------------------------------- writing
+
+#: The columns of a result row that hold text (:func:`columns`); the others, one status and two
+#: amounts per benefit, hold only status words and whole numbers.
+TEXT_COLUMNS = 7
+
 
 def columns(kb: KnowledgeBase) -> list[str]:
     cols = ["row", "id", "result", "message", "as_of", "conclusions", "superseded"]
@@ -695,22 +782,42 @@ class Summary:
     # id -> {"granted", "ceiling_sum", "unfixed", "undetermined", "denied", "superseded"}
     benefits: dict = field(default_factory=dict)
 
-    def add(self, kb: KnowledgeBase, item: dict) -> None:
+    def add(self, kb: KnowledgeBase, result: dict | None) -> None:
+        """Count one row: its evaluation's result (see :func:`engine.evaluation.screen`), or
+        None for a row that could not be evaluated."""
         self.rows += 1
-        if item["granted"] is None:
+        if result is None:
             self.errors += 1
             return
-        for benefit, status in (item.get("statuses") or {}).items():
-            if status != "granted":
-                tally = self.benefits.setdefault(benefit, _tally())
-                tally[status] += 1
-        for benefit, ceiling in item["granted"]:
-            tally = self.benefits.setdefault(benefit, _tally())
+        superseded = {s["id"] for s in result["superseded"]}
+        status, tallies = result["status"], self.benefits
+        for benefit in kb.benefits:
+            word = status[benefit]
+            if word != "granted":   # a superseded benefit is denied here, and counted apart
+                tally = tallies.get(benefit) or self._tally(benefit)
+                tally["superseded" if benefit in superseded else word] += 1
+        for granted in result["benefits"]:
+            tally = self._tally(granted["id"])
             tally["granted"] += 1
-            if ceiling is not None:
-                tally["ceiling_sum"] += ceiling
+            if granted["amount"] and granted["amount"]["max"] is not None:
+                tally["ceiling_sum"] += granted["amount"]["max"]
             else:
                 tally["unfixed"] += 1
+
+    def merge(self, other: "Summary") -> None:
+        """Add the rows another summary counted (a chunk's, tallied where it was evaluated)."""
+        self.rows += other.rows
+        self.errors += other.errors
+        for benefit, counts in other.benefits.items():
+            tally = self._tally(benefit)
+            for key, value in counts.items():
+                tally[key] += value
+
+    def _tally(self, benefit: str) -> dict:
+        found = self.benefits.get(benefit)
+        if found is None:
+            found = self.benefits[benefit] = _tally()
+        return found
 
     def ordered(self, kb: KnowledgeBase) -> list[tuple[str, dict]]:
         return [(b, self.benefits.get(b, _tally())) for b in kb.benefits]
@@ -840,8 +947,8 @@ def run(kb: KnowledgeBase, source: Path, out: Path, *, workers: int = 1, as_of=N
     try:
         for chunk in results:
             for item in chunk:
-                summary.add(kb, item)
                 writer.write(item)
+            summary.merge(chunk.summary)
             progress.advance(len(chunk))
     except KeyboardInterrupt:
         progress.close()

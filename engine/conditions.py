@@ -355,3 +355,89 @@ def compile_unknowns(condition: Condition):
             return not decisive
         return None
     return combine
+
+
+# --------------------------------------------------------------------------- one function for a rule set
+
+#: Three-valued values as the generated function computes them: Kleene's "and" is then the
+#: smallest of its operands and "or" the largest (False < unknown < True).
+_FALSE, _UNKNOWN, _TRUE = 0, 1, 2
+_AS_BOOL = (False, None, True)
+
+#: Fact tests written inline (``a`` is the fact's value, ``k`` the test's value).
+_INLINE = {"is": "{a} == {k}", "in": "{a} in {k}", "not_in": "{a} not in {k}", "at_least": "{a} >= {k}",
+           "more_than": "{a} > {k}", "at_most": "{a} <= {k}", "less_than": "{a} < {k}",
+           "between": "{k}[0] <= {a} <= {k}[1]", "includes": "{k} in {a}", "includes_any": "not {k}.isdisjoint({a})"}
+
+
+def compile_statuses(conclusions: list[tuple[str, list[tuple[Condition, bool]]]]):
+    """A whole rule set as one generated Python function ``facts -> {conclusion: status}``.
+
+    ``conclusions`` are in dependency order, each with its rules' conditions and whether the
+    rule is ``text_missing`` (it can leave its conclusion undetermined, never make it hold). The
+    function gives each conclusion True (some rule holds), False (every rule fails) or None, the
+    same Kleene logic as :func:`evaluate` and :func:`compile_check` — a test compares them —
+    but as straight-line code: every distinct fact test is worked out once, each rule is a
+    nested ``min``/``max`` over those values, with no Python call per condition. It is the
+    inner loop of screening many profiles.
+    """
+    constants: dict[str, Any] = {"AS_BOOL": _AS_BOOL, "COMPARE": COMPARE, "AS_OF": AS_OF_FACT}
+    lines = ["def statuses(facts):", "    get = facts.get"]
+    facts: dict[str, str] = {}
+    tests: dict[tuple, str] = {}
+
+    def fact(name: str) -> str:
+        if name not in facts:
+            facts[name] = f"f{len(facts)}"
+            lines.append(f"    {facts[name]} = get({name!r})")
+        return facts[name]
+
+    def test(lit: FactTest) -> str:
+        key = (lit.fact, lit.op, _hashable(lit.value))
+        if key not in tests:
+            name, k = f"t{len(tests)}", f"k{len(tests)}"
+            a = fact(lit.fact)
+            if lit.op == "within_years":
+                constants[k] = lit.value
+                when = f"COMPARE['within_years'](({a}, f_as_of), {k})"
+                lines.append(f"    {name} = {_UNKNOWN} if {a} is None or f_as_of is None else "
+                             f"({_TRUE} if {when} else {_FALSE})")
+            else:
+                constants[k] = frozenset(lit.value) if lit.op == "includes_any" else lit.value
+                when = _INLINE[lit.op].format(a=a, k=k)
+                lines.append(f"    {name} = {_UNKNOWN} if {a} is None else ({_TRUE} if {when} else {_FALSE})")
+            tests[key] = name
+        return tests[key]
+
+    done: dict[str, str] = {}
+
+    def expression(condition: Condition) -> str:
+        if isinstance(condition, FactTest):
+            return test(condition)
+        if isinstance(condition, ConclusionRef):
+            value = done.get(condition.conclusion, str(_UNKNOWN))  # not settled yet: unknown
+            return f"({_FALSE} if {value} == {_FALSE} else {_TRUE})" if condition.presumed else value
+        parts = [expression(item) for item in condition.items]
+        if not parts:
+            return str(_TRUE if isinstance(condition, All) else _FALSE)
+        return parts[0] if len(parts) == 1 else f"{'min' if isinstance(condition, All) else 'max'}({', '.join(parts)})"
+
+    lines.append("    f_as_of = get(AS_OF)")
+    for conclusion, rules in conclusions:
+        # A rule whose deciding text is missing can leave its conclusion undetermined at most.
+        values = [f"min({expression(when)}, {_UNKNOWN})" if undecided else expression(when) for when, undecided in rules]
+        name = f"c{len(done)}"
+        either = values[0] if len(values) == 1 else f"max({', '.join(values)})" if values else str(_FALSE)
+        lines.append(f"    {name} = {either}")
+        done[conclusion] = name
+    lines.append("    return {" + ", ".join(f"{c!r}: AS_BOOL[{v}]" for c, v in done.items()) + "}")
+    source = "\n".join(lines)
+    namespace = dict(constants)
+    exec(compile(source, "<policykb: the rule set as one function>", "exec"), namespace)
+    statuses = namespace["statuses"]
+    statuses.source = source
+    return statuses
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value

@@ -118,12 +118,14 @@ def assess(profile: dict, as_of=None, kb=None, source: str | None = None,
     kb = knowledge_base(kb)
     if documents:
         kb = under_documents(kb, documents)
-    facts = parse_profile(profile, kb, source=source)
-    if as_of is not None:
-        try:
-            facts["application_date"] = parse_date(as_of)
-        except ValueProblem as exc:
-            raise ProfileError(f"--as-of: {exc}") from None
+    return assess_facts(parse_profile(profile, kb, source=source), kb, as_of=as_of, source=source, engine=engine)
+
+
+def assess_facts(facts: dict[str, Any], kb: KnowledgeBase, as_of=None, source: str | None = None,
+                 engine: str = "durable") -> Assessment:
+    """:func:`assess` for a profile already checked (:func:`engine.profile.parse_profile`) under
+    a loaded knowledge base."""
+    facts = dated(facts, as_of)
     try:
         inference = reasoner(kb).derive(facts, engine)
     except EvaluationError as exc:
@@ -137,6 +139,80 @@ def assess(profile: dict, as_of=None, kb=None, source: str | None = None,
             granted_amounts[benefit] = amounts.compute(rule, facts)
     result = _result(kb, facts, inference, granted_amounts)
     return Assessment(kb, facts, inference, granted_amounts, result)
+
+
+def dated(facts: dict[str, Any], as_of) -> dict[str, Any]:
+    """``facts`` judged at ``as_of`` (its ``application_date`` replaced), or as they are.
+
+    Raises
+    ------
+    ProfileError
+        When ``as_of`` is not a date.
+    """
+    if as_of is None:
+        return facts
+    try:
+        return {**facts, "application_date": parse_date(as_of)}
+    except ValueProblem as exc:
+        raise ProfileError(f"--as-of: {exc}") from None
+
+
+def screen(facts: dict[str, Any], kb: KnowledgeBase) -> dict:
+    """What screening many enterprises writes of a profile's result, and no more.
+
+    ``facts`` are a checked profile (:func:`engine.profile.parse_profile`). The result has the
+    keys ``as_of``, ``conclusions``, ``status``, ``benefits`` (each with ``id`` and ``amount``)
+    and ``superseded`` (each with ``id``), equal to those of :func:`evaluate`'s result (a test
+    compares them on every scenario and on generated profiles). It is worked out from the
+    compiled three-valued rules without the derivation record, the missing facts and the next
+    questions, which a row of ``policykb batch`` output does not hold.
+
+    Raises
+    ------
+    EvaluationError
+        When a rule's amount cannot be computed (an internal error).
+    """
+    rules = reasoner(kb)
+    status = rules.statuses(facts)
+    reported, benefit_ids = _reported(kb)
+    granted = {benefit: amounts.compute(kb.rules[rules.first_rule(benefit, facts, status)], facts)
+               for benefit in benefit_ids if status[benefit] is True}
+    between, offers = _between_documents(kb, facts, granted), _offers(kb, facts)
+    benefits, superseded = [], []
+    for benefit_id, amount in granted.items():
+        if _winner(between, offers, benefit_id, amount) is None:
+            benefits.append({"id": benefit_id, "amount": amount.as_json()})
+        else:
+            superseded.append({"id": benefit_id})
+    as_of = facts.get("application_date")
+    return {"as_of": as_of.isoformat() if as_of else None,
+            "conclusions": [c for c in reported if status[c] is True],
+            "benefits": benefits,
+            "superseded": superseded,
+            "status": _status(kb, status, {s["id"] for s in superseded})}
+
+
+def _reported(kb: KnowledgeBase) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The conclusions a result lists when they hold (in dependency order, internal ones left
+    out) and the benefits, worked out once per knowledge base."""
+    found = kb.__dict__.get("_reported")
+    if found is None:
+        found = kb.__dict__["_reported"] = (
+            tuple(c for c in kb.order if kb.conclusions[c].kind == "conclusion" and not kb.conclusions[c].internal),
+            tuple(kb.benefits))
+    return found
+
+
+def _winner(between: dict, offers: dict, benefit: str, amount) -> dict | None:
+    """What Article 14 hands ``benefit`` over to — another document's benefit or another
+    policy's higher offer — or None when it stays granted here."""
+    outcome, other = between.get(benefit, (None, None))
+    if outcome == "superseded":
+        return other
+    offer = offers.get(benefit)
+    if offer is not None and _against_offer(amount, offer["amount"]) == "superseded":
+        return offer
+    return None
 
 
 def under_documents(kb: KnowledgeBase, documents: list[str]) -> KnowledgeBase:
@@ -159,11 +235,12 @@ def _result(kb: KnowledgeBase, facts, inference: Inference, granted: dict) -> di
         document = kb.conclusions[benefit_id].document
         entry = {"id": benefit_id, "document": document, "clause": kb.local(kb.conclusions[benefit_id].article),
                  "rule": rule.id, "amount": amount.as_json(), "basis": amount.basis}
-        outcome, other = between.get(benefit_id, (None, None))
-        if outcome == "superseded":
+        winner = _winner(between, offers, benefit_id, amount)
+        if winner is not None:
             superseded.append({"id": benefit_id, "document": document, "clause": entry["clause"],
-                               "amount": entry["amount"], "by": other})
+                               "amount": entry["amount"], "by": winner})
             continue
+        outcome, other = between.get(benefit_id, (None, None))
         if other is not None:
             entry["not_stacked_with"] = other
         if rule.defers_to:
@@ -178,10 +255,6 @@ def _result(kb: KnowledgeBase, facts, inference: Inference, granted: dict) -> di
         offer = offers.get(benefit_id)
         if offer is not None:
             outcome = _against_offer(amount, offer["amount"])
-            if outcome == "superseded":
-                superseded.append({"id": benefit_id, "document": document, "clause": entry["clause"],
-                                   "amount": entry["amount"], "by": offer})
-                continue
             if outcome == "kept":
                 # A benefit already not stacked with another document's keeps that under the
                 # vocabulary's key; the offer goes beside it.
@@ -189,7 +262,7 @@ def _result(kb: KnowledgeBase, facts, inference: Inference, granted: dict) -> di
             else:
                 entry["overlap"] = dict(offer, reason=outcome)
         benefits.append(entry)
-    status = _status(kb, inference, {s["id"] for s in superseded})
+    status = _status(kb, inference.status, {s["id"] for s in superseded})
     return {
         "kb_version": kb.version,
         "as_of": as_of.isoformat() if as_of else None,
@@ -231,13 +304,13 @@ def _against_offer(amount, offer: int) -> str:
     return "within_range"
 
 
-def _status(kb: KnowledgeBase, inference: Inference, superseded: set[str]) -> dict[str, str]:
+def _status(kb: KnowledgeBase, values: dict[str, bool | None], superseded: set[str]) -> dict[str, str]:
     """Every conclusion and benefit: granted, denied or undetermined (a fact it needs is unknown).
 
     A benefit Article 14 hands to a higher offer elsewhere is not granted under this policy:
     it is ``denied`` here, and listed in ``superseded`` with the offer that wins.
     """
-    return {cid: "denied" if cid in superseded else STATUS_WORDS[inference.status[cid]]
+    return {cid: "denied" if cid in superseded else STATUS_WORDS[values[cid]]
             for cid in kb.conclusions}
 
 

@@ -104,10 +104,27 @@ class Reasoner:
                          if name not in kb.facts]
         self._checks = [(conclusion, [(rule, _check(rule)) for rule in kb.rules_for(conclusion)])
                         for conclusion in kb.order]
+        self._three_valued = cond.compile_statuses(
+            [(conclusion, [(rule.when, bool(rule.text_missing)) for rule in kb.rules_for(conclusion)])
+             for conclusion in kb.order])
         self._unknowns = {rule.id: cond.compile_unknowns(rule.when) for rule in kb.rules.values()}
         self._presumed_only = presumed_only(kb)
         self._branches = [(rule.name, rule.conclusion, cond.compile_check(cond.All(rule.literals)))
                           for rule in self.compiled.rules]
+        self._branches_of: dict[str, list] = {}
+        for (name, conclusion, check), rule in zip(self._branches, self.compiled.rules):
+            self._branches_of.setdefault(conclusion, []).append((rule.rule_id, check))
+
+    def statuses(self, facts: dict[str, Any]) -> dict[str, bool | None]:
+        """Every conclusion's three-valued status for ``facts``: True (holds), False (denied)
+        or None (undetermined), as :meth:`derive` settles them, without the record."""
+        return self._three_valued(facts)
+
+    def first_rule(self, conclusion: str, facts: dict[str, Any], status: dict[str, bool | None]) -> str:
+        """The id of the rule of the first derivation :meth:`derive` records for a conclusion
+        that holds (its first branch that holds, in the engine's order): the rule whose amount
+        a granted benefit gets."""
+        return next(rule_id for rule_id, check in self._branches_of[conclusion] if check(facts, status) is True)
 
     def derive(self, facts: dict[str, Any], engine: str = "durable") -> Inference:
         """Forward-chain ``facts`` (already checked, see :mod:`engine.profile`).
@@ -170,7 +187,9 @@ class Reasoner:
         return [name for name, conclusion, check in self._branches
                 if status[conclusion] is True and check(facts, status) is True]
 
-    def _three_valued(self, facts) -> dict[str, bool | None]:
+    def _checked_one_by_one(self, facts) -> dict[str, bool | None]:
+        """What :attr:`_three_valued` (the rule set as one generated function) gives, worked out
+        rule by rule with the compiled checks: the reference it is tested against."""
         status: dict[str, bool | None] = {}
         for conclusion, checks in self._checks:
             values = [check(facts, status) for _, check in checks]

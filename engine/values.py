@@ -72,6 +72,8 @@ def parse_money(value, signed: bool = False) -> int:
         return _from_decimal(value, value, signed)
     if not isinstance(value, str):
         raise ValueProblem(f"{value!r} is not an amount of money; write e.g. 5000000 or \"500万元\"")
+    if value.isascii() and value.isdigit():   # plain digits, as programs write amounts: read at once
+        return _checked(int(value), value, signed)
     return _money_text(value, signed)
 
 

@@ -38,3 +38,10 @@ def base_profile():
         "digital_economy_recognized": True, "industry": "ict", "key_enterprise_recognized": True,
         "establishment": "new", "paid_in_capital": "1亿元", "office_tenure": "rented",
     }
+
+
+def screened_view(result: dict) -> dict:
+    """The part of an evaluation's result that screening (engine.evaluation.screen) gives."""
+    return {"as_of": result["as_of"], "conclusions": result["conclusions"],
+            "benefits": [{"id": b["id"], "amount": b["amount"]} for b in result["benefits"]],
+            "superseded": [{"id": s["id"]} for s in result["superseded"]], "status": result["status"]}

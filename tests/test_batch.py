@@ -280,3 +280,55 @@ def test_a_quoted_cell_spanning_lines_is_one_row_in_any_number_of_workers(kb, tm
     rows = _read_csv(one)
     assert one.read_bytes() == two.read_bytes()
     assert [r["result"] for r in rows] == ["ok", "ok", "error"] and "line 5: 2 cells" in rows[2]["message"]
+
+
+def _cell_text(kb, name, value):
+    """A profile value as a person would type it in a CSV cell."""
+    if value is None:
+        return ""
+    if kb.facts[name].type == "records":
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, list):
+        return ";".join(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def test_a_screened_csv_row_holds_what_the_full_evaluation_gives_for_every_scenario(kb, tmp_path):
+    from engine.scenarios import load_scenarios
+    cases = [c for c in load_scenarios(kb) if c.as_of is None and not c.documents]
+    names = list(kb.facts)
+    with (tmp_path / "in.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id"] + names)
+        for n, case in enumerate(cases):
+            writer.writerow([f"S{n}"] + [_cell_text(kb, name, case.profile.get(name)) for name in names])
+    # CSV rows are screened; JSON Lines records carry the full evaluation, derivations and all.
+    screened = _read_csv(batch.run(kb, tmp_path / "in.csv", tmp_path / "out.csv", quiet=True, workers=2).path)
+    full = [json.loads(line) for line in (batch.run(kb, tmp_path / "in.csv", tmp_path / "out.jsonl", quiet=True)
+                                          .path.read_text(encoding="utf-8").splitlines())]
+    assert len(screened) == len(full) == len(cases) > 200
+    assert sum(r["result"] == "ok" for r in screened) > 200
+    for row, record in zip(screened, full):
+        expected = batch.flat(kb, record, record.get("evaluation"))
+        assert list(row.values()) == ["" if v is None else str(v) for v in expected], record["id"]
+
+
+def test_cells_read_once_are_remembered_and_a_bad_one_still_reports_every_problem(kb, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "CELLS_REMEMBERED", 2)   # past it, cells are read every time
+    rows = [_row(n, capital=capital) for n, capital in enumerate(["1.2亿元", "8000万", "1.2亿元", "9000万", "1.2亿元"])]
+    rows.append(_row(6, capital="五百万", industry="fintech"))
+    rows.append(_row(7, capital="8000万"))
+    out = _read_csv(batch.run(kb, _csv(tmp_path / "in.csv", rows), tmp_path / "out.csv", quiet=True).path)
+    assert [r["settlement_subsidy"] for r in out] == ["granted", "denied", "granted", "denied", "granted", "", "denied"]
+    assert "Chinese numerals" in out[5]["message"] and "'fintech' is not one of its values" in out[5]["message"]
+    assert out[6]["rent_subsidy"] == "granted"
+
+
+def test_the_summary_adds_up_the_same_in_chunks_and_workers(kb, sample, tmp_path, monkeypatch):
+    whole = batch.run(kb, sample, tmp_path / "one.csv", quiet=True).summary
+    monkeypatch.setattr(batch, "CHUNK", 2)
+    parts = batch.run(kb, sample, tmp_path / "two.csv", quiet=True, workers=2).summary
+    assert parts == whole and parts.rows == 8 and parts.errors == 4
+    assert whole.benefits["settlement_subsidy"]["granted"] == 2 and whole.benefits["settlement_subsidy"]["superseded"] == 1

@@ -113,3 +113,23 @@ def test_no_float_appears_in_any_amount(base_profile):
     assert renovation["amount"]["max"] == 1_166_550  # 1500 × 777.7 m²
     cultivation = next(b for b in result["benefits"] if b["id"] == "cultivation_subsidy")
     assert cultivation["amount"]["max"] == 3_333_333
+
+
+def test_screening_gives_the_statuses_amounts_and_article_14_of_the_full_evaluation(kb):
+    from conftest import screened_view
+    from engine.errors import PolicyKBError
+    from engine.evaluation import assess, dated, screen, under_documents
+    from engine.profile import parse_profile
+    from engine.scenarios import load_scenarios
+    compared = superseded = 0
+    for case in load_scenarios(kb):
+        chosen = under_documents(kb, case.documents) if case.documents else kb
+        try:
+            full = assess(case.profile, as_of=case.as_of, kb=chosen).result
+        except PolicyKBError:
+            continue
+        facts = dated(parse_profile(case.profile, chosen), case.as_of)
+        assert screen(facts, chosen) == screened_view(full), case.name
+        compared += 1
+        superseded += bool(full["superseded"])
+    assert compared > 250 and superseded > 0   # Article 14 handed some benefit elsewhere

@@ -75,3 +75,37 @@ def test_the_compiled_rules_give_the_rule_engines_result_for_every_scenario_and_
 def test_an_unknown_engine_is_refused(kb, base_profile):
     with pytest.raises(ValueError, match="'durable' or 'compiled'"):
         engine.evaluate(base_profile, kb=kb, engine="clips")
+
+
+def test_the_rule_set_as_one_function_gives_every_rules_three_valued_status(kb):
+    from engine.scenarios import load_scenarios
+    from engine.errors import PolicyKBError
+    from engine.evaluation import dated, under_documents
+    compared = 0
+    for case in load_scenarios(kb):
+        chosen = under_documents(kb, case.documents) if case.documents else kb
+        try:
+            facts = dated(parse_profile(case.profile, chosen), case.as_of)
+        except PolicyKBError:
+            continue
+        one_function = reasoner(chosen)._three_valued(facts)
+        assert one_function == reasoner(chosen)._checked_one_by_one(facts), case.name
+        assert list(one_function) == list(chosen.order)
+        compared += 1
+    assert compared > 250
+
+
+def test_the_generated_function_reads_as_the_rules_do(kb):
+    source = reasoner(kb)._three_valued.source
+    # Each fact is read once, and a rule is a min (all) or max (any) of its tests' values.
+    assert source.count("get('paid_in_capital')") == 1
+    assert "min(" in source and "max(" in source
+    assert source.splitlines()[-1].startswith("    return {'digital_economy_entity': ")
+
+
+def test_the_first_rule_is_the_one_the_derivation_record_names(kb, base_profile):
+    facts = parse_profile(base_profile, kb)
+    inference = reasoner(kb).derive(facts, "compiled")
+    for conclusion in inference.derived:
+        assert reasoner(kb).first_rule(conclusion, facts, inference.status) == \
+            inference.derivations[conclusion][0].rule_id

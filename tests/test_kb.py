@@ -112,6 +112,15 @@ def test_conclusions_are_ordered_so_each_comes_after_what_it_needs(kb):
                 assert position[node.conclusion] < position[rule.then]
 
 
+def test_the_order_is_the_graph_librarys_sorted_topological_order(kb):
+    import networkx as nx
+    from engine.evaluation import under_documents
+    from engine.kb import dependency_graph
+    for chosen in (kb, under_documents(kb, [kb.home])):
+        declared = list(chosen.conclusions)
+        assert chosen.order == list(nx.lexicographical_topological_sort(dependency_graph(chosen), key=declared.index))
+
+
 def test_the_version_is_a_content_hash(kb, tmp_path):
     copy = tmp_path / "kb"
     shutil.copytree(KB_DIR, copy)

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 import engine
 from engine.errors import EvaluationError, PolicyKBError
 
-from conftest import KB_DIR
+from conftest import KB_DIR, screened_view
+from engine.evaluation import screen
+from engine.profile import parse_profile
 from reference import Reference, engine_view
 
 KB = engine.load(KB_DIR)
@@ -71,6 +73,8 @@ def test_the_engine_agrees_with_the_reference_evaluator(profile):
     assert engine_view(durable) == REFERENCE.evaluate(profile)
     # Screening answers from the compiled rules alone: the very same result.
     assert engine.evaluate(profile, kb=KB, engine="compiled") == durable
+    # And a batch's CSV row, screened without the derivation record, holds the same values.
+    assert screen(parse_profile(profile, KB), KB) == screened_view(durable)
 
 
 JUNK = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=True, allow_infinity=True),

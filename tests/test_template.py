@@ -160,8 +160,9 @@ def test_labels_read_in_a_csv_header_and_cells_and_an_unknown_label_gets_the_nea
                     encoding="utf-8")
     row = batch.parse_row(kb, next(iter(batch.read_rows(path, kb))))
     assert row.ident == "E1" and row.error is None
-    assert row.data == {"industry": "finance", "paid_in_capital": "1.2亿元", "tech_domains": ["big_data", "ai"],
-                        "registered_in_xicheng": "是"}
+    # Read and checked where the row is evaluated: the facts in their types.
+    assert row.checked and row.data == {"industry": "finance", "paid_in_capital": 120_000_000,
+                                        "tech_domains": ("big_data", "ai"), "registered_in_xicheng": True}
     path.write_text("编号,实收资夲\nE1,1亿\n", encoding="utf-8")
     with pytest.raises(ProfileError) as err:
         batch.read_rows(path, kb)
