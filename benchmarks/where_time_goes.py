@@ -23,8 +23,8 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import engine  # noqa: E402
-from engine.evaluation import _result, reasoner  # noqa: E402
-from engine.profile import parse_profile  # noqa: E402
+from engine.inferring.evaluation import _result, reasoner  # noqa: E402
+from engine.loading.profile import parse_profile  # noqa: E402
 from profiles import generate  # noqa: E402
 
 
@@ -56,7 +56,7 @@ def main() -> int:
     statuses = timed("three-valued check (plain Python)", r._three_valued, facts)
     timed("missing facts", lambda pair: r._missing(*pair), list(zip(facts, statuses)))
     inferences = [r.derive(f) for f in facts]
-    from engine import amounts
+    from engine.inferring import amounts
 
     def finish(pair):
         f, inference = pair
@@ -83,8 +83,8 @@ def screening(kb, profiles) -> None:
     screened result (amounts and Article 14) and the output line."""
     import csv
     import io
-    from engine import batch
-    from engine.evaluation import screen
+    from engine.screening import batch
+    from engine.inferring.evaluation import screen
     from batch_bench import write_csv
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "in.csv"

@@ -12,11 +12,11 @@ Errors derive from :class:`PolicyKBError`: :class:`KnowledgeBaseError` and
 without the define Python 3.13 needs, :class:`EvaluationError` for internal failures.
 """
 
-from .checking import check
+from engine.authoring.checking import check
 from .errors import EvaluationError, InstallationError, KnowledgeBaseError, PolicyKBError, ProfileError
-from .evaluation import assess, evaluate
-from .explanation import explain
-from .kb import KnowledgeBase, load
+from engine.inferring.evaluation import assess, evaluate
+from engine.explaining.explanation import explain
+from engine.loading.kb import KnowledgeBase, load
 
 __all__ = ["load", "evaluate", "explain", "check", "assess", "KnowledgeBase", "PolicyKBError",
            "KnowledgeBaseError", "ProfileError", "EvaluationError", "InstallationError"]

@@ -15,14 +15,14 @@ import os
 import sys
 from pathlib import Path
 
-from .checking import check
+from engine.authoring.checking import check
 from .errors import EvaluationError, PolicyKBError, ProfileError
-from .evaluation import assess, knowledge_base
-from .explanation import render_text, tree
-from .profile import read_profile
-from .report import amount_text
-from .values import format_date
-from .wording import article14_decisions, article14_text, documents_text, listed, named, nothing_to_ask
+from engine.inferring.evaluation import assess, knowledge_base
+from engine.explaining.explanation import render_text, tree
+from engine.loading.profile import read_profile
+from engine.rendering.report import amount_text
+from engine.loading.values import format_date
+from engine.explaining.wording import article14_decisions, article14_text, documents_text, listed, named, nothing_to_ask
 
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3
@@ -212,8 +212,8 @@ def _why(args) -> int:
     assessment = _assess(args)
     node = tree(assessment, args.id, args.lang)
     if args.format in ("dot", "mermaid", "svg"):
-        from .graph import build
-        from .render import case_graph, run_dot, to_dot, to_mermaid
+        from engine.rendering.graph import build
+        from engine.rendering.render import case_graph, run_dot, to_dot, to_mermaid
         shown, marks = case_graph(build(assessment.kb), assessment, args.id, args.lang)
         title = f"{assessment.result['enterprise'] or ''} — {args.id} ({node['status']})"
         if args.format == "mermaid":
@@ -234,7 +234,7 @@ def _why(args) -> int:
 
 
 def _why_not(args) -> int:
-    from .why_not import answer, render_text as why_not_text
+    from engine.explaining.why_not import answer, render_text as why_not_text
     node = answer(_assess(args), args.id, args.lang)
     if args.format == "json":
         _emit(json.dumps(node, ensure_ascii=False, indent=2) + "\n")
@@ -244,7 +244,7 @@ def _why_not(args) -> int:
 
 
 def _report(args) -> int:
-    from .report import report_html, report_markdown
+    from engine.rendering.report import report_html, report_markdown
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm", ".md"):
         raise ProfileError(f"--out must end in .html or .md, not '{out.suffix or out.name}'")
@@ -256,7 +256,7 @@ def _report(args) -> int:
 
 
 def _test(args) -> int:
-    from .scenarios import kb_holding, load_scenarios, run
+    from engine.authoring.scenarios import kb_holding, load_scenarios, run
     paths = [Path(p) for p in args.paths]
     # A scenario inside an edited copy of a knowledge base is run against that copy.
     holding = None if args.kb else kb_holding(paths)
@@ -286,8 +286,8 @@ def _test(args) -> int:
 
 
 def _diff(args) -> int:
-    from .diff import diff, render_text as diff_text
-    from .kb import load
+    from engine.authoring.diff import diff, render_text as diff_text
+    from engine.loading.kb import load
     report = diff(load(args.old), load(args.new), args.profiles)
     if args.format == "json":
         _emit(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
@@ -297,7 +297,7 @@ def _diff(args) -> int:
 
 
 def _impact(args) -> int:
-    from .graph import build, impact
+    from engine.rendering.graph import build, impact
     kb = knowledge_base(args.kb)
     graph = build(kb)
     found = impact(kb, args.id, graph)
@@ -328,8 +328,8 @@ def _impact(args) -> int:
 
 
 def _graph(args) -> int:
-    from .graph import build, title as graph_title
-    from .render import view, write, write_all
+    from engine.rendering.graph import build, title as graph_title
+    from engine.rendering.render import view, write, write_all
     kb = knowledge_base(args.kb)
     graph = build(kb)
     title = graph_title(kb)
@@ -354,11 +354,11 @@ def _graph(args) -> int:
 
 
 def _batch(args) -> int:
-    from . import batch
-    from .values import ValueProblem, parse_date
+    from engine.screening import batch
+    from engine.loading.values import ValueProblem, parse_date
     kb = knowledge_base(args.kb)
     if args.documents:
-        from .evaluation import under_documents
+        from engine.inferring.evaluation import under_documents
         kb = under_documents(kb, args.documents)
     if args.workers < 1:
         raise ProfileError(f"--workers must be 1 or more, not {args.workers}")
@@ -387,8 +387,8 @@ def _batch(args) -> int:
 
 
 def _template(args) -> int:
-    from .evaluation import under_documents
-    from .template import write_template
+    from engine.inferring.evaluation import under_documents
+    from engine.rendering.template import write_template
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         raise ProfileError(f"--out must end in .xlsx, not '{out.suffix or out.name}'")
@@ -406,14 +406,14 @@ def _serve(args) -> int:
 
 
 def _schema(args) -> int:
-    from .schemas import profile_schema
+    from engine.loading.schemas import profile_schema
     kb = knowledge_base(args.kb)
     _emit(json.dumps(profile_schema(kb), ensure_ascii=False, indent=2) + "\n")
     return 0
 
 
 def _check(args) -> int:
-    from .lint import lint
+    from engine.authoring.lint import lint
     _note_local_kb(args)
     findings = lint(args.kb, scenarios=not args.no_scenarios)
     errors = sum(f.severity == "error" for f in findings)
@@ -455,7 +455,7 @@ def _note_local_kb(args) -> None:
     """A rule author editing ./kb while the bundled copy is checked gets told so."""
     if args.kb:
         return
-    from .kb import bundled_kb, is_kb_folder
+    from engine.loading.kb import bundled_kb, is_kb_folder
     local = Path.cwd() / "kb"
     if is_kb_folder(local) and local.resolve() != bundled_kb().resolve():
         print(f"policykb: note: using the bundled knowledge base ({bundled_kb()}); to use ./kb, pass --kb kb",
@@ -515,7 +515,7 @@ def _summary_head(assessment, lang: str) -> list[str]:
 
 def _summary_others(assessment, lang: str) -> list[str]:
     """The benefits not granted here — superseded, undetermined, denied — and the missing facts."""
-    from .why_not import first_failure, missing_by_target
+    from engine.explaining.why_not import first_failure, missing_by_target
     kb, result = assessment.kb, assessment.result
     zh = lang == "zh"
     out = []

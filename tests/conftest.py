@@ -41,7 +41,7 @@ def base_profile():
 
 
 def screened_view(result: dict) -> dict:
-    """The part of an evaluation's result that screening (engine.evaluation.screen) gives."""
+    """The part of an evaluation's result that screening (engine.inferring.evaluation.screen) gives."""
     return {"as_of": result["as_of"], "conclusions": result["conclusions"],
             "benefits": [{"id": b["id"], "amount": b["amount"]} for b in result["benefits"]],
             "superseded": [{"id": s["id"]} for s in result["superseded"]], "status": result["status"]}

@@ -1,10 +1,10 @@
-"""Amounts in integer yuan (engine/amounts.py)."""
+"""Amounts in integer yuan (engine/inferring/amounts.py)."""
 
 from fractions import Fraction
 
 import pytest
 
-from engine.amounts import compute
+from engine.inferring.amounts import compute
 
 
 def _amount(kb, rule_id, **facts):

@@ -6,10 +6,10 @@ import shutil
 import pytest
 
 import engine
-from engine.diff import diff
-from engine.graph import impact
-from engine.lint import lint
-from engine.scenarios import load_scenarios, run
+from engine.authoring.diff import diff
+from engine.rendering.graph import impact
+from engine.authoring.lint import lint
+from engine.authoring.scenarios import load_scenarios, run
 
 from conftest import KB_DIR, REPO
 

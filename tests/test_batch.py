@@ -1,4 +1,4 @@
-"""Screening many enterprises (engine/batch.py, engine/dask_engine.py)."""
+"""Screening many enterprises (engine/screening/batch.py, engine/screening/dask_engine.py)."""
 
 import csv
 import io
@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 import yaml
 
-from engine import batch
+from engine.screening import batch
 from engine.cli import main
 from engine.errors import ProfileError
 
@@ -296,7 +296,7 @@ def _cell_text(kb, name, value):
 
 
 def test_a_screened_csv_row_holds_what_the_full_evaluation_gives_for_every_scenario(kb, tmp_path):
-    from engine.scenarios import load_scenarios
+    from engine.authoring.scenarios import load_scenarios
     cases = [c for c in load_scenarios(kb) if c.as_of is None and not c.documents]
     names = list(kb.facts)
     with (tmp_path / "in.csv").open("w", encoding="utf-8", newline="") as handle:

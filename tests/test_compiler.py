@@ -1,4 +1,4 @@
-"""Compiling rules to durable_rules' dict form (engine/compiler.py)."""
+"""Compiling rules to durable_rules' dict form (engine/compiling/compiler.py)."""
 
 import json
 
@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 import engine
-from engine.compiler import GROUP_CAPACITY, MAX_NAMED_FACTS, compile_kb
+from engine.compiling.compiler import GROUP_CAPACITY, MAX_NAMED_FACTS, compile_kb
 from engine.errors import KnowledgeBaseError
 
 from conftest import KB_DIR
@@ -53,8 +53,8 @@ def test_an_item_test_inside_iany_is_always_one_plain_comparison(kb):
 
 
 def test_a_not_in_test_requires_the_fact_to_exist(kb):
-    from engine.compiler import _pattern
-    from engine.conditions import FactTest
+    from engine.compiling.compiler import _pattern
+    from engine.compiling.conditions import FactTest
     pattern = _pattern(FactTest("industry", "not_in", ("other",)))
     assert {"$ex": {"industry": 1}} in pattern["$and"]
 

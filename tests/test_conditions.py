@@ -1,8 +1,8 @@
-"""The condition language: three-valued evaluation and normal form (engine/conditions.py)."""
+"""The condition language: three-valued evaluation and normal form (engine/compiling/conditions.py)."""
 
 import datetime as dt
 
-from engine.conditions import (All, Any_, ConclusionRef, FactTest, engine_value, evaluate, to_dnf,
+from engine.compiling.conditions import (All, Any_, ConclusionRef, FactTest, engine_value, evaluate, to_dnf,
                                unknown_facts)
 
 A = FactTest("a", "is", True)

@@ -1,4 +1,4 @@
-"""Condition coverage (engine/coverage.py): every condition of every rule seen holding and
+"""Condition coverage (engine/authoring/coverage.py): every condition of every rule seen holding and
 failing, every threshold at its boundary and just across; reported by `policykb check`."""
 
 import datetime as dt
@@ -11,7 +11,7 @@ import yaml
 
 import engine
 from engine.cli import main
-from engine.coverage import Bound, condition_coverage
+from engine.authoring.coverage import Bound, condition_coverage
 
 from conftest import FIXTURES, KB_DIR
 

@@ -1,10 +1,10 @@
-"""What an edit changes across profiles (engine/diff.py)."""
+"""What an edit changes across profiles (engine/authoring/diff.py)."""
 
 
 import yaml
 
 import engine
-from engine.diff import diff, render_text
+from engine.authoring.diff import diff, render_text
 
 from conftest import KB_DIR, edited_kb
 

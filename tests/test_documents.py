@@ -1,4 +1,4 @@
-"""Several documents in one knowledge base (engine/kb.py, engine/evaluation.py): documents and
+"""Several documents in one knowledge base (engine/loading/kb.py, engine/inferring/evaluation.py): documents and
 their validity, citations of available parts only, Article 14 across documents, subsets."""
 
 import json
@@ -9,7 +9,7 @@ import yaml
 import engine
 from engine.cli import main
 from engine.errors import KnowledgeBaseError
-from engine.why_not import answer
+from engine.explaining.why_not import answer
 
 from conftest import KB_DIR, edited_kb
 

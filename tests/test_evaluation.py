@@ -1,4 +1,4 @@
-"""The JSON result of an evaluation and Article 14 (engine/evaluation.py)."""
+"""The JSON result of an evaluation and Article 14 (engine/inferring/evaluation.py)."""
 
 import json
 
@@ -118,9 +118,9 @@ def test_no_float_appears_in_any_amount(base_profile):
 def test_screening_gives_the_statuses_amounts_and_article_14_of_the_full_evaluation(kb):
     from conftest import screened_view
     from engine.errors import PolicyKBError
-    from engine.evaluation import assess, dated, screen, under_documents
-    from engine.profile import parse_profile
-    from engine.scenarios import load_scenarios
+    from engine.inferring.evaluation import assess, dated, screen, under_documents
+    from engine.loading.profile import parse_profile
+    from engine.authoring.scenarios import load_scenarios
     compared = superseded = 0
     for case in load_scenarios(kb):
         chosen = under_documents(kb, case.documents) if case.documents else kb

@@ -3,7 +3,7 @@
 import pytest
 
 import engine
-from engine.profile import read_profile
+from engine.loading.profile import read_profile
 
 from conftest import KB_DIR
 

@@ -1,10 +1,10 @@
-"""Derivation trees and their text (engine/explanation.py)."""
+"""Derivation trees and their text (engine/explaining/explanation.py)."""
 
 import pytest
 
 import engine
 from engine.errors import ProfileError
-from engine.explanation import render_text
+from engine.explaining.explanation import render_text
 
 
 def _walk(node):

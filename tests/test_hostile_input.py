@@ -125,7 +125,7 @@ def test_a_broken_knowledge_base_is_reported_with_file_and_line(capsys, tmp_path
 
 def test_an_internal_error_names_the_rule_and_the_profile_and_the_next_evaluation_is_right(kb, monkeypatch, base_profile):
     import engine
-    from engine.evaluation import reasoner
+    from engine.inferring.evaluation import reasoner
     runtime = reasoner(kb).engine
     good = engine.evaluate(base_profile, kb=kb)
 
@@ -142,7 +142,7 @@ def test_an_internal_error_names_the_rule_and_the_profile_and_the_next_evaluatio
 
 def test_a_long_plain_list_is_not_called_an_alias_bomb(capsys, tmp_path, monkeypatch):
     # Issue 10, item 8; the limit is lowered so that the list is quick to compose.
-    from engine import yamlio
+    from engine.loading import yamlio
     monkeypatch.setattr(yamlio, "MAX_EXPANDED_NODES", 1_000)
     code, out, err = _run(capsys, tmp_path, "name: 企业\nstandards_led:\n" + "- industry\n" * 3_000)
     assert code == 0 and "alias bomb" not in err

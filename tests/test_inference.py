@@ -1,10 +1,10 @@
-"""Forward chaining with a derivation record (engine/inference.py)."""
+"""Forward chaining with a derivation record (engine/inferring/inference.py)."""
 
 import pytest
 
 import engine
-from engine.evaluation import reasoner
-from engine.profile import parse_profile
+from engine.inferring.evaluation import reasoner
+from engine.loading.profile import parse_profile
 
 
 def _derive(kb, profile):
@@ -57,8 +57,8 @@ def test_every_ground_that_holds_is_recorded(kb, base_profile):
 
 def test_the_compiled_rules_give_the_rule_engines_result_for_every_scenario_and_example(kb):
     from engine.errors import PolicyKBError
-    from engine.evaluation import assess
-    from engine.scenarios import load_scenarios
+    from engine.inferring.evaluation import assess
+    from engine.authoring.scenarios import load_scenarios
     cases = [(c.profile, c.as_of, c.documents) for c in load_scenarios(kb)]
     assert len(cases) > 250
     for profile, as_of, documents in cases:
@@ -78,9 +78,9 @@ def test_an_unknown_engine_is_refused(kb, base_profile):
 
 
 def test_the_rule_set_as_one_function_gives_every_rules_three_valued_status(kb):
-    from engine.scenarios import load_scenarios
+    from engine.authoring.scenarios import load_scenarios
     from engine.errors import PolicyKBError
-    from engine.evaluation import dated, under_documents
+    from engine.inferring.evaluation import dated, under_documents
     compared = 0
     for case in load_scenarios(kb):
         chosen = under_documents(kb, case.documents) if case.documents else kb

@@ -1,4 +1,4 @@
-"""Loading and validating the knowledge base (engine/kb.py)."""
+"""Loading and validating the knowledge base (engine/loading/kb.py)."""
 
 import re
 import shutil
@@ -7,7 +7,7 @@ import pytest
 
 import engine
 from engine.errors import KnowledgeBaseError
-from engine.kb import _normalize
+from engine.loading.kb import _normalize
 
 from conftest import KB_DIR, REPO
 
@@ -95,7 +95,7 @@ def test_every_rule_cites_quotes_and_explains_in_both_languages(kb):
 
 
 def test_every_article_and_clause_is_cited_by_some_rule_or_says_why_not(kb):
-    from engine.lint import cited_parts
+    from engine.authoring.lint import cited_parts
     cited = cited_parts(kb)
     articles_cited = {ref.split("(")[0] for ref in cited if ref in kb.articles or ref in kb.clauses}
     assert {ref for ref in articles_cited if ":" not in ref} == {str(n) for n in range(1, 15)}
@@ -107,15 +107,15 @@ def test_every_article_and_clause_is_cited_by_some_rule_or_says_why_not(kb):
 def test_conclusions_are_ordered_so_each_comes_after_what_it_needs(kb):
     position = {c: i for i, c in enumerate(kb.order)}
     for rule in kb.rules.values():
-        for node in engine.conditions.walk(rule.when):
-            if isinstance(node, engine.conditions.ConclusionRef):
+        for node in engine.compiling.conditions.walk(rule.when):
+            if isinstance(node, engine.compiling.conditions.ConclusionRef):
                 assert position[node.conclusion] < position[rule.then]
 
 
 def test_the_order_is_the_graph_librarys_sorted_topological_order(kb):
     import networkx as nx
-    from engine.evaluation import under_documents
-    from engine.kb import dependency_graph
+    from engine.inferring.evaluation import under_documents
+    from engine.loading.kb import dependency_graph
     for chosen in (kb, under_documents(kb, [kb.home])):
         declared = list(chosen.conclusions)
         assert chosen.order == list(nx.lexicographical_topological_sort(dependency_graph(chosen), key=declared.index))

@@ -1,11 +1,11 @@
-"""The semantic linter (engine/lint.py), one broken fixture per finding (tests/fixtures/bad/)."""
+"""The semantic linter (engine/authoring/lint.py), one broken fixture per finding (tests/fixtures/bad/)."""
 
 import shutil
 
 import pytest
 import yaml
 
-from engine.lint import lint
+from engine.authoring.lint import lint
 
 from conftest import FIXTURES, KB_DIR
 
@@ -45,7 +45,7 @@ def test_each_finding_is_reported_with_its_file_line_and_message(case, tmp_path)
 
 
 def test_every_finding_code_has_a_fixture():
-    from engine import lint as module
+    from engine.authoring import lint as module
     codes = {yaml.safe_load((c / "expected.yaml").read_text(encoding="utf-8"))["code"] for c in CASES}
     documented = {line.split("``")[1] for line in module.__doc__.splitlines() if line.startswith("``")}
     assert documented <= codes

@@ -1,4 +1,4 @@
-"""Reading and checking enterprise profiles (engine/profile.py)."""
+"""Reading and checking enterprise profiles (engine/loading/profile.py)."""
 
 import datetime as dt
 from fractions import Fraction
@@ -6,7 +6,7 @@ from fractions import Fraction
 import pytest
 
 from engine.errors import ProfileError
-from engine.profile import parse_profile, read_profile
+from engine.loading.profile import parse_profile, read_profile
 
 
 def test_values_are_converted_to_their_facts_types(kb):
@@ -127,7 +127,7 @@ def test_a_negative_amount_offered_by_another_policy_is_refused(kb):
 
 
 def test_a_choice_may_be_written_by_its_label_in_either_language(kb):
-    from engine.profile import parse_profile
+    from engine.loading.profile import parse_profile
     facts = parse_profile({"industry": "金融", "tech_domains": ["大数据", "AI", "blockchain"],
                            "establishment": "Newly established"}, kb)
     assert facts["industry"] == "finance" and facts["establishment"] == "new"

@@ -15,8 +15,8 @@ import engine
 from engine.errors import EvaluationError, PolicyKBError
 
 from conftest import KB_DIR, screened_view
-from engine.evaluation import screen
-from engine.profile import parse_profile
+from engine.inferring.evaluation import screen
+from engine.loading.profile import parse_profile
 from reference import Reference, engine_view
 
 KB = engine.load(KB_DIR)

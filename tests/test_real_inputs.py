@@ -10,9 +10,9 @@ import yaml
 import engine
 from engine.cli import main
 from engine.errors import KnowledgeBaseError
-from engine.evaluation import knowledge_base, reasoner
-from engine.profile import parse_profile
-from engine.wording import display
+from engine.inferring.evaluation import knowledge_base, reasoner
+from engine.loading.profile import parse_profile
+from engine.explaining.wording import display
 
 from conftest import KB_DIR, edited_kb
 

@@ -1,4 +1,4 @@
-"""Reports an analyst can hand on (engine/report.py)."""
+"""Reports an analyst can hand on (engine/rendering/report.py)."""
 
 import re
 from html.parser import HTMLParser
@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 import pytest
 
 import engine
-from engine.profile import read_profile
-from engine.report import report_html, report_markdown
+from engine.loading.profile import read_profile
+from engine.rendering.report import report_html, report_markdown
 
 from conftest import KB_DIR
 

@@ -1,4 +1,4 @@
-"""The results workbook an analyst reads (engine/results_sheet.py, `policykb batch --out results.xlsx`)."""
+"""The results workbook an analyst reads (engine/rendering/results_sheet.py, `policykb batch --out results.xlsx`)."""
 
 import csv
 import datetime as dt
@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 import yaml
 
-from engine import batch
+from engine.screening import batch
 from engine.cli import main
 
 from conftest import KB_DIR

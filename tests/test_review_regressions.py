@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 import engine
-from engine import batch
+from engine.screening import batch
 from engine.cli import main
 from engine.errors import KnowledgeBaseError, ProfileError
 
@@ -98,7 +98,7 @@ def test_duplicate_columns_are_refused(kb, tmp_path):
 
 
 def test_a_knowledge_base_folder_is_loaded_once_per_content(tmp_path, base_profile):
-    from engine.evaluation import knowledge_base
+    from engine.inferring.evaluation import knowledge_base
     copy = tmp_path / "kb"
     shutil.copytree(KB_DIR, copy)
     first = knowledge_base(str(copy))

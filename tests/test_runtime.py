@@ -1,4 +1,4 @@
-"""The durable_rules wrapper and each of its hazards (engine/runtime.py)."""
+"""The durable_rules wrapper and each of its hazards (engine/inferring/runtime.py)."""
 
 import os
 import re
@@ -9,9 +9,9 @@ import threading
 
 import pytest
 
-from engine.compiler import compile_kb
+from engine.compiling.compiler import compile_kb
 from engine.errors import EvaluationError
-from engine.runtime import RuleEngine
+from engine.inferring.runtime import RuleEngine
 
 from conftest import REPO
 
@@ -112,7 +112,7 @@ def _durable_fails_to_import(monkeypatch, message):
 
 def test_a_durable_rules_built_without_the_define_gets_the_command_that_rebuilds_it(monkeypatch):
     # Whatever the version number: only the import failing for the removed symbol decides.
-    import engine.runtime as runtime
+    import engine.inferring.runtime as runtime
     from engine.errors import InstallationError
     _durable_fails_to_import(monkeypatch, _UNDEFINED)
     with pytest.raises(InstallationError) as err:
@@ -123,7 +123,7 @@ def test_a_durable_rules_built_without_the_define_gets_the_command_that_rebuilds
 
 
 def test_another_import_failure_of_durable_rules_stays_an_internal_error(monkeypatch):
-    import engine.runtime as runtime
+    import engine.inferring.runtime as runtime
     _durable_fails_to_import(monkeypatch, "No module named 'durable'")
     with pytest.raises(EvaluationError, match="durable-rules is not installed or does not load"):
         runtime._durable()
@@ -146,16 +146,14 @@ def test_the_command_line_prints_the_rebuild_command_in_one_line_and_exits_2(tmp
 
 
 def test_only_the_runtime_module_imports_durable_rules():
-    for path in (REPO / "engine").glob("*.py"):
-        if path.name == "runtime.py":
-            continue
-        text = path.read_text(encoding="utf-8")
-        assert not re.search(r"^\s*(import|from)\s+durable", text, flags=re.M), path.name
+    importers = [path.relative_to(REPO).as_posix() for path in sorted((REPO / "engine").rglob("*.py"))
+                 if re.search(r"^\s*(import|from)\s+durable", path.read_text(encoding="utf-8"), flags=re.M)]
+    assert importers == ["engine/inferring/runtime.py"]
 
 
 def test_results_in_one_process_match_a_fresh_process(rule_engine):
-    code = ("import json,sys; sys.path.insert(0, %r); from engine.kb import load; "
-            "from engine.compiler import compile_kb; from engine.runtime import RuleEngine; "
+    code = ("import json,sys; sys.path.insert(0, %r); from engine.loading.kb import load; "
+            "from engine.compiling.compiler import compile_kb; from engine.inferring.runtime import RuleEngine; "
             "print(json.dumps(RuleEngine(compile_kb(load(%r))).run(json.loads(sys.argv[1]), %r)))"
             % (str(REPO), str(REPO / "kb"), PRESUMED))
     import json
@@ -168,7 +166,7 @@ def test_results_in_one_process_match_a_fresh_process(rule_engine):
 
 def test_a_conclusion_derived_by_two_rules_is_asserted_once_and_both_firings_are_recorded():
     # A duplicate fact would raise MessageObservedException inside the action and be lost.
-    from engine.compiler import CompiledRule, CompiledRuleset
+    from engine.compiling.compiler import CompiledRule, CompiledRuleset
     group = ("g0", {"$and": [{"t": "g0"}, {"a": True}]})
     other = ("g0", {"$and": [{"t": "g0"}, {"b": True}]})
     uses = ("c0", {"$and": [{"t": "c"}, {"id": "x"}]})

@@ -5,7 +5,7 @@ import json
 import pytest
 
 import engine
-from engine import scenarios
+from engine.authoring import scenarios
 
 from conftest import KB_DIR
 

@@ -1,4 +1,4 @@
-"""Editor schemas (schemas/ and engine/schemas.py) validate every bundled file."""
+"""Editor schemas (schemas/ and engine/loading/schemas.py) validate every bundled file."""
 
 import datetime as dt
 import json
@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 import yaml
 
-from engine.schemas import profile_schema
+from engine.loading.schemas import profile_schema
 
 from conftest import KB_DIR, REPO
 

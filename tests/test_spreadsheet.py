@@ -1,4 +1,4 @@
-"""Formula injection: text that a spreadsheet would run as a formula stays text (engine/spreadsheet.py)."""
+"""Formula injection: text that a spreadsheet would run as a formula stays text (engine/rendering/spreadsheet.py)."""
 
 import csv
 import json
@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from engine.cli import main
-from engine.spreadsheet import csv_cell, xlsx_cell
+from engine.rendering.spreadsheet import csv_cell, xlsx_cell
 
 from conftest import KB_DIR
 

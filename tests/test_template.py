@@ -1,4 +1,4 @@
-"""The template an analyst fills in (engine/template.py, `policykb template`) and reading it back."""
+"""The template an analyst fills in (engine/rendering/template.py, `policykb template`) and reading it back."""
 
 import datetime as dt
 import json
@@ -6,12 +6,12 @@ import json
 import openpyxl
 import pytest
 
-from engine import batch
+from engine.screening import batch
 from engine.cli import main
 from engine.errors import ProfileError
-from engine.evaluation import evaluate
-from engine.profile import read_profile
-from engine.template import columns, write_template
+from engine.inferring.evaluation import evaluate
+from engine.loading.profile import read_profile
+from engine.rendering.template import columns, write_template
 
 from conftest import KB_DIR
 

@@ -1,11 +1,11 @@
-"""Money, dates and formatting (engine/values.py)."""
+"""Money, dates and formatting (engine/loading/values.py)."""
 
 import datetime as dt
 from fractions import Fraction
 
 import pytest
 
-from engine.values import (ValueProblem, format_date, format_money, parse_date, parse_money,
+from engine.loading.values import (ValueProblem, format_date, format_money, parse_date, parse_money,
                            parse_number, parse_percent)
 
 

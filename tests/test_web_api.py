@@ -18,8 +18,8 @@ import yaml
 from fastapi.testclient import TestClient
 
 import engine
-from engine.scenarios import load_scenarios
-from engine.schemas import profile_schema
+from engine.authoring.scenarios import load_scenarios
+from engine.loading.schemas import profile_schema
 from engine.web.app import create_app
 from engine.web.settings import Settings
 from engine.web.testing import running_server

@@ -1,9 +1,9 @@
-"""Why not, and the smallest changes that would grant (engine/why_not.py)."""
+"""Why not, and the smallest changes that would grant (engine/explaining/why_not.py)."""
 
 import pytest
 
 import engine
-from engine.why_not import expand, render_text, why_not
+from engine.explaining.why_not import expand, render_text, why_not
 
 
 def _apply(profile, alternative):
@@ -175,7 +175,7 @@ def test_why_not_text_names_facts_by_label_with_the_id_after(base_profile):
 
 
 def test_first_failure_is_one_line_down_to_the_fact(kb, base_profile):
-    from engine.why_not import first_failure
+    from engine.explaining.why_not import first_failure
     base_profile["paid_in_capital"] = "8000万"
     assert first_failure(engine.assess(base_profile, kb=kb), "settlement_subsidy", "zh") == \
         "实收资本 不低于 1亿元（实际: 8,000万元）"
@@ -196,7 +196,7 @@ def test_a_fact_nature_the_loader_does_not_know_is_an_error_with_the_nearest(tmp
 
 def test_the_facts_schema_allows_exactly_the_natures_the_loader_knows():
     import json
-    from engine.kb import FACT_NATURES
+    from engine.loading.kb import FACT_NATURES
     from conftest import REPO
     schema = json.loads((REPO / "schemas" / "facts.schema.json").read_text(encoding="utf-8"))
     assert tuple(schema["properties"]["facts"]["items"]["properties"]["nature"]["enum"]) == FACT_NATURES

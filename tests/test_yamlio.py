@@ -1,12 +1,12 @@
-"""Safe YAML loading with positions (engine/yamlio.py)."""
+"""Safe YAML loading with positions (engine/loading/yamlio.py)."""
 
 import time
 
 import pytest
 
-from engine import yamlio
+from engine.loading import yamlio
 from engine.errors import ProfileError
-from engine.yamlio import MAX_EXPANDED_NODES, load_file, loads
+from engine.loading.yamlio import MAX_EXPANDED_NODES, load_file, loads
 
 
 def test_every_key_and_item_remembers_its_line():

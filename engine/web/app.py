@@ -19,8 +19,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
-from ..evaluation import knowledge_base
-from ..schemas import profile_schema
+from engine.inferring.evaluation import knowledge_base
+from engine.loading.schemas import profile_schema
 from . import errors
 from .middleware import BodyLimit, SecurityHeaders
 from .models import ErrorBody, EvaluateRequest, ExplainRequest

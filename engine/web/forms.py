@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ProfileError
-from ..kb import KnowledgeBase
+from engine.loading.kb import KnowledgeBase
 
 UNKNOWN = ""
 NONE_OF_THESE = "__none__"
@@ -114,7 +114,7 @@ def form_values(kb: KnowledgeBase, profile: dict) -> dict[str, Any]:
 def _iso(value) -> str:
     if isinstance(value, _dt.date):
         return value.isoformat()
-    from ..values import ValueProblem, parse_date
+    from engine.loading.values import ValueProblem, parse_date
     try:
         return parse_date(value).isoformat()
     except (ValueProblem, TypeError, ValueError):
@@ -171,7 +171,7 @@ def read_upload(kb: KnowledgeBase, text: str | None, filename: str | None, data:
 
     Raises ProfileError with what is wrong and where.
     """
-    from ..yamlio import loads
+    from engine.loading.yamlio import loads
     if data:
         name = (filename or "").lower()
         if name.endswith(".xlsx"):

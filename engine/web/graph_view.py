@@ -12,8 +12,8 @@ import re
 
 import networkx as nx
 
-from .. import conditions as cond
-from ..kb import KnowledgeBase
+from engine.compiling import conditions as cond
+from engine.loading.kb import KnowledgeBase
 
 WIDTH, HEIGHT = 230, 32
 

@@ -1,4 +1,4 @@
-"""Batch jobs of the server: an uploaded file screened by :func:`engine.batch.run` in a process
+"""Batch jobs of the server: an uploaded file screened by :func:`engine.screening.batch.run` in a process
 of its own, its progress and results kept on disk.
 
 On disk rather than in memory because the server has several worker processes and the page
@@ -70,7 +70,7 @@ def start(folder: Path, kb_path: str | None, input_name: str, output_kind: str, 
 
 
 class _ProgressStream:
-    """Receives :class:`engine.batch.Progress`'s terminal line and keeps the counts in status.json."""
+    """Receives :class:`engine.screening.batch.Progress`'s terminal line and keeps the counts in status.json."""
 
     def __init__(self, folder: Path):
         self.folder, self.last = folder, 0.0
@@ -91,10 +91,10 @@ class _ProgressStream:
 
 def _run(folder: str, kb_path: str | None, input_name: str, output_kind: str, as_of: str | None, lang: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from ..batch import run
+    from engine.screening.batch import run
     from ..errors import PolicyKBError
-    from ..evaluation import knowledge_base
-    from ..values import parse_date
+    from engine.inferring.evaluation import knowledge_base
+    from engine.loading.values import parse_date
     here = Path(folder)
     out = here / f"results{OUTPUTS[output_kind]}"
     write_status(here, {"state": "running", "done": 0, "total": None})

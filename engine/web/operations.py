@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..evaluation import assess
-from ..explanation import tree
-from ..kb import KnowledgeBase
-from ..report import amount_text, report_html
-from ..values import format_date, format_money
-from ..why_not import answer, first_failure, missing_below, missing_by_target
-from ..wording import article14_decision, article14_text, display, json_value, named, nothing_to_ask, range_text
+from engine.inferring.evaluation import assess
+from engine.explaining.explanation import tree
+from engine.loading.kb import KnowledgeBase
+from engine.rendering.report import amount_text, report_html
+from engine.loading.values import format_date, format_money
+from engine.explaining.why_not import answer, first_failure, missing_below, missing_by_target
+from engine.explaining.wording import article14_decision, article14_text, display, json_value, named, nothing_to_ask, range_text
 
 _STATUS = ("granted", "superseded", "undetermined", "denied")
 
@@ -228,6 +228,6 @@ def order_of(kb: KnowledgeBase):
 
 def parse_only(kb: KnowledgeBase, profile: dict) -> Any:
     """Check a profile without evaluating it (raises the profile's error)."""
-    from ..profile import parse_profile
+    from engine.loading.profile import parse_profile
     parse_profile(profile, kb)
     return True

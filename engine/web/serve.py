@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import InstallationError, ProfileError
-from ..evaluation import knowledge_base
+from engine.inferring.evaluation import knowledge_base
 from .settings import Settings
 
 

@@ -46,7 +46,7 @@ def _child_main(conn, kb_path: str | None, faults: bool) -> None:
     # Ctrl-C reaches the whole process group; the server stops this process itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from ..errors import PolicyKBError
-    from ..evaluation import knowledge_base
+    from engine.inferring.evaluation import knowledge_base
     from . import operations
     try:
         kb = knowledge_base(kb_path)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from ...kb import KnowledgeBase
-from ...schemas import profile_schema
-from ...wording import unknown_target
+from engine.loading.kb import KnowledgeBase
+from engine.loading.schemas import profile_schema
+from engine.explaining.wording import unknown_target
 from ..deps import get_kb, read_model
 from ..errors import ApiError, from_remote
 from ..models import EvaluateRequest, ExplainRequest

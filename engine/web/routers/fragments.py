@@ -16,8 +16,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from ...kb import KnowledgeBase
-from ...wording import unknown_target
+from engine.loading.kb import KnowledgeBase
+from engine.explaining.wording import unknown_target
 from ..deps import get_engine, get_kb, get_lang, parse_json
 from ..errors import ApiError
 from ..forms import groups, profile_from_form, read_upload

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse
 
-from ...kb import KnowledgeBase
+from engine.loading.kb import KnowledgeBase
 from ..deps import get_kb, get_lang, get_settings
 from ..forms import groups
 from ..middleware import limit_text

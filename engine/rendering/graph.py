@@ -44,9 +44,9 @@ import re
 
 import networkx as nx
 
-from . import conditions as cond
-from .errors import ProfileError, nearest
-from .kb import Document, KnowledgeBase
+from engine.compiling import conditions as cond
+from engine.errors import ProfileError, nearest
+from engine.loading.kb import Document, KnowledgeBase
 
 KINDS = ("document", "article", "clause", "subpolicy", "rule", "fact", "conclusion", "benefit")
 

@@ -9,11 +9,11 @@ rules' conditions, each marked met, not met or unknown.
 
 from __future__ import annotations
 
-from . import conditions as cond
-from .evaluation import Assessment, assess
-from .kb import KnowledgeBase
-from .values import format_money, format_percent
-from .wording import (article14_decision, article14_text, condition_text, display, json_value, listed,
+from engine.compiling import conditions as cond
+from engine.inferring.evaluation import Assessment, assess
+from engine.loading.kb import KnowledgeBase
+from engine.loading.values import format_money, format_percent
+from engine.explaining.wording import (article14_decision, article14_text, condition_text, display, json_value, listed,
                       number_text, unknown_target)
 
 
@@ -35,7 +35,7 @@ def tree(assessment: Assessment, target: str, lang: str = "zh") -> dict:
     if target not in kb.conclusions:
         raise unknown_target(kb, target)
     if not assessment.inference.holds(target):
-        from .why_not import answer  # why-not builds on this module's words
+        from engine.explaining.why_not import answer  # why-not builds on this module's words
         return answer(assessment, target, lang)
     node = _derived_node(assessment, target, lang)
     if any(item["id"] == target for item in assessment.result["superseded"]):
@@ -178,7 +178,7 @@ def _other_document(assessment: Assessment, other: dict, lang: str) -> dict:
 def render_text(node: dict, lang: str = "zh") -> str:
     """The tree as indented text a person reads at a glance."""
     if "rules" in node or "superseded_by" in node or node.get("see"):
-        from .why_not import render_text as why_not_text
+        from engine.explaining.why_not import render_text as why_not_text
         return why_not_text(node, lang)
     lines: list[str] = []
     _render(node, lines, "", lang)

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .kb import Rule
+from engine.loading.kb import Rule
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Inference: forward-chaining one profile's facts to every conclusion, with a derivation record.
 
 :class:`Reasoner` compiles a knowledge base once and runs each profile through the rule engine
-(:mod:`engine.runtime`). For every conclusion derived it records each rule that fired: the
+(:mod:`engine.inferring.runtime`). For every conclusion derived it records each rule that fired: the
 branch of the rule's condition that matched, the facts it compared (with their values), the
 conclusions it built on, the grounds it reports, and the article or clause it cites.
 
@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import conditions as cond
-from .compiler import compile_kb
-from .errors import EvaluationError
-from .kb import KnowledgeBase
-from .runtime import RuleEngine
+from engine.compiling import conditions as cond
+from engine.compiling.compiler import compile_kb
+from engine.errors import EvaluationError
+from engine.loading.kb import KnowledgeBase
+from engine.inferring.runtime import RuleEngine
 
 
 @dataclass
@@ -127,7 +127,7 @@ class Reasoner:
         return next(rule_id for rule_id, check in self._branches_of[conclusion] if check(facts, status) is True)
 
     def derive(self, facts: dict[str, Any], engine: str = "durable") -> Inference:
-        """Forward-chain ``facts`` (already checked, see :mod:`engine.profile`).
+        """Forward-chain ``facts`` (already checked, see :mod:`engine.loading.profile`).
 
         ``engine="durable"`` runs the rule engine and cross-checks it with the three-valued
         evaluation; ``engine="compiled"`` records the same derivations from the compiled

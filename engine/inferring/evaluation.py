@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import amounts
-from .errors import EvaluationError, ProfileError
-from .inference import Inference, Reasoner
-from .kb import KnowledgeBase, kb_folder, load, subset
-from .profile import parse_profile
-from .values import ValueProblem, parse_date
+from engine.inferring import amounts
+from engine.errors import EvaluationError, ProfileError
+from engine.inferring.inference import Inference, Reasoner
+from engine.loading.kb import KnowledgeBase, kb_folder, load, subset
+from engine.loading.profile import parse_profile
+from engine.loading.values import ValueProblem, parse_date
 
 
 @dataclass
@@ -114,7 +114,7 @@ def assess(profile: dict, as_of=None, kb=None, source: str | None = None,
 
     ``engine`` is ``"durable"`` (the rule engine, cross-checked) or ``"compiled"`` (the same
     rules evaluated by the compiled three-valued checker alone; see
-    :meth:`engine.inference.Reasoner.derive`)."""
+    :meth:`engine.inferring.inference.Reasoner.derive`)."""
     kb = knowledge_base(kb)
     if documents:
         kb = under_documents(kb, documents)
@@ -123,7 +123,7 @@ def assess(profile: dict, as_of=None, kb=None, source: str | None = None,
 
 def assess_facts(facts: dict[str, Any], kb: KnowledgeBase, as_of=None, source: str | None = None,
                  engine: str = "durable") -> Assessment:
-    """:func:`assess` for a profile already checked (:func:`engine.profile.parse_profile`) under
+    """:func:`assess` for a profile already checked (:func:`engine.loading.profile.parse_profile`) under
     a loaded knowledge base."""
     facts = dated(facts, as_of)
     try:
@@ -160,7 +160,7 @@ def dated(facts: dict[str, Any], as_of) -> dict[str, Any]:
 def screen(facts: dict[str, Any], kb: KnowledgeBase) -> dict:
     """What screening many enterprises writes of a profile's result, and no more.
 
-    ``facts`` are a checked profile (:func:`engine.profile.parse_profile`). The result has the
+    ``facts`` are a checked profile (:func:`engine.loading.profile.parse_profile`). The result has the
     keys ``as_of``, ``conclusions``, ``status``, ``benefits`` (each with ``id`` and ``amount``)
     and ``superseded`` (each with ``id``), equal to those of :func:`evaluate`'s result (a test
     compares them on every scenario and on generated profiles). It is worked out from the

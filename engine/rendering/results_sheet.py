@@ -17,10 +17,10 @@ Sheet 2 (汇总 / Summary): per benefit, how many enterprises get it, how many a
 denied or superseded, the sum of the ceilings the text fixes (a benefit whose amount the text
 does not fix is counted apart, never summed as 0元), and a bar chart.
 
-Sheet 3 (data): the machine columns of the CSV output (:func:`engine.batch.columns`).
+Sheet 3 (data): the machine columns of the CSV output (:func:`engine.screening.batch.columns`).
 
 The book is written row by row (openpyxl's write-only mode), so memory does not grow with
-the input; every text cell goes through :mod:`engine.spreadsheet`, so none runs as a formula,
+the input; every text cell goes through :mod:`engine.rendering.spreadsheet`, so none runs as a formula,
 and the file is saved with fixed timestamps, so the same input gives the same bytes.
 
 The cells of a benefit are computed where the row is evaluated (:func:`benefit_cells`); this
@@ -33,10 +33,10 @@ import datetime as _dt
 import os
 from pathlib import Path
 
-from .kb import KnowledgeBase
-from .spreadsheet import FIXED_TIME, risky, save_workbook
-from .template import DATE_FORMAT, ID_COLUMNS, MONEY_FORMAT, NONE_WORD, YES_NO, label as column_label
-from .wording import named, nothing_to_ask
+from engine.loading.kb import KnowledgeBase
+from engine.rendering.spreadsheet import FIXED_TIME, risky, save_workbook
+from engine.rendering.template import DATE_FORMAT, ID_COLUMNS, MONEY_FORMAT, NONE_WORD, YES_NO, label as column_label
+from engine.explaining.wording import named, nothing_to_ask
 
 FIRST_ROW = 4
 #: More input columns than this (besides the id and the name) are collapsed into an outline group.
@@ -81,9 +81,9 @@ _BAND = ("D9D9D9", "BDD7EE", "E2EFDA", "FCE4D6", "FFF2CC", "EDE1F5")
 def benefit_cells(assessment, lang: str) -> list:
     """Per benefit of the knowledge base, in order: status, min, max and note, as the results
     sheet shows them (see the module docstring)."""
-    from .report import amount_text
-    from .why_not import first_failure
-    from .wording import article14_decision, article14_text
+    from engine.rendering.report import amount_text
+    from engine.explaining.why_not import first_failure
+    from engine.explaining.wording import article14_decision, article14_text
     kb, result = assessment.kb, assessment.result
     words = WORDS[lang]
     granted = {b["id"]: b for b in result["benefits"]}
@@ -244,7 +244,7 @@ class ResultsBook:
         from openpyxl.cell import WriteOnlyCell
         cell = WriteOnlyCell(sheet, value=value)
         if risky(value):
-            cell.data_type = "s"   # text, never a formula (engine.spreadsheet)
+            cell.data_type = "s"   # text, never a formula (engine.rendering.spreadsheet)
         if font is not None:
             cell.font = font
         if fill is not None:
@@ -265,7 +265,7 @@ class ResultsBook:
         return self._text(self.sheet, value)
 
     def write(self, item: dict, report: str | None = None) -> None:
-        """One row: ``item`` as prepared by :func:`engine.batch.evaluate_rows`; ``report`` the
+        """One row: ``item`` as prepared by :func:`engine.screening.batch.evaluate_rows`; ``report`` the
         path of its HTML report, relative to the workbook."""
         self.rows += 1
         words, kb = self.words, self.kb

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import yaml
 
-from .errors import PolicyKBError
+from engine.errors import PolicyKBError
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64

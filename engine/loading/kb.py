@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import conditions as cond
-from .errors import KnowledgeBaseError, nearest
-from .values import ValueProblem, parse_date, parse_money, parse_number, parse_percent
-from .yamlio import Mapping, Sequence, load_file
+from engine.compiling import conditions as cond
+from engine.errors import KnowledgeBaseError, nearest
+from engine.loading.values import ValueProblem, parse_date, parse_money, parse_number, parse_percent
+from engine.loading.yamlio import Mapping, Sequence, load_file
 
 FACT_TYPES = ("bool", "enum", "money", "number", "date", "string", "list", "records")
 RECORD_FIELD_TYPES = ("benefit", "money", "string")
@@ -531,10 +531,11 @@ def kb_folder(path: str | Path | None) -> Path:
 
 def bundled_kb() -> Path:
     """The knowledge base shipped with the package (installed) or beside it (source checkout)."""
-    installed = Path(__file__).resolve().parent / "kb"
+    package = Path(__file__).resolve().parents[1]    # engine/, this file being engine/loading/kb.py
+    installed = package / "kb"
     if (installed / "facts.yaml").is_file():
         return installed
-    return Path(__file__).resolve().parent.parent / "kb"
+    return package.parent / "kb"
 
 
 def is_kb_folder(folder: Path) -> bool:

@@ -23,7 +23,7 @@ code                      severity  finding
 ``no-scenario``           warning   a rule no scenario makes fire
 ``condition-coverage``    warning   a condition of a rule the scenarios never see holding, or
                                     never failing; a threshold never seen exactly at its
-                                    boundary, or never just across it (engine/coverage.py)
+                                    boundary, or never just across it (engine/authoring/coverage.py)
 ``source-text``           error     an article's or clause's text differs from the published
                                     source text the document names (``document.source``)
 ``short-quote``           warning   a rule's quote too short to show which sentence it rests on
@@ -42,11 +42,11 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import conditions as cond
-from .compiler import compile_kb
-from .errors import KnowledgeBaseError, PolicyKBError
-from .kb import KnowledgeBase, facts_in_use, load
-from .values import MAX_YUAN
+from engine.compiling import conditions as cond
+from engine.compiling.compiler import compile_kb
+from engine.errors import KnowledgeBaseError, PolicyKBError
+from engine.loading.kb import KnowledgeBase, facts_in_use, load
+from engine.loading.values import MAX_YUAN
 
 SEVERITIES = ("error", "warning")
 
@@ -198,7 +198,7 @@ def _rule_can_fire(kb, rule, possible) -> tuple[bool, str | None]:
 
 def _impossible_reason(kb, fact_id, tests) -> str:
     fact = kb.facts[fact_id]
-    from .wording import condition_text
+    from engine.explaining.wording import condition_text
     said = " and ".join(f"'{condition_text(kb, t, 'en')}'" for t in tests)
     if len(tests) == 1 and fact.type in ("money", "number"):
         return f"no value of {fact_id} ({fact.type}, 0 or more) satisfies {said}"
@@ -232,7 +232,7 @@ def _overlaps(kb) -> list[Finding]:
 
 
 def _fact_branches(kb, rule):
-    from .why_not import expand  # the rule through its conclusions, down to fact tests
+    from engine.explaining.why_not import expand  # the rule through its conclusions, down to fact tests
     branches = []
     for branch in cond.to_dnf(rule.when):
         partial = [()]
@@ -319,8 +319,8 @@ def _dates_outside_window(kb) -> list[Finding]:
 
 def _scenario_findings(kb) -> list[Finding]:
     """Rules no scenario makes fire, and conditions the scenarios do not cover both ways."""
-    from .coverage import evaluated_scenarios
-    from .scenarios import load_scenarios
+    from engine.authoring.coverage import evaluated_scenarios
+    from engine.authoring.scenarios import load_scenarios
     if not kb.scenarios_dir.is_dir():
         return [Finding("warning", "no-scenario", "the knowledge base has no scenarios/ folder", str(kb.root))]
     try:
@@ -347,8 +347,8 @@ class CoverageGap(Finding):
 
 
 def _uncovered_conditions(kb, evaluated) -> list[Finding]:
-    from .coverage import condition_coverage
-    from .wording import condition_text
+    from engine.authoring.coverage import condition_coverage
+    from engine.explaining.wording import condition_text
     findings: list[Finding] = []
     for entry in condition_coverage(kb, evaluated).gaps:
         node = entry.node
@@ -377,7 +377,7 @@ def _source_text(kb) -> list[Finding]:
 
 
 def _document_source_text(kb, document) -> list[Finding]:
-    from .kb import _normalize
+    from engine.loading.kb import _normalize
     source = document.data.get("source")
     if not source:
         return []
@@ -409,7 +409,7 @@ def _first_difference(text: str, original: str) -> str:
 
 
 def _examples(kb) -> list[Finding]:
-    from .profile import read_profile
+    from engine.loading.profile import read_profile
     if not kb.examples_dir.is_dir():
         return []
     findings = []

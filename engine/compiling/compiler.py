@@ -16,7 +16,7 @@ many rules the knowledge base grows to. Few groups keep the number of facts per 
 
 A branch needs no negation-as-failure inside the engine: every rule is monotone and the order in
 which facts arrive cannot change the result (the engine's ``$not`` does not cancel a pending
-match; see :mod:`engine.runtime`). Fact tests on unknown facts never match, which is how "unknown
+match; see :mod:`engine.inferring.runtime`). Fact tests on unknown facts never match, which is how "unknown
 is not false" reaches the engine. The one non-monotone form, a *presumed* conclusion reference
 (holds unless the conclusion is denied), is stratified: the reasoner settles the referenced
 conclusion's status before the engine runs and asserts a marker on the gate fact for each one
@@ -29,9 +29,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import conditions as cond
-from .errors import KnowledgeBaseError
-from .kb import KnowledgeBase
+from engine.compiling import conditions as cond
+from engine.errors import KnowledgeBaseError
+from engine.loading.kb import KnowledgeBase
 
 #: durable-rules limits measured on 2.0.28 (see ../shared/notes/durable-rules.md).
 MAX_NAMED_FACTS = 16
@@ -174,7 +174,7 @@ def _pattern(test: cond.FactTest) -> dict:
     if op == "includes_any":
         # One $iany per value under an $or, never an $or inside $iany: durable_rules then
         # checks a node it never initialised and refuses the ruleset (error 102) or not,
-        # depending on what the memory held (see engine.runtime).
+        # depending on what the memory held (see engine.inferring.runtime).
         return {"$or": [{"$iany": {field: {"$i": v}}} for v in value]}
     if op == "within_years":
         return {"$and": [{"$gte": {field: 0}}, {"$lt": {field: test.value * 10000}}]}

@@ -23,11 +23,11 @@ durable-rules 2.0.28 is unmaintained and has sharp edges (see ../shared/notes/du
 - **Negation**: ``$not`` does not cancel a pending match; the compiler emits no ``$not`` at all
   (the condition language has no negation-as-failure), which a test checks.
 - **64 conditions per fact** (error 303): the compiler splits the profile into group facts of
-  bounded condition count (:data:`engine.compiler.GROUP_CAPACITY`).
+  bounded condition count (:data:`engine.compiling.compiler.GROUP_CAPACITY`).
 - **Uninitialised memory under** ``$iany``: with an ``$or`` inside ``$iany``, creating the
   ruleset reads a node field durable never set, and fails with error 102 (ERR_UNEXPECTED_TYPE)
   or not depending on the heap: an intermittent internal error. The compiler puts one plain
-  comparison inside each ``$iany`` (see :func:`engine.compiler._pattern`). An ``$or`` of
+  comparison inside each ``$iany`` (see :func:`engine.compiling.compiler._pattern`). An ``$or`` of
   which several alternatives hold fires its rule once for each: :meth:`RuleEngine.run`
   reports each rule that fired once.
 - **Types**: strings compare with numbers as text and ``true == 1``; profiles are type-checked
@@ -51,8 +51,8 @@ import shlex
 import sys
 from typing import Callable
 
-from .compiler import CompiledRuleset, presumed_field
-from .errors import EvaluationError, InstallationError
+from engine.compiling.compiler import CompiledRuleset, presumed_field
+from engine.errors import EvaluationError, InstallationError
 
 _names = itertools.count(1)
 _SENTINEL = "$sentinel"
@@ -86,7 +86,7 @@ class RuleEngine:
     Parameters
     ----------
     ruleset : CompiledRuleset
-        What :func:`engine.compiler.compile_kb` produced.
+        What :func:`engine.compiling.compiler.compile_kb` produced.
     """
 
     def __init__(self, ruleset: CompiledRuleset):
@@ -143,7 +143,7 @@ class RuleEngine:
     def run(self, facts: dict, presumed: tuple[str, ...] = ()) -> list[str]:
         """Assert one profile's facts and forward-chain; return the engine rules that fired.
 
-        ``facts`` maps fact names to engine values (see :func:`engine.conditions.engine_value`);
+        ``facts`` maps fact names to engine values (see :func:`engine.compiling.conditions.engine_value`);
         ``presumed`` names the presumed conclusions that are not denied, marked on the gate fact.
 
         Raises

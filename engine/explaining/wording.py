@@ -6,10 +6,10 @@ import datetime as _dt
 from fractions import Fraction
 from typing import Any
 
-from . import conditions as cond
-from .errors import ProfileError, nearest
-from .kb import KnowledgeBase
-from .values import format_date, format_money
+from engine.compiling import conditions as cond
+from engine.errors import ProfileError, nearest
+from engine.loading.kb import KnowledgeBase
+from engine.loading.values import format_date, format_money
 
 
 def display(kb: KnowledgeBase, fact_id: str, value: Any, lang: str) -> str:

@@ -3,10 +3,10 @@
 Rows are cut from CSV, JSON Lines or Excel one at a time (:func:`read_rows`) — CSV records and
 JSON lines as raw bytes, decoded and parsed where they are evaluated (:func:`parse_row`) — then
 read, evaluated and formatted in chunks — in this process, in worker processes (``--workers``),
-or on Dask (:mod:`engine.dask_engine`) — and written in input order as CSV, JSON Lines or Excel
+or on Dask (:mod:`engine.screening.dask_engine`) — and written in input order as CSV, JSON Lines or Excel
 (:class:`Writer`), so memory does not grow with the input and the process writing the output
 does little else. Text cells are kept from running as spreadsheet formulas
-(:mod:`engine.spreadsheet`). Nothing is lost: a row that cannot be read or evaluated is an output row
+(:mod:`engine.rendering.spreadsheet`). Nothing is lost: a row that cannot be read or evaluated is an output row
 with its error, and the batch goes on. Output goes to ``OUTPUT.incomplete`` and is renamed to
 ``OUTPUT`` only when every row is written; an interrupted run leaves the ``.incomplete`` file,
 ending with a row that says so, never a silently short ``OUTPUT``.
@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .errors import PolicyKBError, ProfileError, nearest
-from .evaluation import reasoner, under_documents
-from .kb import KnowledgeBase, load
-from .spreadsheet import csv_cell
-from .template import ID_COLUMNS, cell_value, read_header
-from .values import ValueProblem
+from engine.errors import PolicyKBError, ProfileError, nearest
+from engine.inferring.evaluation import reasoner, under_documents
+from engine.loading.kb import KnowledgeBase, load
+from engine.rendering.spreadsheet import csv_cell
+from engine.rendering.template import ID_COLUMNS, cell_value, read_header
+from engine.loading.values import ValueProblem
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 CHUNK = 250
@@ -105,7 +105,7 @@ def read_rows(path: Path, kb: KnowledgeBase, sheet: str | None = None, encoding:
               say=None) -> Source:
     """The rows of a batch file, one at a time. The header is read and checked at once, so a
     bad header stops the batch before anything is written. A header names each column by its
-    fact's id or its label in Chinese or English (:func:`engine.template.read_header`): a
+    fact's id or its label in Chinese or English (:func:`engine.rendering.template.read_header`): a
     template written by ``policykb template`` reads back with its label row, its id row, or
     both.
 
@@ -131,7 +131,7 @@ def read_rows(path: Path, kb: KnowledgeBase, sheet: str | None = None, encoding:
     if kind == "csv":
         return _csv_rows(path, kb, encoding, say)
     if kind == "jsonl":
-        from .template import columns
+        from engine.rendering.template import columns
         return Source(_jsonl_rows(path), columns(kb))
     return _xlsx_rows(path, kb, sheet)
 
@@ -406,9 +406,9 @@ def _checked_profile(kb: KnowledgeBase, number: int, header: tuple, cells: list)
 
 
 def _read_cell(kb: KnowledgeBase, name: str, value):
-    """A cell as its fact's value (as :func:`engine.profile.parse_profile` reads it), None when
+    """A cell as its fact's value (as :func:`engine.loading.profile.parse_profile` reads it), None when
     blank, or ``_UNREADABLE``."""
-    from .profile import convert
+    from engine.loading.profile import convert
     fact = kb.facts.get(name)
     if fact is None:
         return _UNREADABLE
@@ -499,7 +499,7 @@ def _jsonl_row(row: Row) -> Row:
 def problems(kb: KnowledgeBase, data: dict) -> list[str]:
     """Every problem of a profile's facts, one message each: the profile reader stops at the
     first, and a person fixing a row wants them all at once."""
-    from .profile import parse_profile
+    from engine.loading.profile import parse_profile
     found = []
     for name, value in data.items():
         try:
@@ -544,8 +544,8 @@ def evaluate_rows(kb: KnowledgeBase, rows: list[Row], as_of, kind: str | Output)
     """Read, evaluate and prepare rows for a ``kind`` file (``csv``, ``jsonl``, ``xlsx``, or an
     :class:`Output`), so that the process writing the file only writes. A row that fails is a
     row with every problem it has in its message, never an exception."""
-    from .evaluation import assess_facts, dated, screen
-    from .profile import parse_profile
+    from engine.inferring.evaluation import assess_facts, dated, screen
+    from engine.loading.profile import parse_profile
     output = kind if isinstance(kind, Output) else Output(kind)
     # A CSV row holds statuses and amounts only: screened, without the derivation record an
     # explanation, a report or a JSON record needs (the same values; a test compares them).
@@ -614,12 +614,12 @@ def _prepared(kb: KnowledgeBase, item: dict, assessment, evaluation: dict | None
     elif kind == "csv":
         line = text.line(flat(kb, item, evaluation))
     else:
-        from .results_sheet import benefit_cells
+        from engine.rendering.results_sheet import benefit_cells
         line = flat(kb, item, evaluation)
         prepared.update(result=item["result"], message=item["message"], given=given,
                         sheet=benefit_cells(assessment, output.lang) if assessment is not None else None)
     if output.reports and assessment is not None:
-        from .report import report_html
+        from engine.rendering.report import report_html
         prepared.update(report=report_html(assessment, output.lang), id=item["id"])
     prepared["line"] = line
     return prepared
@@ -704,7 +704,7 @@ class Writer:
     """Writes rows to ``OUTPUT.incomplete`` and renames it to ``OUTPUT`` when finished.
 
     CSV and JSON Lines get the machine columns (:func:`columns`) or records; ``.xlsx`` gets the
-    analyst's workbook (:mod:`engine.results_sheet`), headed by ``inputs`` (the input's column
+    analyst's workbook (:mod:`engine.rendering.results_sheet`), headed by ``inputs`` (the input's column
     ids) in ``lang``. With ``reports`` (a folder), each evaluated row's HTML report is written
     there and, in ``.xlsx``, linked from its row.
     """
@@ -722,8 +722,8 @@ class Writer:
             except OSError as exc:
                 raise ProfileError(f"--reports: cannot make the folder: {exc.strerror}", file=str(reports)) from None
         if self.kind == "xlsx":
-            from .results_sheet import ResultsBook
-            from .template import columns as template_columns
+            from engine.rendering.results_sheet import ResultsBook
+            from engine.rendering.template import columns as template_columns
             self.book = ResultsBook(path, kb, inputs if inputs is not None else template_columns(kb), lang,
                                     self.columns, reports, title)
         else:
@@ -737,7 +737,7 @@ class Writer:
         self.rows += 1
         link = None
         if self.reports is not None and item.get("report") is not None:
-            from .results_sheet import relative_link, report_name
+            from engine.rendering.results_sheet import relative_link, report_name
             target = self.reports / report_name(item["row"], item.get("id"))
             try:
                 target.write_text(item["report"], encoding="utf-8")
@@ -783,7 +783,7 @@ class Summary:
     benefits: dict = field(default_factory=dict)
 
     def add(self, kb: KnowledgeBase, result: dict | None) -> None:
-        """Count one row: its evaluation's result (see :func:`engine.evaluation.screen`), or
+        """Count one row: its evaluation's result (see :func:`engine.inferring.evaluation.screen`), or
         None for a row that could not be evaluated."""
         self.rows += 1
         if result is None:
@@ -864,7 +864,7 @@ class Summary:
 def ceiling_text(tally: dict, lang: str) -> str:
     """The sum of a benefit's fixed ceilings as money, or "—" when no granted amount is fixed:
     an amount the text does not fix is never summed as 0元."""
-    from .values import format_money
+    from engine.loading.values import format_money
     if tally["granted"] - tally["unfixed"] == 0:
         return "—"
     return format_money(tally["ceiling_sum"], lang)
@@ -935,7 +935,7 @@ def run(kb: KnowledgeBase, source: Path, out: Path, *, workers: int = 1, as_of=N
     shown = not quiet and stream.isatty()
     progress = Progress(stream, count_rows(source, sheet) if shown else None, enabled=shown)
     if engine == "dask":
-        from .dask_engine import evaluate_dask
+        from engine.screening.dask_engine import evaluate_dask
         results = evaluate_dask(kb, rows, as_of, workers, scheduler, kind)
     else:
         results = evaluate_local(kb, rows, as_of, workers, kind)

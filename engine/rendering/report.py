@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import html
 
-from .evaluation import Assessment
-from .explanation import render_text, tree
-from .values import format_date, format_money
-from .why_not import first_failure, missing_by_target
-from .wording import (amount_words, article14_decision, article14_text, display, documents_text, listed, named,
+from engine.inferring.evaluation import Assessment
+from engine.explaining.explanation import render_text, tree
+from engine.loading.values import format_date, format_money
+from engine.explaining.why_not import first_failure, missing_by_target
+from engine.explaining.wording import (amount_words, article14_decision, article14_text, display, documents_text, listed, named,
                       nothing_to_ask, range_text)
 
 _TITLES = {
@@ -228,7 +228,7 @@ _NODE_MARK = {"granted": "✓", "denied": "✗", "undetermined": "?", "supersede
 
 
 def _html_node(node: dict, lang: str) -> str:
-    """An explanation or why-not tree (engine.explanation / engine.why_not) as nested details."""
+    """An explanation or why-not tree (engine.explaining.explanation / engine.explaining.why_not) as nested details."""
     if node.get("holds") or node.get("status") == "superseded":
         return _html_derived(node, lang)
     return _html_why_not(node, lang)

@@ -5,7 +5,7 @@ delete that condition and every scenario still passes. :func:`condition_coverage
 each scenario of a knowledge base and records, for each leaf condition (a fact test or a
 conclusion reference) of each rule, whether it was seen **holding** and seen **failing**; an
 unknown value counts as neither. The values come from the engine's own three-valued checker
-(:func:`engine.conditions.evaluate`, through :attr:`Inference.outcomes`), so coverage means
+(:func:`engine.compiling.conditions.evaluate`, through :attr:`Inference.outcomes`), so coverage means
 exactly what evaluation means.
 
 A threshold (``at_least``, ``more_than``, ``at_most``, ``less_than``, each end of ``between``;
@@ -22,10 +22,10 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import conditions as cond
-from .errors import PolicyKBError
-from .kb import KnowledgeBase
-from .wording import display
+from engine.compiling import conditions as cond
+from engine.errors import PolicyKBError
+from engine.loading.kb import KnowledgeBase
+from engine.explaining.wording import display
 
 #: For each threshold operator, on which side of the boundary the neighbour to see lies
 #: (-1 below, +1 above): the side where the test's value differs from its value at the bound.
@@ -152,9 +152,9 @@ def _outcome_leaves(outcome: cond.Outcome) -> list[cond.Outcome]:
 def evaluated_scenarios(kb: KnowledgeBase, cases) -> list:
     """``(scenario, inference)`` for every scenario whose profile reads (the others are
     reported by ``policykb test``)."""
-    from .evaluation import reasoner
-    from .profile import parse_profile
-    from .values import parse_date
+    from engine.inferring.evaluation import reasoner
+    from engine.loading.profile import parse_profile
+    from engine.loading.values import parse_date
     done = []
     for case in cases:
         try:
@@ -176,7 +176,7 @@ def condition_coverage(kb: KnowledgeBase, evaluated: list | None = None) -> Cove
         When a scenario file does not read.
     """
     if evaluated is None:
-        from .scenarios import load_scenarios
+        from engine.authoring.scenarios import load_scenarios
         evaluated = evaluated_scenarios(kb, load_scenarios(kb)) if kb.scenarios_dir.is_dir() else []
     per_rule = {rule.id: _leaves(rule) for rule in kb.rules.values()}
     for _, inference in evaluated:

@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections import deque
 from typing import Iterable, Iterator
 
-from .errors import PolicyKBError
+from engine.errors import PolicyKBError
 
 _kbs: dict = {}
 
 
 def _evaluate_chunk(rows, as_of, kb_root: str | None, kb_version: str, kind: str, documents: tuple = ()):
-    from .batch import evaluate_rows
-    from .evaluation import under_documents
-    from .kb import load
+    from engine.screening.batch import evaluate_rows
+    from engine.inferring.evaluation import under_documents
+    from engine.loading.kb import load
     kb = _kbs.get(kb_root)
     if kb is None:
         kb = _kbs[kb_root] = load(kb_root)   # None: the worker's own bundled knowledge base
@@ -36,7 +36,7 @@ def evaluate_dask(kb, rows: Iterable, as_of, workers: int, scheduler: str | None
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise PolicyKBError("--engine dask needs Dask: pip install 'policykb[dask]'") from None
-    from .batch import chunks
+    from engine.screening.batch import chunks
     cluster = None
     if scheduler:
         client = Client(scheduler)
@@ -44,7 +44,7 @@ def evaluate_dask(kb, rows: Iterable, as_of, workers: int, scheduler: str | None
         cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
-    from .kb import bundled_kb
+    from engine.loading.kb import bundled_kb
     # A remote worker has its own installation: the bundled knowledge base is named by None,
     # and the version check below still guarantees it is the same one.
     root = None if kb.root.resolve() == bundled_kb().resolve() else str(kb.root)

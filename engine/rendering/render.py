@@ -28,7 +28,7 @@ from xml.etree import ElementTree
 
 import networkx as nx
 
-from .errors import PolicyKBError
+from engine.errors import PolicyKBError
 
 VIEWS = ("overview", "documents", "rules", "full")
 FORMATS = ("dot", "mermaid", "graphml", "json", "svg", "png", "html")
@@ -343,7 +343,7 @@ def layout(g: nx.DiGraph) -> dict[str, tuple[int, int]]:
     """Deterministic layered positions: the rule flow left to right by depth, the documents'
     structure in columns after it (with no rules, as in the documents view, the benefits
     shown come after the clauses that grant them); each column in document and article order."""
-    from .graph import flow
+    from engine.rendering.graph import flow
     has_rules = any(d["kind"] == "rule" for _, d in g.nodes(data=True))
     structure = {"document": 1, "article": 2, "clause": 3, "subpolicy": 4}
     if not has_rules:
@@ -491,9 +491,9 @@ h1 {{ font-size: 1.1rem; }} code {{ font-size: .8rem; }}
 def case_graph(graph: nx.DiGraph, assessment, target: str, lang: str = "zh") -> tuple[nx.DiGraph, dict]:
     """What ``target`` rests on, for one enterprise: the rules that could derive it, down to
     the facts, with the facts' values; what fired and holds is marked as a hit."""
-    from .wording import display
+    from engine.explaining.wording import display
     kb, inference = assessment.kb, assessment.inference
-    from .graph import flow
+    from engine.rendering.graph import flow
     start = f"{kb.conclusions[target].kind}:{target}"
     keep = nx.ancestors(flow(graph), start) | {start}
     shown = view(graph, "rules")

@@ -25,11 +25,11 @@ import datetime as _dt
 from fractions import Fraction
 from typing import Any
 
-from . import conditions as cond
-from .evaluation import Assessment, assess
-from .wording import amount_words, condition_text, display, json_value, listed, named, other_side, unknown_target
-from .kb import KnowledgeBase
-from .values import format_money
+from engine.compiling import conditions as cond
+from engine.inferring.evaluation import Assessment, assess
+from engine.explaining.wording import amount_words, condition_text, display, json_value, listed, named, other_side, unknown_target
+from engine.loading.kb import KnowledgeBase
+from engine.loading.values import format_money
 
 #: At most this many alternatives are shown, and this many rule expansions explored.
 MAX_ALTERNATIVES = 5

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import PolicyKBError, ProfileError
-from .evaluation import assess
-from .kb import KnowledgeBase
-from .yamlio import load_file
+from engine.errors import PolicyKBError, ProfileError
+from engine.inferring.evaluation import assess
+from engine.loading.kb import KnowledgeBase
+from engine.loading.yamlio import load_file
 
 PROFILE_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -167,7 +167,7 @@ STATUS_TEXT = {"granted": "granted", "denied": "denied", "undetermined": "undete
 
 def render_text(report: dict, lang: str = "zh") -> str:
     """The report for a person: per changed profile, one line per change, labels with ids."""
-    from .values import format_money
+    from engine.loading.values import format_money
 
     def name(ident) -> str:
         label = report.get("labels", {}).get(ident, {}).get(lang)

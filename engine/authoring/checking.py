@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .compiler import compile_kb
-from .kb import load
-from .runtime import RuleEngine
+from engine.compiling.compiler import compile_kb
+from engine.loading.kb import load
+from engine.inferring.runtime import RuleEngine
 
 
 def check(path: str | Path | None = None, *, coverage: bool = False) -> dict:
@@ -33,7 +33,7 @@ def check(path: str | Path | None = None, *, coverage: bool = False) -> dict:
     }
     summary["documents"] = document_coverage(kb)
     if coverage:
-        from .coverage import condition_coverage
+        from engine.authoring.coverage import condition_coverage
         covered = condition_coverage(kb)
         summary.update(coverage=covered.summary(), coverage_text=covered.summary_text())
     return summary
@@ -42,7 +42,7 @@ def check(path: str | Path | None = None, *, coverage: bool = False) -> dict:
 def document_coverage(kb) -> list[dict]:
     """Per document: how much of its text is available, and how much of that the rules encode
     (articles and clauses cited by a rule or relation), with what is left and why."""
-    from .lint import cited_parts
+    from engine.authoring.lint import cited_parts
     cited = cited_parts(kb)
     found = []
     for document in kb.documents.values():

@@ -15,10 +15,10 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from .errors import ProfileError, nearest
-from .kb import Fact, KnowledgeBase
-from .values import ValueProblem, parse_date, parse_money, parse_number
-from .yamlio import load_file
+from engine.errors import ProfileError, nearest
+from engine.loading.kb import Fact, KnowledgeBase
+from engine.loading.values import ValueProblem, parse_date, parse_money, parse_number
+from engine.loading.yamlio import load_file
 
 _TRUE = {"true", "yes", "是", "y"}
 _FALSE = {"false", "no", "否", "n"}

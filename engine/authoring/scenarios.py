@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import KnowledgeBaseError, PolicyKBError, ProfileError, nearest
-from .evaluation import assess
-from .kb import KnowledgeBase, is_kb_folder
-from .profile import parse_profile
-from .values import ValueProblem, parse_money
-from .yamlio import load_file
+from engine.errors import KnowledgeBaseError, PolicyKBError, ProfileError, nearest
+from engine.inferring.evaluation import assess
+from engine.loading.kb import KnowledgeBase, is_kb_folder
+from engine.loading.profile import parse_profile
+from engine.loading.values import ValueProblem, parse_money
+from engine.loading.yamlio import load_file
 
 SCENARIO_KEYS = ("name", "extends", "input", "as_of", "documents", "output")
 OUTPUT_KEYS = ("conclusions", "not_conclusions", "benefits", "not_benefits", "superseded",
@@ -234,7 +234,7 @@ def run(scenario: Scenario, kb: KnowledgeBase) -> list[str]:
 
 
 def _why_not_problems(scenario: Scenario, kb: KnowledgeBase, assessment, cid: str, want: dict) -> list[str]:
-    from .why_not import answer
+    from engine.explaining.why_not import answer
     node = answer(assessment, cid)
     problems = []
     if "status" in want and node["status"] != want["status"]:

@@ -1,0 +1,1 @@
+"""Authoring: the rule author's tools — checking, linting, coverage, scenarios and diffs."""

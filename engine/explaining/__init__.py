@@ -1,0 +1,1 @@
+"""Explaining: why a conclusion holds, why not and what would change it, in words."""

@@ -1,0 +1,1 @@
+"""Inferring: forward chaining (durable_rules behind one module), derivations, amounts, Article 14 and the JSON result."""

@@ -1,0 +1,1 @@
+"""Rendering: graphs, diagrams, reports and spreadsheets for people to read."""

@@ -1,0 +1,1 @@
+"""Screening many enterprises: batch files in and out, local workers or Dask."""
