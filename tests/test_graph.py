@@ -203,3 +203,14 @@ def test_a_knowledge_base_cut_to_some_documents_has_no_bare_node(kb):
     part = build(subset(kb, ["digital_economy_measures"]))
     assert all("kind" in data for _, data in part.nodes(data=True))
     assert "article:implementation_rules_2021:2" not in part and "subpolicy:implementation_rules" in part
+
+
+def test_the_web_graph_page_draws_what_flows_in_this_graph(kb):
+    from engine.rendering.graph import build, flow
+    from engine.web.graph_view import graph_view
+    flowing = flow(build(kb))
+    drawn = graph_view(kb, "en")
+    assert {n["key"] for n in drawn["nodes"]} == set(flowing.nodes)
+    assert {(e["a"], e["b"]) for e in drawn["edges"]} == set(flowing.edges)
+    article_14 = next(n for n in drawn["nodes"] if n["key"] == f"rule:{kb.precedence[0].id}")
+    assert article_14["quote"] and article_14["cites"]

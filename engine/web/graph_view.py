@@ -1,9 +1,10 @@
 """The graph page's drawing: the dependency graph of the rules (facts → rules → conclusions →
 benefits), in layers, as data for an SVG template.
 
-Node boxes are wide enough for their labels at the default zoom; the full label, the id and
-the quote are in the side panel when a node is clicked. Built once per knowledge base and
-language.
+The structure is the knowledge base's one graph (:func:`engine.rendering.graph.build`), as it
+flows at evaluation (:func:`engine.rendering.graph.flow`); this module only places it. Node
+boxes are wide enough for their labels at the default zoom; the full label, the id and the quote
+are in the side panel when a node is clicked. Built once per knowledge base and language.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import re
 
 import networkx as nx
 
-from engine.compiling import conditions as cond
 from engine.loading.kb import KnowledgeBase
+from engine.rendering.graph import build, flow
 
 WIDTH, HEIGHT = 230, 32
+#: The kinds of node the page draws: what flows at evaluation.
+DRAWN = ("fact", "rule", "conclusion", "benefit")
 
 
 def graph_view(kb: KnowledgeBase, lang: str) -> dict:
@@ -27,29 +30,17 @@ def graph_view(kb: KnowledgeBase, lang: str) -> dict:
 
 
 def _build(kb: KnowledgeBase, lang: str) -> dict:
-    """Facts → rules → conclusions → benefits, in layers by how far each is from the facts.
-
-    Built from the knowledge base itself (facts, rules and the conditions they test), so that
-    it covers every document of the knowledge base."""
+    """Facts → rules → conclusions → benefits, in layers by how far each is from the facts."""
+    whole = build(kb)
+    flowing = flow(whole)
     g = nx.DiGraph()
-    for fact in kb.facts.values():
-        if not fact.display_only:
-            g.add_node(f"fact:{fact.id}", kind="fact", id=fact.id, label=fact.label(lang),
-                       cites=kb.label(fact.source, lang), order=_order(kb, fact.source))
-    for conclusion in kb.conclusions.values():
-        g.add_node(f"{conclusion.kind}:{conclusion.id}", kind=conclusion.kind, id=conclusion.id,
-                   label=conclusion.label(lang), cites=kb.label(conclusion.article, lang),
-                   order=_order(kb, conclusion.article))
-    for rule in kb.rules.values():
-        key = f"rule:{rule.id}"
-        g.add_node(key, kind="rule", id=rule.id, label=rule.id, cites=kb.label(rule.cites, lang),
-                   quote=rule.quote, detail=rule.explain[lang], order=_order(kb, rule.cites))
-        for name in cond.facts_used(rule.when):
-            g.add_edge(f"fact:{name}", key, relation="uses")
-        for name in cond.conclusions_used(rule.when):
-            g.add_edge(f"{kb.conclusions[name].kind}:{name}", key, relation="uses")
-        g.add_edge(key, f"{kb.conclusions[rule.then].kind}:{rule.then}", relation="derives")
-    g.remove_nodes_from([n for n, d in list(g.nodes(data=True)) if d["kind"] == "fact" and g.degree(n) == 0])
+    for key in flowing.nodes:
+        data = whole.nodes[key]
+        if data["kind"] in DRAWN:
+            g.add_node(key, **_drawn(kb, key, data, lang))
+    for a, b in flowing.edges:
+        if a in g and b in g:
+            g.add_edge(a, b, relation="derives" if g.nodes[a]["kind"] == "rule" else "uses")
     layer: dict[str, int] = {}
     for node in nx.lexicographical_topological_sort(g):
         preds = [layer[p] for p in g.predecessors(node)]
@@ -80,6 +71,21 @@ def _build(kb: KnowledgeBase, lang: str) -> dict:
     width = max(n["x"] for n in nodes) + WIDTH + 40
     height = max(n["y"] for n in nodes) + HEIGHT + 40
     return {"nodes": nodes, "edges": edges, "width": width, "height": height, "box_w": WIDTH, "box_h": HEIGHT}
+
+
+def _drawn(kb: KnowledgeBase, key: str, data: dict, lang: str) -> dict:
+    """What the page shows of a node of the knowledge base's graph, in ``lang``."""
+    kind, ident = key.split(":", 1)
+    if kind == "fact":
+        ref = kb.facts[ident].source
+    elif kind == "rule":
+        ref = data["cites"]
+    else:
+        ref = kb.conclusions[ident].article
+    english = lang == "en" and kind != "rule"
+    return {"kind": kind, "id": ident, "label": data["label_en"] if english else data["label"],
+            "cites": kb.label(ref, lang), "order": _order(kb, ref), "quote": data.get("quote", ""),
+            "detail": data.get("explain_en" if lang == "en" else "explain", "")}
 
 
 def _order(kb: KnowledgeBase, ref: str) -> tuple:
