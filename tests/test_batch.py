@@ -332,3 +332,40 @@ def test_the_summary_adds_up_the_same_in_chunks_and_workers(kb, sample, tmp_path
     parts = batch.run(kb, sample, tmp_path / "two.csv", quiet=True, workers=2).summary
     assert parts == whole and parts.rows == 8 and parts.errors == 4
     assert whole.benefits["settlement_subsidy"]["granted"] == 2 and whole.benefits["settlement_subsidy"]["superseded"] == 1
+
+
+def test_the_input_is_never_overwritten_by_the_output(sample, tmp_path, capsys):
+    before = sample.read_bytes()
+    code = main(["batch", str(sample), "--out", str(sample), "--kb", str(KB_DIR)])
+    assert code == 2 and "--out names the input file" in capsys.readouterr().err
+    assert sample.read_bytes() == before
+
+
+def test_a_spreadsheet_date_as_a_name_names_its_row_in_every_output(kb, tmp_path):
+    import datetime as dt
+    book = openpyxl.Workbook()
+    book.active.append(["name", "paid_in_capital"])
+    book.active.append([dt.datetime(2021, 1, 1), "五百万"])   # an error row, named by a date cell
+    book.active.append([dt.time(10, 30), "500万"])
+    book.save(tmp_path / "in.xlsx")
+    records = [json.loads(line) for line in batch.run(kb, tmp_path / "in.xlsx", tmp_path / "out.jsonl", quiet=True)
+               .path.read_text(encoding="utf-8").splitlines()]
+    assert [(r["id"], r["result"]) for r in records] == [("2021-01-01", "error"), ("10:30:00", "ok")]
+    rows = _read_csv(batch.run(kb, tmp_path / "in.xlsx", tmp_path / "out.csv", quiet=True).path)
+    assert [r["id"] for r in rows] == ["2021-01-01", "10:30:00"]
+
+
+def test_documents_that_grant_no_benefit_still_get_a_summary(tmp_path, capsys):
+    (tmp_path / "in.csv").write_text("id,registered_in_xicheng\na,true\n", encoding="utf-8")
+    code = main(["batch", str(tmp_path / "in.csv"), "--out", str(tmp_path / "out.csv"), "--kb", str(KB_DIR),
+                 "--documents", "implementation_rules_2021", "--summary", str(tmp_path / "s.html")])
+    assert code == 0 and "1 rows, 1 evaluated, 0 errors" in capsys.readouterr().err
+    assert (tmp_path / "s.html").is_file()
+
+
+def test_an_absurd_exponent_in_a_cell_is_an_error_row_not_a_stop(kb, tmp_path):
+    (tmp_path / "in.csv").write_text("id,paid_in_capital,renovated_area_m2\na,-1e1000000,1\nb,1亿,1e1000000\nc,1亿,1\n",
+                                     encoding="utf-8")
+    rows = _read_csv(batch.run(kb, tmp_path / "in.csv", tmp_path / "out.csv", quiet=True).path)
+    assert [r["result"] for r in rows] == ["error", "error", "ok"]
+    assert "more than 10^15 yuan" in rows[0]["message"] and "more than 10^9" in rows[1]["message"]

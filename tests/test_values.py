@@ -25,6 +25,7 @@ def test_money_written_as_analysts_write_it_is_exact_integer_yuan(text, yuan):
     (-1, "negative"), (1e30, "more than 10"), (float("nan"), "finite"), (float("inf"), "finite"),
     (True, "not an amount"), ("0.5", "whole number"), ("abc", "not an amount"),
     ("1.5万5千", "ambiguous"), ("5千1万", "ambiguous"), ("", "not an amount"), ([1], "not an amount"),
+    ("-1e1000000", "more than 10\\^15"), ("1e1000000", "more than 10\\^15"), ("1e16", "more than 10\\^15"),
 ])
 def test_money_that_is_not_unambiguous_yuan_is_refused_with_a_reason(text, words):
     with pytest.raises(ValueProblem, match=words):
@@ -157,3 +158,10 @@ def test_documented_separators_and_yuan_signs_are_still_read(text, yuan):
 def test_a_date_with_a_time_of_day_is_refused_saying_what_to_write(value):
     with pytest.raises(ValueProblem, match="has a time of day; write the date alone: 2021-03-01 or 2021年3月1日"):
         parse_date(value)
+
+
+@pytest.mark.parametrize("text, words", [("1e1000000", "more than 10\\^9"), ("1e-1000000", "decimal places"),
+                                         ("1000000001", "more than 10\\^9"), ("nan", "not a number")])
+def test_absurd_quantities_are_refused_before_any_arithmetic(text, words):
+    with pytest.raises(ValueProblem, match=words):
+        parse_number(text)

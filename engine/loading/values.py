@@ -113,7 +113,15 @@ def _parse_money_text(original: str, signed: bool = False) -> int:
         amount = Decimal(text)
     else:
         amount = _groups(text, original)
-    return _from_decimal(-amount if negative else amount, original, signed)
+    _within(amount, original, MAX_YUAN, " yuan, which no enterprise has")
+    return _from_decimal(amount.copy_negate() if negative else amount, original, signed)
+
+
+def _within(amount: Decimal, original, limit: int, what: str) -> None:
+    """Refuse an amount above ``limit`` before any arithmetic on it: ``1e1000000`` written in a
+    cell would otherwise take minutes to turn into an integer, or overflow the decimal context."""
+    if amount.is_finite() and amount != 0 and amount.adjusted() >= len(str(limit)):
+        raise ValueProblem(f"'{original}' is more than 10^{len(str(limit)) - 1}{what}")
 
 
 def _groups(text: str, original: str) -> Decimal:
@@ -189,8 +197,17 @@ def parse_number(value) -> Fraction:
         raise ValueProblem(f"{value!r} is not a number")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueProblem(f"{value!r} is not a finite number")
+    text = str(value).strip().replace(",", "")
     try:
-        number = Fraction(str(value).strip().replace(",", ""))
+        exact = Decimal(text)
+    except InvalidOperation:
+        exact = None   # a fraction such as 3/2, which Fraction reads
+    if exact is not None:
+        _within(exact, value, MAX_NUMBER, ", which no building has")
+        if exact.is_finite() and exact != 0 and exact.adjusted() < -NUMBER_DECIMALS - 1:
+            raise ValueProblem(f"'{value}' has more than {NUMBER_DECIMALS} decimal places")
+    try:
+        number = Fraction(text)
     except (ValueError, ZeroDivisionError):
         raise ValueProblem(f"'{value}' is not a number") from None
     if number < 0:

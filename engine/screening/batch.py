@@ -442,7 +442,11 @@ def _profile(kb: KnowledgeBase, number: int, values: dict) -> Row:
             continue
         if converted is not None:
             data[name] = converted
-    return Row(number, ident or data.get("name"), data, "; ".join(problems) or None, given=values)
+    # A name cell may hold a spreadsheet date or number: the row is named by its text, as
+    # the checked reader names it.
+    name = data.get("name")
+    return Row(number, ident or (None if name is None else str(name)), data, "; ".join(problems) or None,
+               given=values)
 
 
 def parse_row(kb: KnowledgeBase, row: Row) -> Row:
@@ -825,7 +829,7 @@ class Summary:
     def text(self, kb: KnowledgeBase, lang: str = "zh") -> str:
         """The summary as lines for a terminal: each benefit by its label in ``lang``, id after."""
         names = {b: f"{kb.conclusions[b].label(lang)} ({b})" for b in kb.benefits}
-        width = max(_width(n) for n in names.values())
+        width = max([_width(n) for n in names.values()] + [len("benefit")])   # a document may grant none
         lines = [f"{self.rows:,} rows, {self.rows - self.errors:,} evaluated, {self.errors:,} errors",
                  f"{_pad('benefit', width)} {'enterprises':>11} {'undetermined':>12} {'sum of ceilings':>20} "
                  f"{'amount not fixed':>17}"]
@@ -928,8 +932,18 @@ def run(kb: KnowledgeBase, source: Path, out: Path, *, workers: int = 1, as_of=N
         encoding: str | None = None, say=None, lang: str = "zh", reports: Path | None = None) -> Outcome:
     """Evaluate every row of ``source`` into ``out`` (see the module docstring). ``encoding``
     and ``say`` are those of :func:`read_rows`; ``lang`` is the language of the results
-    workbook and the reports; ``reports`` a folder for each row's HTML report."""
+    workbook and the reports; ``reports`` a folder for each row's HTML report.
+
+    Raises
+    ------
+    ProfileError
+        For an input that cannot be read, an output of an unknown kind, or an output that is
+        the input itself (the results would replace what they were read from).
+    """
     kind = Output(format_of(out), lang, reports is not None)
+    if out.exists() and source.exists() and os.path.samefile(out, source):
+        raise ProfileError("--out names the input file: the results would replace it; write them to another file",
+                           file=str(out))
     rows = read_rows(source, kb, sheet, encoding, say)
     stream = progress_stream if progress_stream is not None else sys.stderr
     shown = not quiet and stream.isatty()
