@@ -5,8 +5,9 @@
 branch of the rule's condition that matched, the facts it compared (with their values), the
 conclusions it built on, the grounds it reports, and the article or clause it cites.
 
-Beside the engine's answer, each rule's condition is evaluated in three-valued logic to tell
-*denied* (cannot hold) from *undetermined* (a fact it needs is unknown) and to list the
+Beside the engine's answer, each rule's condition is evaluated in three-valued logic — the whole
+rule set as one generated function (:func:`engine.compiling.conditions.compile_statuses`) — to
+tell *denied* (cannot hold) from *undetermined* (a fact it needs is unknown) and to list the
 missing facts. The two must agree on what holds; a disagreement is an internal error.
 """
 
