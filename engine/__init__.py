@@ -7,6 +7,13 @@ The public API:
 - :func:`explain` — the derivation tree of a conclusion or benefit for a profile;
 - :func:`check` — validate a knowledge base, returning its summary.
 
+The package is laid out as the pipeline: :mod:`engine.loading` (the knowledge base, profiles
+and values, checked) → :mod:`engine.compiling` (the condition language; rules to three-valued
+checks and durable_rules rulesets) → :mod:`engine.inferring` (forward chaining, derivations,
+amounts, Article 14) → :mod:`engine.explaining` (why, why not) → :mod:`engine.rendering` (graphs,
+reports, spreadsheets); beside them :mod:`engine.authoring` (the rule author's tools) and
+:mod:`engine.screening` (batch); on top, two faces: :mod:`engine.cli` and :mod:`engine.web`.
+
 Errors derive from :class:`PolicyKBError`: :class:`KnowledgeBaseError` and
 :class:`ProfileError` for bad input, :class:`InstallationError` for a durable-rules built
 without the define Python 3.13 needs, :class:`EvaluationError` for internal failures.
