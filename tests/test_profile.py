@@ -132,3 +132,22 @@ def test_a_choice_may_be_written_by_its_label_in_either_language(kb):
                            "establishment": "Newly established"}, kb)
     assert facts["industry"] == "finance" and facts["establishment"] == "new"
     assert facts["tech_domains"][0] == "big_data" and "blockchain" in facts["tech_domains"]
+
+
+def test_facts_may_be_named_by_their_labels_as_in_spreadsheets(kb):
+    from engine.loading.profile import parse_profile
+    facts = parse_profile({"企业名称": "甲", "Paid-in capital": "1亿元", "行业": "金融"}, kb)
+    assert facts == {"name": "甲", "paid_in_capital": 100_000_000, "industry": "finance"}
+    with pytest.raises(ProfileError, match="already gives"):
+        parse_profile({"name": "甲", "企业名称": "乙"}, kb)
+    with pytest.raises(ProfileError) as err:
+        parse_profile({"企业名字": "甲"}, kb)
+    assert err.value.suggestion == "企业名称"
+
+
+def test_a_choice_that_is_not_a_value_lists_the_labels_a_person_may_write(kb):
+    from engine.loading.profile import parse_profile
+    with pytest.raises(ProfileError) as err:
+        parse_profile({"establishment": "新引进"}, kb)
+    assert "新设立 (new), 新迁入 (relocated)" in err.value.message
+    assert err.value.allowed == ["new", "relocated", "existing"]   # the API's field stays ids

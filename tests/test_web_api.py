@@ -311,3 +311,43 @@ def test_the_sum_of_ceilings_counts_benefits_that_are_not_stacked_once():
     # The settlement subsidy (at most 2000万) and the start-up cost subsidy (at most 5000万) pay
     # for the same thing: at most 5000万 together, not 7000万.
     assert case(engine.load(KB_DIR), profile, "zh")["ceiling"] == "5,000万元"
+
+
+# --------------------------------------------------------------------------- importing a profile into the form
+
+def test_an_imported_profile_written_with_labels_fills_the_form(client):
+    text = ("企业名称: 甲公司\nindustry: 信息传输、软件和信息技术服务业\nestablishment: 新设立\n"
+            "office_tenure: 购买办公用房\n实收资本: 1.2亿元\n")
+    page = client.post("/ui/import", data={"text": text}).text
+    assert 'role="alert"' not in page
+    for value in ("ict", "new", "purchased"):
+        assert f'<option value="{value}" selected>' in page, value
+    assert "1.2亿元" in page and "甲公司" in page
+
+
+@pytest.mark.parametrize("text, words", [
+    ("paid_in_captial: 1.2亿元\n", "did you mean &#39;paid_in_capital&#39;"),
+    ("industry: 金融科技\n", "did you mean &#39;金融&#39;"),
+    ("paid_in_capital: 五百万\n", "Chinese numerals"),
+])
+def test_an_imported_profile_with_a_mistake_says_so_instead_of_dropping_it(client, text, words):
+    page = client.post("/ui/import", data={"text": text}).text
+    assert 'role="alert"' in page and words in page
+
+
+def test_an_uploaded_template_with_one_enterprise_fills_the_form_and_with_several_says_to_use_batch(client, kb, tmp_path):
+    import openpyxl
+    from engine.rendering.template import write_template
+    write_template(kb, tmp_path / "t.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    sheet = book.worksheets[0]
+    ids = [c.value for c in sheet[3]]
+    row = {"id": "E1", "name": "乙公司", "industry": "金融", "paid_in_capital": "8000万", "registered_in_xicheng": "是"}
+    sheet.append([row.get(i) for i in ids])
+    book.save(tmp_path / "one.xlsx")
+    page = client.post("/ui/import", files={"file": ("one.xlsx", (tmp_path / "one.xlsx").read_bytes())}).text
+    assert 'role="alert"' not in page and '<option value="finance" selected>' in page and "乙公司" in page
+    sheet.append([row.get(i) for i in ids])
+    book.save(tmp_path / "two.xlsx")
+    page = client.post("/ui/import", files={"file": ("two.xlsx", (tmp_path / "two.xlsx").read_bytes())}).text
+    assert 'role="alert"' in page and "Batch page" in page

@@ -49,11 +49,15 @@ def parse_profile(data: Any, kb: KnowledgeBase, source: str | None = None) -> di
                            f"not {_kind(data)}", file=source or getattr(data, "file", None),
                            line=getattr(data, "line", 1 if source else None))
     facts: dict[str, Any] = {}
-    for name, value in data.items():
-        line = data.line_of(name) if hasattr(data, "line_of") else None
-        if not isinstance(name, str) or name not in kb.facts:
-            raise ProfileError(f"unknown fact '{name}'", file=source, line=line,
-                               suggestion=nearest(str(name), kb.facts))
+    for key, value in data.items():
+        line = data.line_of(key) if hasattr(data, "line_of") else None
+        # A fact is named by its id or, as in spreadsheets, by its label (企业名称, Paid-in capital).
+        name = key if key in kb.facts else fact_names(kb).get(_norm(key)) if isinstance(key, str) else None
+        if name is None:
+            raise ProfileError(f"unknown fact '{key}'", file=source, line=line,
+                               suggestion=_nearest_fact(kb, str(key)))
+        if name in facts:
+            raise ProfileError(f"'{key}' names {name}, which the profile already gives", file=source, line=line)
         if value is None:
             continue
         try:
@@ -102,9 +106,7 @@ def convert(fact: Fact, value: Any, kb: KnowledgeBase) -> Any:
             # A label (信息传输、软件和信息技术服务业, Finance) names its value, as in spreadsheets.
             value = value_names(kb, fact.id).get(_norm(value), value)
         if not isinstance(value, str) or value not in fact.values:
-            hint = nearest(str(value), fact.values)
-            raise ProfileError(f"{value!r} is not one of its values", suggestion=hint,
-                               allowed=list(fact.values))
+            raise _not_a_value(fact, value)
         return value
     if kind == "money":
         return parse_money(value, signed=fact.signed)
@@ -125,14 +127,25 @@ def convert(fact: Fact, value: Any, kb: KnowledgeBase) -> Any:
             if isinstance(item, str) and item not in fact.values:
                 item = value_names(kb, fact.id).get(_norm(item), item)
             if not isinstance(item, str) or item not in fact.values:
-                raise ProfileError(f"{item!r} is not one of its values",
-                                   suggestion=nearest(str(item), fact.values), allowed=list(fact.values))
+                raise _not_a_value(fact, item)
             if item not in result:
                 result.append(item)
         return tuple(result)
     if kind == "records":
         return _records(fact, value, kb)
     raise ValueProblem(f"fact type {kind} cannot be read")
+
+
+def _not_a_value(fact: Fact, value: Any) -> ProfileError:
+    """A choice that is none of the fact's values: the message lists them by label and id (what
+    a person may write), the suggestion is the nearest id, or for Chinese text the nearest label."""
+    text = str(value)
+    if any(ord(ch) > 0x2e80 for ch in text):
+        hint = nearest(text, [words["zh"] for words in fact.values.values()])
+    else:
+        hint = nearest(text, fact.values)
+    choices = ", ".join(f"{words['zh']} ({v})" for v, words in fact.values.items())
+    return ProfileError(f"{value!r} is not one of its values: {choices}", suggestion=hint, allowed=list(fact.values))
 
 
 def _records(fact: Fact, value: Any, kb: KnowledgeBase) -> tuple:
@@ -171,7 +184,34 @@ def _records(fact: Fact, value: Any, kb: KnowledgeBase) -> tuple:
     return tuple(records)
 
 
-# --------------------------------------------------------------------------- values by their labels
+# --------------------------------------------------------------------------- facts and values by their labels
+
+def fact_names(kb: KnowledgeBase) -> dict[str, str]:
+    """Each fact by its id and its zh and en labels (normalised, see :func:`_norm`) to its id; a
+    label two facts share names neither (their ids still do)."""
+    found = kb.__dict__.get("_fact_names")
+    if found is None:
+        found, clashes = {}, set()
+        for fact in kb.facts.values():
+            for text in (fact.zh, fact.en):
+                key = _norm(text)
+                if found.get(key, fact.id) != fact.id:
+                    clashes.add(key)
+                found.setdefault(key, fact.id)
+        for key in clashes:
+            found.pop(key, None)
+        for fact in kb.facts:
+            found[_norm(fact)] = fact   # an id always names its fact
+        kb.__dict__["_fact_names"] = found
+    return found
+
+
+def _nearest_fact(kb: KnowledgeBase, text: str) -> str | None:
+    """The nearest fact id, or for text written in Chinese the nearest Chinese label."""
+    if any(ord(ch) > 0x2e80 for ch in text):
+        return nearest(text, [fact.zh for fact in kb.facts.values()])
+    return nearest(text, kb.facts)
+
 
 def _norm(text) -> str:
     """Text compared the way a person would: full-width forms folded, blanks collapsed, any case."""

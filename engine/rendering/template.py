@@ -33,7 +33,7 @@ from pathlib import Path
 
 from engine.errors import ProfileError, nearest
 from engine.loading.kb import KnowledgeBase
-from engine.loading.profile import _norm, value_names
+from engine.loading.profile import _norm, fact_names, value_names
 from engine.rendering.spreadsheet import save_workbook, text_cell
 
 #: The columns that name a row rather than hold a fact, as :mod:`engine.screening.batch` reads them.
@@ -183,21 +183,11 @@ def header_names(kb: KnowledgeBase) -> dict[str, str]:
     if cached is not None:
         return cached
     names: dict[str, str] = {}
-    clashes: set[str] = set()
     for column in ID_COLUMNS:
         names[_norm(column)] = column
     for lang in ID_LABEL:
         names.setdefault(_norm(ID_LABEL[lang]), "id")
-    for fact in kb.facts.values():
-        for text in (fact.zh, fact.en):
-            key = _norm(text)
-            if names.get(key, fact.id) != fact.id:
-                clashes.add(key)
-            names.setdefault(key, fact.id)
-    for fact in kb.facts.values():
-        names[_norm(fact.id)] = fact.id   # an id always names its fact
-    for key in clashes - {_norm(f) for f in kb.facts}:
-        names.pop(key, None)
+    names.update(fact_names(kb))
     kb.__dict__["_header_names"] = names
     return names
 

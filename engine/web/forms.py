@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import ProfileError
 from engine.loading.kb import KnowledgeBase
+from engine.rendering.template import cell_value
 
 UNKNOWN = ""
 NONE_OF_THESE = "__none__"
@@ -189,7 +190,28 @@ def read_upload(kb: KnowledgeBase, text: str | None, filename: str | None, data:
     data = loads(text, source, ProfileError)   # JSON is YAML; positions for errors
     if not isinstance(data, dict):
         raise ProfileError("a profile is a mapping of fact names to values, e.g. `industry: ict`", file=source)
-    return _plain(data)
+    return _checked(kb, data, source)
+
+
+#: Fact types whose checked value the form shows (a choice's id, yes/no, an ISO date); the
+#: others keep the text as written (1.2亿元 stays 1.2亿元).
+_SHOWN_CHECKED = ("enum", "list", "bool", "date")
+
+
+def _checked(kb: KnowledgeBase, data: dict, source: str | None) -> dict:
+    """A pasted or uploaded profile as the form shows it, read by the profile reader first, so
+    that a misspelt fact or a value it cannot take is an error naming it, never a field left
+    silently blank; facts named by label become ids, choices written by label become ids."""
+    from engine.loading.profile import _norm, fact_names, parse_profile
+    facts = parse_profile(data, kb, source=source)
+    shown = {}
+    for key, value in data.items():
+        name = key if key in kb.facts else fact_names(kb).get(_norm(key))
+        if name in facts:
+            kind = kb.facts[name].type
+            checked = list(facts[name]) if kind == "list" else facts[name]
+            shown[name] = checked if kind in _SHOWN_CHECKED else value
+    return _plain(shown)
 
 
 def _plain(value):
@@ -218,18 +240,19 @@ def _from_xlsx(kb: KnowledgeBase, data: bytes, filename: str | None) -> dict:
     rows = [r for r in rows if any(c not in (None, "") for c in r)]
     if not rows:
         raise ProfileError("the sheet is empty", file=filename)
-    first = [str(c).strip() if c is not None else "" for c in rows[0]]
-    if len([c for c in first if c in kb.facts]) > 1 and len(rows) >= 2:
-        pairs = zip(first, rows[1])                   # a header row of facts and one row of values
+    if _fact_per_row(kb, rows):
+        pairs = [(str(r[0]).strip(), r[1] if len(r) > 1 else None) for r in rows]
     else:
-        pairs = ((str(r[0]).strip() if r[0] is not None else "", r[1] if len(r) > 1 else None) for r in rows)
+        pairs = _first_enterprise(kb, rows, filename)
     profile = {}
     for name, value in pairs:
-        if not name or value in (None, ""):
+        if value in (None, ""):
             continue
-        fact = kb.facts.get(name)
-        if fact is not None and fact.type == "list" and isinstance(value, str):
-            value = [v.strip() for v in value.split(";") if v.strip()]
+        if isinstance(value, _dt.datetime):
+            value = value.date()
+        fact = kb.facts.get(name) or kb.facts.get(_fact_named(kb, name) or "")
+        if fact is not None and fact.type in ("enum", "list") and isinstance(value, str):
+            value = cell_value(kb, fact.id, value)   # 大数据；人工智能 as a list, labels as they are
         elif fact is not None and fact.type == "records" and isinstance(value, str):
             try:
                 value = json.loads(value)
@@ -238,4 +261,29 @@ def _from_xlsx(kb: KnowledgeBase, data: bytes, filename: str | None) -> dict:
                                    '[{"benefit": "listing_grant", "policy": "…", "amount": "800万元"}]',
                                    file=filename) from None
         profile[name] = value
-    return _plain(profile)
+    return _checked(kb, profile, filename)
+
+
+def _fact_named(kb: KnowledgeBase, text) -> str | None:
+    from engine.loading.profile import _norm, fact_names
+    return fact_names(kb).get(_norm(text)) if isinstance(text, str) else None
+
+
+def _fact_per_row(kb: KnowledgeBase, rows: list) -> bool:
+    """Whether a sheet is two columns, a fact (by id or label) and its value on each row."""
+    return all(len([c for c in r if c not in (None, "")]) <= 2 and _fact_named(kb, str(r[0]).strip()) for r in rows)
+
+
+def _first_enterprise(kb: KnowledgeBase, rows: list, filename: str | None) -> list[tuple[str, Any]]:
+    """A sheet headed by facts (a template filled in): its one enterprise, or an error when it
+    holds several (the Batch page screens many)."""
+    from engine.rendering.template import ID_COLUMNS, read_header
+    head = [(n + 1, [str(c).strip() if c is not None else "" for c in r]) for n, r in enumerate(rows[:4])]
+    header, used = read_header(head, kb, filename or "upload")
+    enterprises = rows[used:]
+    if not enterprises:
+        raise ProfileError("the sheet has a header but no enterprise under it", file=filename)
+    if len(enterprises) > 1:
+        raise ProfileError(f"the sheet holds {len(enterprises)} enterprises and this form takes one: use the "
+                           "Batch page to screen them all, or keep one row", file=filename)
+    return [(name, value) for name, value in zip(header, enterprises[0]) if name not in ID_COLUMNS]
