@@ -374,7 +374,7 @@ def _batch(args) -> int:
                         reports=Path(args.reports) if args.reports else None)
     print(outcome.summary.text(kb, args.lang), end="", file=sys.stderr)
     if args.summary:
-        page = outcome.summary.html(kb, f"policykb batch: {Path(args.input).name}", args.lang)
+        page = outcome.summary.html(kb, f"{batch.SUMMARY_WORDS[args.lang]['title']}: {Path(args.input).name}", args.lang)
         _write_file(args.summary, page.encode("utf-8"))
     if not outcome.complete:
         left = "was left as it was" if Path(args.out).exists() else "was not written"

@@ -172,7 +172,7 @@ def test_the_command_writes_the_summary_page_and_exits_0(sample, tmp_path, capsy
     code = main(["batch", str(sample), "--out", str(tmp_path / "out.csv"), "--summary", str(tmp_path / "s.html"),
                  "--kb", str(KB_DIR), "--workers", "1"])
     err = capsys.readouterr().err
-    assert code == 0 and "8 rows, 4 evaluated, 4 errors" in err
+    assert code == 0 and "共 8 行，已评估 4 行，错误 4 行" in err
     page = (tmp_path / "s.html").read_text(encoding="utf-8")
     assert "<svg" in page and "<rect" in page and "入驻补助" in page and "http" not in page.replace("http://www.w3.org", "")
 
@@ -263,10 +263,12 @@ def test_a_row_with_several_problems_reports_every_one(kb, tmp_path):
 
 def test_the_summary_shows_labels_in_the_chosen_language_with_ids(sample, tmp_path, capsys):
     code, err = _cli(capsys, sample, "--out", tmp_path / "zh.csv", "--summary", tmp_path / "zh.html")
-    assert code == 0 and "入驻补助 (settlement_subsidy)" in err
-    assert "入驻补助 (settlement_subsidy)" in (tmp_path / "zh.html").read_text(encoding="utf-8")
+    assert code == 0 and "入驻补助 (settlement_subsidy)" in err and "给予企业数" in err and "enterprises" not in err
+    zh_page = (tmp_path / "zh.html").read_text(encoding="utf-8")
+    assert "入驻补助 (settlement_subsidy)" in zh_page and "<th>上限合计</th>" in zh_page and "rows" not in zh_page
     code, err = _cli(capsys, sample, "--out", tmp_path / "en.csv", "--summary", tmp_path / "en.html", "--lang", "en")
     assert code == 0 and "Settlement subsidy (settlement_subsidy)" in err and "入驻补助" not in err
+    assert "8 rows, 4 evaluated, 4 errors" in err
     page = (tmp_path / "en.html").read_text(encoding="utf-8")
     assert "Settlement subsidy <code>settlement_subsidy</code>" in page and 'lang="en"' in page
 
@@ -359,7 +361,7 @@ def test_documents_that_grant_no_benefit_still_get_a_summary(tmp_path, capsys):
     (tmp_path / "in.csv").write_text("id,registered_in_xicheng\na,true\n", encoding="utf-8")
     code = main(["batch", str(tmp_path / "in.csv"), "--out", str(tmp_path / "out.csv"), "--kb", str(KB_DIR),
                  "--documents", "implementation_rules_2021", "--summary", str(tmp_path / "s.html")])
-    assert code == 0 and "1 rows, 1 evaluated, 0 errors" in capsys.readouterr().err
+    assert code == 0 and "共 1 行，已评估 1 行，错误 0 行" in capsys.readouterr().err
     assert (tmp_path / "s.html").is_file()
 
 

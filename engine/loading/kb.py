@@ -192,9 +192,14 @@ class Fact:
     where: Where
     nature: str | None = None    # "past" | "identity": a fact the enterprise cannot act on (FACT_NATURES)
     signed: bool = False         # money that can fall below zero (an increment), so -9990 is a value
+    description_zh: str = ""     # the description in Chinese, for people reading in Chinese
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
+
+    def describe(self, lang: str) -> str:
+        """The description in ``lang`` (the English one where no Chinese is written)."""
+        return self.description_zh if lang == "zh" and self.description_zh else self.description
 
 
 @dataclass
@@ -716,8 +721,8 @@ def _facts(data, file, articles, clauses):
     for item in top.list("facts"):
         reader = _Reader(item, "a fact", file)
         reader.keys(("id", "type", "zh", "en", "source"),
-                    ("unit", "values", "administrative", "added", "display_only", "description", "fields", "nature",
-                     "signed"))
+                    ("unit", "values", "administrative", "added", "display_only", "description", "description_zh",
+                     "fields", "nature", "signed"))
         fid = reader.text("id")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", fid):
             raise reader.error(f"fact id '{fid}' must be lower_snake_case", "id")
@@ -769,7 +774,7 @@ def _facts(data, file, articles, clauses):
                           bool(reader.data.get("administrative", False)),
                           bool(reader.data.get("added", False)), bool(reader.data.get("display_only", False)),
                           reader.text("description", "", required=False), fields, reader.where(), nature,
-                          signed)
+                          signed, reader.text("description_zh", "", required=False))
     return found
 
 

@@ -468,7 +468,7 @@ def _explain(sheet, kb: KnowledgeBase, layout: list[Group], lang: str) -> None:
                     allowed = ", ".join(f"{k}: {v}" for k, v in spec.fields.items())
                 values = [None, spec.label(lang), fact, group.title[lang], kb.label(spec.source, lang),
                           words["types"][spec.type], words["units"].get(spec.unit or "", ""), allowed,
-                          words["how"][spec.type], spec.description or ""]
+                          words["how"][spec.type], spec.describe(lang)]
             values[0] = get_column_letter(column)
             for n, value in enumerate(values, 1):
                 cell = text_cell(sheet.cell(row=row, column=n), value)

@@ -827,42 +827,60 @@ class Summary:
         return [(b, self.benefits.get(b, _tally())) for b in kb.benefits]
 
     def text(self, kb: KnowledgeBase, lang: str = "zh") -> str:
-        """The summary as lines for a terminal: each benefit by its label in ``lang``, id after."""
+        """The summary as lines for a terminal, in ``lang``: each benefit by its label, id after."""
+        words = SUMMARY_WORDS[lang]
         names = {b: f"{kb.conclusions[b].label(lang)} ({b})" for b in kb.benefits}
-        width = max([_width(n) for n in names.values()] + [len("benefit")])   # a document may grant none
-        lines = [f"{self.rows:,} rows, {self.rows - self.errors:,} evaluated, {self.errors:,} errors",
-                 f"{_pad('benefit', width)} {'enterprises':>11} {'undetermined':>12} {'sum of ceilings':>20} "
-                 f"{'amount not fixed':>17}"]
+        head = words["columns"]
+        width = max([_width(n) for n in names.values()] + [_width(head[0])])   # a document may grant none
+        widths = [max(_width(h), w) for h, w in zip(head[1:], (11, 12, 20, 17))]
+        lines = [self.counts(lang), " ".join([_pad(head[0], width)] + [_rpad(h, w) for h, w in zip(head[1:], widths)])]
         for benefit, tally in self.ordered(kb):
-            lines.append(f"{_pad(names[benefit], width)} {tally['granted']:>11,} {tally['undetermined']:>12,} "
-                         f"{ceiling_text(tally, lang):>20} {tally['unfixed']:>17,}")
+            cells = [f"{tally['granted']:,}", f"{tally['undetermined']:,}", ceiling_text(tally, lang), f"{tally['unfixed']:,}"]
+            lines.append(" ".join([_pad(names[benefit], width)] + [_rpad(c, w) for c, w in zip(cells, widths)]))
         return "\n".join(lines) + "\n"
 
+    def counts(self, lang: str = "zh") -> str:
+        """Rows read, evaluated and in error, in a sentence in ``lang``."""
+        return SUMMARY_WORDS[lang]["counts"].format(rows=self.rows, ok=self.rows - self.errors, errors=self.errors)
+
     def html(self, kb: KnowledgeBase, title: str, lang: str = "zh") -> str:
-        """The summary as a self-contained page with a bar chart, labels in ``lang``."""
+        """The summary as a self-contained page with a bar chart, in ``lang``."""
         e = html.escape
+        words = SUMMARY_WORDS[lang]
         rows = self.ordered(kb)
         top = max([t["granted"] for _, t in rows] + [1])
         bars = []
         for n, (benefit, tally) in enumerate(rows):
-            width = round(600 * tally["granted"] / top)
+            width = round(480 * tally["granted"] / top)
             y = 10 + n * 28
-            bars.append(f'<text x="0" y="{y + 15}">{e(kb.conclusions[benefit].label(lang))} ({e(benefit)})</text>'
-                        f'<rect x="300" y="{y}" width="{width}" height="20" fill="#4a8c5a"/>'
-                        f'<text x="{306 + width}" y="{y + 15}">{tally["granted"]:,}</text>')
+            # Labels end left of the bars, whose start leaves room for the longest label.
+            bars.append(f'<text x="440" y="{y + 15}" text-anchor="end">{e(kb.conclusions[benefit].label(lang))} '
+                        f'({e(benefit)})</text>'
+                        f'<rect x="450" y="{y}" width="{width}" height="20" fill="#4a8c5a"/>'
+                        f'<text x="{456 + width}" y="{y + 15}">{tally["granted"]:,}</text>')
         table = "".join(f"<tr><td>{e(kb.conclusions[b].label(lang))} <code>{b}</code></td><td>{t['granted']:,}</td>"
                         f"<td>{t['undetermined']:,}</td><td>{e(ceiling_text(t, lang))}</td><td>{t['unfixed']:,}</td></tr>"
                         for b, t in rows)
+        head = "".join(f"<th>{e(h)}</th>" for h in words["columns"])
         return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
                 f'<title>{e(title)}</title><style>'
-                'body{font-family:"Noto Sans CJK SC",sans-serif;max-width:60rem;margin:2rem auto}'
+                'body{font-family:"Noto Sans CJK SC",sans-serif;max-width:64rem;margin:2rem auto}'
                 'table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.2rem .5rem;text-align:right}'
-                'td:first-child{text-align:left}svg text{font-size:13px}</style></head><body>'
-                f"<h1>{e(title)}</h1><p>{self.rows:,} rows, {self.rows - self.errors:,} evaluated, {self.errors:,} errors</p>"
-                f'<svg width="1000" height="{20 + 28 * len(rows)}" xmlns="http://www.w3.org/2000/svg">{"".join(bars)}</svg>'
-                "<table><tr><th>benefit</th><th>enterprises</th><th>undetermined</th><th>sum of ceilings</th>"
-                "<th>amount not fixed</th></tr>"
-                f"{table}</table></body></html>\n")
+                'td:first-child,th:first-child{text-align:left}svg text{font-size:13px}</style></head><body>'
+                f"<h1>{e(title)}</h1><p>{e(self.counts(lang))}</p>"
+                f'<svg width="1040" height="{20 + 28 * len(rows)}" xmlns="http://www.w3.org/2000/svg">{"".join(bars)}</svg>'
+                f"<table><tr>{head}</tr>{table}</table></body></html>\n")
+
+
+#: The summary's words, by language.
+SUMMARY_WORDS = {
+    "zh": {"counts": "共 {rows:,} 行，已评估 {ok:,} 行，错误 {errors:,} 行",
+           "columns": ("支持事项", "给予企业数", "待定", "上限合计", "金额未定"),
+           "title": "policykb 批量筛查"},
+    "en": {"counts": "{rows:,} rows, {ok:,} evaluated, {errors:,} errors",
+           "columns": ("benefit", "enterprises", "undetermined", "sum of ceilings", "amount not fixed"),
+           "title": "policykb batch"},
+}
 
 
 def ceiling_text(tally: dict, lang: str) -> str:
@@ -885,6 +903,10 @@ def _width(text: str) -> int:
 
 def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
+
+
+def _rpad(text: str, width: int) -> str:
+    return " " * (width - _width(text)) + text
 
 
 class Progress:

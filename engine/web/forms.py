@@ -65,7 +65,7 @@ def groups(kb: KnowledgeBase, lang: str, profile: dict | None = None) -> list[Gr
             options = [(v, labels[lang]) for v, labels in fact.values.items()]
         if fact.type == "records":
             options = [(b, c.label(lang)) for b, c in kb.benefits.items()]
-        item = Field(fact.id, fact.label(lang), fact.type, fact.source, fact.description, fact.unit, options,
+        item = Field(fact.id, fact.label(lang), fact.type, fact.source, fact.describe(lang), fact.unit, options,
                      values.get(fact.id))
         key = "case" if fact.id in ("name", "application_date") else fact.source
         by_ref.setdefault(key, []).append(item)

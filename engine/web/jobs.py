@@ -91,7 +91,7 @@ class _ProgressStream:
 
 def _run(folder: str, kb_path: str | None, input_name: str, output_kind: str, as_of: str | None, lang: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from engine.screening.batch import run
+    from engine.screening.batch import SUMMARY_WORDS, run
     from ..errors import PolicyKBError
     from engine.inferring.evaluation import knowledge_base
     from engine.loading.values import parse_date
@@ -104,7 +104,7 @@ def _run(folder: str, kb_path: str | None, input_name: str, output_kind: str, as
         day = parse_date(as_of) if as_of else None
         outcome = run(kb, here / input_name, out, workers=1, as_of=day, progress_stream=_ProgressStream(here))
         summary = outcome.summary
-        (here / "summary.html").write_text(summary.html(kb, "policykb batch", lang), encoding="utf-8")
+        (here / "summary.html").write_text(summary.html(kb, SUMMARY_WORDS[lang]["title"], lang), encoding="utf-8")
         (here / "summary.txt").write_text(summary.text(kb, lang), encoding="utf-8")
         state = "done" if outcome.complete else "failed"
         write_status(here, {"state": state, "done": summary.rows, "total": summary.rows, "errors": summary.errors,

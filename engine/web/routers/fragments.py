@@ -132,7 +132,7 @@ async def interview(request: Request, kb: KnowledgeBase = Depends(get_kb), lang:
         fact_id = step["fact"]
         item = next(f for g in groups(kb, lang, profile) for f in g.fields if f.id == fact_id)
         question = {"field": item, "citation": kb.label(kb.facts[fact_id].source, lang),
-                    "description": kb.facts[fact_id].description}
+                    "description": kb.facts[fact_id].describe(lang)}
     return render("_interview.html", lang=lang, kb=kb, step=step, question=question, error=error,
                   profile=profile, skipped=skipped, history=history,
                   answered=len([f for f in history if f in profile]))
@@ -242,6 +242,14 @@ async def policy(request: Request, kb: KnowledgeBase = Depends(get_kb), lang: st
                   error=error, enterprise=(marks or {}).get("enterprise"))
 
 
+def status_word(kb: KnowledgeBase, cid: str, status: str, lang: str) -> str:
+    """A status in words: a benefit is granted (给予) or not; a conclusion holds (成立) or not."""
+    words = TEXTS[lang]
+    if kb.conclusions[cid].kind != "benefit" and status in ("granted", "denied"):
+        return words["holds" if status == "granted" else "not_holds"]
+    return words[status]
+
+
 @router.post("/ui/marks")
 async def case_marks(request: Request, kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang),
                      engine: EngineProcess = Depends(get_engine)):
@@ -249,7 +257,9 @@ async def case_marks(request: Request, kb: KnowledgeBase = Depends(get_kb), lang
     form = await request.form()
     try:
         profile = _json_field(form, "profile", {}, dict)
-        return JSONResponse(await engine.call("marks", profile=profile, lang=lang))
+        marks = await engine.call("marks", profile=profile, lang=lang)
+        marks["status_text"] = {cid: status_word(kb, cid, status, lang) for cid, status in marks["status"].items()}
+        return JSONResponse(marks)
     except ApiError as exc:
         return JSONResponse({"error": exc.error}, status_code=400)
     except RemoteError as exc:

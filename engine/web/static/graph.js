@@ -115,7 +115,7 @@
           if (id in marks.facts) n.dataset.value = marks.facts[id];
         } else if (marks.status[id]) {
           state = marks.status[id] === "granted" ? "hit" : marks.status[id] === "undetermined" ? "open" : "miss";
-          n.dataset.status = marks.status[id];
+          n.dataset.status = marks.status_text[id] || marks.status[id];
         }
         if (state) n.classList.add(state);
       });
