@@ -483,11 +483,12 @@ def summary_text(assessment, lang: str = "zh") -> str:
     if not result["benefits"]:
         out.append("  （无）" if zh else "  (none)")
     if result["status"].get("policy_in_force") == "denied":
+        # Only the measures' own benefits: another document in force may still grant its own.
         doc = kb.document
-        out.append(("  措施在{d}不在有效期内（{s}至{e}），不给予任何支持。" if zh else
-                    "  On {d} the measures are not in force ({s} to {e}): no benefit is granted.")
+        out.append(("  《{t}》在{d}不在有效期内（{s}至{e}），不给予该措施的任何支持。" if zh else
+                    "  On {d} the {t} are not in force ({s} to {e}): nothing is granted under them.")
                    .format(d=format_date(as_of, lang), s=format_date(doc["effective_date"], lang),
-                           e=format_date(doc["expiry_date"], lang)))
+                           e=format_date(doc["expiry_date"], lang), t=kb.documents[kb.home].label(lang)))
     out += _summary_others(assessment, lang)
     out.append("")
     out.append("用 `policykb why PROFILE ID` 查看理由，`policykb why-not PROFILE ID` 查看为何不给予及如何获得。" if zh else

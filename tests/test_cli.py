@@ -269,3 +269,12 @@ def test_json_output_is_utf8_with_the_chinese_characters_themselves(tmp_path, ar
     text = done.stdout.decode("utf-8")
     assert chinese in text and "\\u" not in text
     json.loads(text)
+
+
+def test_after_the_measures_expire_eval_says_only_their_benefits_are_not_granted(capsys, tmp_path):
+    # The 2022 measures still apply in 2025: a line saying "no support at all" would contradict them.
+    path = tmp_path / "late.yaml"
+    path.write_text("application_date: 2025-06-01\nregistered_in_xicheng: true\n", encoding="utf-8")
+    code, out, _ = _run(capsys, "eval", str(path), "--kb", str(KB_DIR))
+    assert code == 0 and "不给予该措施的任何支持" in out and "《若干措施》在2025年6月1日不在有效期内" in out
+    assert "2022年产业措施适用" in out
