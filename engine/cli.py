@@ -22,7 +22,7 @@ from engine.explaining.explanation import render_text, tree
 from engine.loading.profile import read_profile
 from engine.rendering.report import amount_text
 from engine.loading.values import format_date
-from engine.explaining.wording import article14_decisions, article14_text, documents_text, listed, named, nothing_to_ask
+from engine.explaining.wording import OPEN_DECISIONS, article14_decisions, article14_text, documents_text, listed, named, nothing_to_ask
 
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3
@@ -478,7 +478,7 @@ def summary_text(assessment, lang: str = "zh") -> str:
         out.append(f"  ✓ {named(kb, benefit['id'], lang)} [{kb.label(kb.conclusions[benefit['id']].article, lang)}]: "
                    f"{amount_text(kb, benefit, lang)}")
         for offer, decision in article14_decisions(benefit):
-            mark = "⚠ " if decision in ("within_range", "not_fixed", "open") else ""
+            mark = "⚠ " if decision in OPEN_DECISIONS else ""
             out.append(f"      {mark}{article14_text(kb, offer, benefit['amount'], decision, lang)}")
     if not result["benefits"]:
         out.append("  （无）" if zh else "  (none)")

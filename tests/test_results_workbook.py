@@ -180,3 +180,21 @@ def test_libreoffice_opens_the_results_workbook(results, tmp_path):
         rows = list(csv.reader(handle))
     assert rows[2][:3] == ["row", "id", "name"]
     assert rows[3][1] == "E1" and "给予" in rows[3] and "500万元 – 2,000万元" in rows[3]
+
+
+def test_benefits_not_stacked_across_documents_say_so_in_the_note_and_the_summary(kb, tmp_path):
+    # A new key enterprise in 2023 gets both the measures' settlement subsidy and the 2022
+    # start-up cost subsidy: Article 14 says it takes one, and the sheet must say so.
+    profile = yaml.safe_load((KB_DIR / "examples" / "new_ict_key_enterprise.yaml").read_text(encoding="utf-8"))
+    profile.update(application_date="2023-01-05", registration_date="2022-08-01", major_industry_influence=True,
+                   startup_subsidy_recognized=True)
+    (tmp_path / "in.jsonl").write_text(json.dumps(profile, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    outcome = batch.run(kb, tmp_path / "in.jsonl", tmp_path / "out.xlsx", quiet=True)
+    book = openpyxl.load_workbook(outcome.path)
+    rows = _rows(book["结果"])
+    start = rows[1].index("入驻补助 (settlement_subsidy) 第十三条第（一）项")
+    settlement = rows[3][start:start + 4]
+    assert settlement[0] == "给予" and "500万元 – 2,000万元" in settlement[3]
+    assert "⚠" in settlement[3] and "不重复享受" in settlement[3] and "开办费补助" in settlement[3]
+    summary = {r[1]: r for r in _rows(book["汇总"]) if r and r[1]}
+    assert "与开办费补助 (startup_cost_subsidy)不重复享受" in summary["入驻补助 (settlement_subsidy)"][9]

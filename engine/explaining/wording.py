@@ -206,6 +206,10 @@ def overlap_citation(kb: KnowledgeBase, lang: str) -> str:
     return ("；" if lang == "zh" else "; ").join(kb.label(ref, lang) for ref in refs)
 
 
+#: Article 14 decisions that stay open until this policy's amount is fixed (an analyst settles them).
+OPEN_DECISIONS = ("within_range", "not_fixed", "open")
+
+
 def article14_decisions(entry: dict) -> list[tuple[dict, str]]:
     """Every offer and Article 14 decision of a benefit entry of the result: another document's
     benefit first, then another district policy's offer."""

@@ -55,6 +55,7 @@ WORDS = {
            "none_fixed": "文本未规定金额，不合计",
            "some_unfixed": "另有 {n:,} 家金额未定，未计入合计",
            "nobody": "—",
+           "not_stacked": "与{other}不重复享受（第十四条）：两行都计入的企业只得其一",
            "chart": "各支持事项的企业数", "chart_y": "企业数"},
     "en": {"results": "Results", "summary": "Summary", "input": "Input (as given)", "evaluation": "Evaluation",
            "row": "Row", "result": "Evaluated", "problems": "Problems", "report": "Report", "open": "open report",
@@ -69,6 +70,7 @@ WORDS = {
            "none_fixed": "the text fixes no amount: not summed",
            "some_unfixed": "{n:,} more with no fixed amount, not in the sum",
            "nobody": "—",
+           "not_stacked": "Not stacked with {other} (Art. 14): an enterprise counted in both rows gets one",
            "chart": "Enterprises per benefit", "chart_y": "enterprises"},
 }
 
@@ -83,7 +85,7 @@ def benefit_cells(assessment, lang: str) -> list:
     sheet shows them (see the module docstring)."""
     from engine.rendering.report import amount_text
     from engine.explaining.why_not import first_failure
-    from engine.explaining.wording import article14_decision, article14_text
+    from engine.explaining.wording import OPEN_DECISIONS, article14_decision, article14_decisions, article14_text
     kb, result = assessment.kb, assessment.result
     words = WORDS[lang]
     granted = {b["id"]: b for b in result["benefits"]}
@@ -97,10 +99,10 @@ def benefit_cells(assessment, lang: str) -> list:
             amount = entry["amount"]
             if amount:
                 low, high = amount["min"], amount["max"]
-            note = amount_text(kb, entry, lang)
-            decided = article14_decision(entry)
-            if decided and "overlap" in entry:
-                note = "⚠ " + article14_text(kb, decided[0], entry["amount"], decided[1], lang)
+            # The amount, then every Article 14 decision, as eval prints them (⚠ where it is open).
+            note = "\n".join([amount_text(kb, entry, lang)] + [
+                ("⚠ " if decision in OPEN_DECISIONS else "") + article14_text(kb, offer, entry["amount"], decision, lang)
+                for offer, decision in article14_decisions(entry)])
         elif bid in superseded:
             status = "superseded"
             entry = superseded[bid]
@@ -349,6 +351,11 @@ class ResultsBook:
             else:
                 total = words["nobody"]
                 note = words["none_fixed"] if tally["unfixed"] else None
+            others = [other for pair in kb.overlaps for other in pair.benefits if bid in pair.benefits and other != bid]
+            if others:   # the same enterprise may be counted in both rows; it gets only one
+                stacked = words["not_stacked"].format(other=("、" if lang == "zh" else ", ").join(
+                    named(kb, o, lang) for o in others))
+                note = f"{note}\n{stacked}" if note else stacked
             sheet.append([self._text(sheet, kb.documents[conclusion.document].label(lang)),
                           self._text(sheet, named(kb, bid, lang)), self._text(sheet, kb.label(conclusion.article, lang)),
                           tally["granted"], tally.get("undetermined", 0), tally.get("denied", 0),
