@@ -51,7 +51,8 @@ BOOL_FACTS = (
     "undertakes_government_project consumption_scenario_application digital_platform_construction "
     "sme_digital_solutions organizes_industry_event pays_tax_in_xicheng independent_legal_entity "
     "digital_technology_business strong_innovation_capacity influential_research_lead good_development_prospects "
-    "large_regional_contribution sound_management no_serious_violations_3y no_accidents_3y").split()
+    "large_regional_contribution sound_management no_serious_violations_3y no_accidents_3y "
+    "innovation_support_recognized").split()
 ENUM_FACTS = ("industry establishment office_tenure listing rnd_institution_level key_lab_level "
               "matching_fund_project_level project_type project_field statistical_category").split()
 NUMBER_FACTS = ("paid_in_capital cultivation_investment renovation_investment renovated_area_m2 "
@@ -226,6 +227,7 @@ BENEFITS = """
       (enterprise (foreign_joint_lab yes))
       (enterprise (international_cooperation_project yes))
       (enterprise (matching_fund_project_level municipal|national)))
+  (enterprise (innovation_support_recognized yes))
   => (assert (benefit (id innovation_support))))
 (defrule project_support.rnd_commercialization
   (holds (id policy_in_force)) (enterprise (registered_in_xicheng yes)) (holds (id support_target))

@@ -111,7 +111,7 @@ def test_article_14_against_a_range_is_left_open_where_the_amount_is_not_fixed(b
 
 
 def test_grounds_read_as_what_they_test(base_profile):
-    base_profile.update(standards_led=["industry"], key_lab_level="national")
+    base_profile.update(standards_led=["industry"], key_lab_level="national", innovation_support_recognized=True)
     text = render_text(engine.explain(base_profile, "innovation_support", lang="en"), "en")
     assert ("· grounds: Standards formed (industry, national, international) (standards), "
             "Recognized key laboratory or similar platform (key_lab)") in text

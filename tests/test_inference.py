@@ -48,7 +48,7 @@ def test_a_fact_is_missing_only_when_it_keeps_something_undecided(kb, base_profi
 
 
 def test_every_ground_that_holds_is_recorded(kb, base_profile):
-    profile = dict(base_profile, rnd_institution_level="national", foreign_joint_lab=True,
+    profile = dict(base_profile, rnd_institution_level="national", foreign_joint_lab=True, innovation_support_recognized=True,
                    key_lab_level="none", standards_led=[])
     inference = _derive(kb, profile)
     grounds = [g for d in inference.derivations["innovation_support"] for g in d.grounds]
