@@ -342,14 +342,19 @@ def _changes(kb: KnowledgeBase, facts: dict, tests: tuple) -> list[dict] | None:
     by_fact: dict[str, list[cond.FactTest]] = {}
     for test in tests:
         by_fact.setdefault(test.fact, []).append(test)
+    # The case's date first: a "within N years" test measures from it, changed or not.
+    order = sorted(by_fact, key=lambda name: name != cond.AS_OF_FACT)
+    changed = dict(facts)
     changes = []
-    for name, fact_tests in by_fact.items():
+    for name in order:
+        fact_tests = by_fact[name]
         current = facts.get(name)
-        if current is not None and all(t.holds(facts) for t in fact_tests):
+        if current is not None and all(t.holds(changed) for t in fact_tests):
             continue
-        value = _satisfying_value(kb, name, current, fact_tests)
+        value = _satisfying_value(kb, name, current, fact_tests, changed.get(cond.AS_OF_FACT))
         if value is None:
             return None
+        changed[name] = value
         why = beyond_the_enterprise(kb.facts[name], current)
         changes.append({"fact": name, "from": current, "to": value, "by_enterprise": why is None, "why": why})
     return changes
@@ -373,15 +378,15 @@ def beyond_the_enterprise(fact, current) -> str | None:
     return fact.nature
 
 
-def _satisfying_value(kb: KnowledgeBase, name: str, current: Any, tests: list[cond.FactTest]):
+def _satisfying_value(kb: KnowledgeBase, name: str, current: Any, tests: list[cond.FactTest], as_of=None):
     fact = kb.facts[name]
-    for candidate in _candidates(fact, current, tests):
-        if all(t.holds({name: candidate}) for t in tests):
+    for candidate in _candidates(fact, current, tests, as_of):
+        if all(t.holds({cond.AS_OF_FACT: as_of, name: candidate}) for t in tests):
             return candidate
     return None
 
 
-def _candidates(fact, current, tests):
+def _candidates(fact, current, tests, as_of=None):
     if fact.type == "list":
         items = list(current or ())
         for test in tests:
@@ -407,6 +412,8 @@ def _candidates(fact, current, tests):
         elif op == "between":
             low, high = value
             yield high if current is not None and current > high else low
+        elif op == "within_years" and as_of is not None:
+            yield as_of   # the nearest date that is within the years: the case's own date
 
 
 def _next_above(value):
