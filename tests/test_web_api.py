@@ -351,3 +351,21 @@ def test_an_uploaded_template_with_one_enterprise_fills_the_form_and_with_severa
     book.save(tmp_path / "two.xlsx")
     page = client.post("/ui/import", files={"file": ("two.xlsx", (tmp_path / "two.xlsx").read_bytes())}).text
     assert 'role="alert"' in page and "Batch page" in page
+
+
+def test_an_interview_whose_questions_were_all_skipped_offers_them_again(client, kb):
+    import html
+    import re
+    profile = plain(yaml.safe_load((kb.examples_dir / "new_ict_key_enterprise.yaml").read_text(encoding="utf-8")))
+    state = {"profile": json.dumps(profile, ensure_ascii=False), "skipped": "[]", "history": "[]", "lang": "en"}
+    page = client.post("/ui/interview?lang=en", data=state).text
+    for _ in range(60):
+        asked = re.search(r'name="fact" value="([a-z_0-9]+)"', page)
+        if asked is None:
+            break
+        hidden = {name: html.unescape(value) for name, value in re.findall(r'name="(profile|skipped|history)" value="([^"]*)"', page)}
+        page = client.post("/ui/interview?lang=en", data={**hidden, "fact": asked.group(1), "action": "skip"}).text
+    assert 'id="interview-done"' in page and "but the" in page and 'id="revisit"' in page
+    hidden = {name: html.unescape(value) for name, value in re.findall(r'name="(profile|skipped|history)" value="([^"]*)"', page)}
+    again = client.post("/ui/interview?lang=en", data={**hidden, "action": "revisit"}).text
+    assert re.search(r'name="fact" value="[a-z_0-9]+"', again)

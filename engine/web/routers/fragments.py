@@ -120,6 +120,8 @@ async def interview(request: Request, kb: KnowledgeBase = Depends(get_kb), lang:
     elif action == "back" and history:
         ask = history.pop()
         skipped = [f for f in skipped if f != ask]
+    elif action == "revisit":      # the skipped questions, asked again
+        skipped = []
     try:
         step = await engine.call("interview", profile=profile, skipped=skipped, lang=lang, ask=ask)
     except RemoteError as exc:
