@@ -369,3 +369,15 @@ def test_an_interview_whose_questions_were_all_skipped_offers_them_again(client,
     hidden = {name: html.unescape(value) for name, value in re.findall(r'name="(profile|skipped|history)" value="([^"]*)"', page)}
     again = client.post("/ui/interview?lang=en", data={**hidden, "action": "revisit"}).text
     assert re.search(r'name="fact" value="[a-z_0-9]+"', again)
+
+
+def test_the_batch_page_links_the_template_in_its_language(client, kb, tmp_path):
+    import openpyxl
+    page = client.get("/batch?lang=zh").text
+    assert 'href="/template.xlsx?lang=zh"' in page and "或选择文件" not in page
+    answer = client.get("/template.xlsx?lang=en")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/vnd.openxmlformats")
+    (tmp_path / "t.xlsx").write_bytes(answer.content)
+    sheet = openpyxl.load_workbook(tmp_path / "t.xlsx").worksheets[0]
+    assert [c.value for c in sheet[3]][:2] == ["id", "name"] and sheet["B2"].value == "Enterprise name"
+    assert client.get("/template.xlsx?lang=en").content == answer.content   # the same bytes each time

@@ -5,6 +5,8 @@ posts it to the fragment endpoints (:mod:`.fragments`) to fill the page.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse
 
@@ -62,3 +64,20 @@ def graph_page(kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang
 def batch_page(kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang),
                settings: Settings = Depends(get_settings)):
     return render("batch.html", page="batch", lang=lang, kb=kb, limit=limit_text(settings.upload_limit))
+
+
+@router.get("/template.xlsx")
+def template_workbook(kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang)):
+    """The spreadsheet template of ``policykb template`` in the page's language, to fill in and
+    upload on the Batch page (made once per knowledge base and language)."""
+    from fastapi.responses import Response
+    cache = kb.__dict__.setdefault("_web_templates", {})
+    if lang not in cache:
+        import tempfile
+        from pathlib import Path
+        from engine.rendering.template import write_template
+        with tempfile.TemporaryDirectory() as folder:
+            cache[lang] = write_template(kb, Path(folder) / "template.xlsx", lang).read_bytes()
+    name = "policykb-模板.xlsx" if lang == "zh" else "policykb-template.xlsx"
+    return Response(cache[lang], media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
