@@ -271,8 +271,7 @@ def _result(kb: KnowledgeBase, facts, inference: Inference, granted: dict) -> di
                        "effective_date": d.effective_date.isoformat(),
                        "expiry_date": d.expiry_date.isoformat() if d.expiry_date else None}
                       for d in kb.documents.values()],
-        "conclusions": [c for c in inference.derived
-                        if kb.conclusions[c].kind == "conclusion" and not kb.conclusions[c].internal],
+        "conclusions": [c for c in _reported(kb)[0] if inference.holds(c)],
         "benefits": benefits,
         "superseded": superseded,
         "status": status,

@@ -51,8 +51,7 @@ def parse_profile(data: Any, kb: KnowledgeBase, source: str | None = None) -> di
     facts: dict[str, Any] = {}
     for key, value in data.items():
         line = data.line_of(key) if hasattr(data, "line_of") else None
-        # A fact is named by its id or, as in spreadsheets, by its label (企业名称, Paid-in capital).
-        name = key if key in kb.facts else fact_names(kb).get(_norm(key)) if isinstance(key, str) else None
+        name = fact_id(kb, key)
         if name is None:
             raise ProfileError(f"unknown fact '{key}'", file=source, line=line,
                                suggestion=_nearest_fact(kb, str(key)))
@@ -204,6 +203,14 @@ def fact_names(kb: KnowledgeBase) -> dict[str, str]:
             found[_norm(fact)] = fact   # an id always names its fact
         kb.__dict__["_fact_names"] = found
     return found
+
+
+def fact_id(kb: KnowledgeBase, name) -> str | None:
+    """The fact a profile key names: by its id or, as in spreadsheets, by its label (企业名称,
+    Paid-in capital); None for no fact."""
+    if name in kb.facts:
+        return name
+    return fact_names(kb).get(_norm(name)) if isinstance(name, str) else None
 
 
 def _nearest_fact(kb: KnowledgeBase, text: str) -> str | None:

@@ -374,12 +374,13 @@ def _checked_profile(kb: KnowledgeBase, number: int, header: tuple, cells: list)
     """A row of cells under its column ids as a checked profile, each text cell read once per
     process and column and remembered (most columns of a batch repeat a few values: yes/no, a
     choice, a date, a round amount), so that a row costs look-ups rather than parsing. None
-    when a cell cannot be read: :func:`_profile` then gives the row every problem it has."""
-    remembered = kb.__dict__.setdefault("_cells_read", {})
-    columns = remembered.get(header)
+    when a cell cannot be read: :func:`_with_problems` then gives the row every problem it has."""
+    by_header = kb.__dict__.setdefault("_cells_by_header", {})
+    columns = by_header.get(header)
     if columns is None:   # per header: each column's cells read so far, None for an id column
-        columns = remembered[header] = tuple(None if name in ID_COLUMNS else remembered.setdefault(name, {})
-                                             for name in header)
+        by_column = kb.__dict__.setdefault("_cells_read", {})
+        columns = by_header[header] = tuple(None if name in ID_COLUMNS else by_column.setdefault(name, {})
+                                            for name in header)
     facts = {}
     for name, column, value in zip(header, columns, cells):
         # Only text is remembered: as dict keys 1, 1.0 and True are one.
@@ -425,9 +426,12 @@ def _ident(values: dict) -> str | None:
 
 def _profile(kb: KnowledgeBase, number: int, values: dict) -> Row:
     """A row of spreadsheet cells as a profile; every cell that cannot be read is in its error."""
-    checked = _checked_profile(kb, number, tuple(values), list(values.values()))
-    if checked is not None:
-        return checked
+    return _checked_profile(kb, number, tuple(values), list(values.values())) or _with_problems(kb, number, values)
+
+
+def _with_problems(kb: KnowledgeBase, number: int, values: dict) -> Row:
+    """A row whose cells did not all read: each cell as the profile reader takes it, and every
+    cell that cannot be read in the row's error."""
     ident = _ident(values)
     data, problems = {}, []
     for name, value in values.items():
@@ -478,7 +482,7 @@ def _csv_row(kb: KnowledgeBase, row: Row) -> Row:
                    given=dict(zip(layout.header, cells)))
     cells = cells[:width]
     return _checked_profile(kb, row.number, layout.header, cells) or \
-        _profile(kb, row.number, dict(zip(layout.header, cells)))
+        _with_problems(kb, row.number, dict(zip(layout.header, cells)))
 
 
 def _jsonl_row(row: Row) -> Row:

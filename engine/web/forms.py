@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import ProfileError
 from engine.loading.kb import KnowledgeBase
+from engine.loading.profile import fact_id
 from engine.rendering.template import cell_value
 
 UNKNOWN = ""
@@ -202,11 +203,11 @@ def _checked(kb: KnowledgeBase, data: dict, source: str | None) -> dict:
     """A pasted or uploaded profile as the form shows it, read by the profile reader first, so
     that a misspelt fact or a value it cannot take is an error naming it, never a field left
     silently blank; facts named by label become ids, choices written by label become ids."""
-    from engine.loading.profile import _norm, fact_names, parse_profile
+    from engine.loading.profile import parse_profile
     facts = parse_profile(data, kb, source=source)
     shown = {}
     for key, value in data.items():
-        name = key if key in kb.facts else fact_names(kb).get(_norm(key))
+        name = fact_id(kb, key)
         if name in facts:
             kind = kb.facts[name].type
             checked = list(facts[name]) if kind == "list" else facts[name]
@@ -250,7 +251,7 @@ def _from_xlsx(kb: KnowledgeBase, data: bytes, filename: str | None) -> dict:
             continue
         if isinstance(value, _dt.datetime):
             value = value.date()
-        fact = kb.facts.get(name) or kb.facts.get(_fact_named(kb, name) or "")
+        fact = kb.facts.get(fact_id(kb, name) or "")
         if fact is not None and fact.type in ("enum", "list") and isinstance(value, str):
             value = cell_value(kb, fact.id, value)   # 大数据；人工智能 as a list, labels as they are
         elif fact is not None and fact.type == "records" and isinstance(value, str):
@@ -264,14 +265,9 @@ def _from_xlsx(kb: KnowledgeBase, data: bytes, filename: str | None) -> dict:
     return _checked(kb, profile, filename)
 
 
-def _fact_named(kb: KnowledgeBase, text) -> str | None:
-    from engine.loading.profile import _norm, fact_names
-    return fact_names(kb).get(_norm(text)) if isinstance(text, str) else None
-
-
 def _fact_per_row(kb: KnowledgeBase, rows: list) -> bool:
     """Whether a sheet is two columns, a fact (by id or label) and its value on each row."""
-    return all(len([c for c in r if c not in (None, "")]) <= 2 and _fact_named(kb, str(r[0]).strip()) for r in rows)
+    return all(len([c for c in r if c not in (None, "")]) <= 2 and fact_id(kb, str(r[0]).strip()) for r in rows)
 
 
 def _first_enterprise(kb: KnowledgeBase, rows: list, filename: str | None) -> list[tuple[str, Any]]:
