@@ -78,19 +78,21 @@ def _checked_id(kb: KnowledgeBase, ident: str) -> None:
 @router.post("/api/why", summary="why a conclusion or benefit holds (as `policykb why --format json`)",
              tags=["api"], responses={**_ERRORS, **_NOT_FOUND}, openapi_extra=_body("ExplainRequest"))
 async def why(request: Request) -> Response:
-    kb, engine = request.app.state.kb, request.app.state.engine
-    body = await read_model(request, ExplainRequest)
-    _checked_id(kb, body.id)
-    return await _run(engine, kb, "why", profile=body.profile, id=body.id, as_of=body.as_of, lang=body.lang)
+    return await _explain(request, "why")
 
 
 @router.post("/api/why-not", summary="why not, and what would change it (as `policykb why-not --format json`)",
              tags=["api"], responses={**_ERRORS, **_NOT_FOUND}, openapi_extra=_body("ExplainRequest"))
 async def why_not(request: Request) -> Response:
+    return await _explain(request, "why_not")
+
+
+async def _explain(request: Request, op: str) -> Response:
+    """``why`` or ``why_not`` of the request's profile and id, as the command line prints it."""
     kb, engine = request.app.state.kb, request.app.state.engine
     body = await read_model(request, ExplainRequest)
     _checked_id(kb, body.id)
-    return await _run(engine, kb, "why_not", profile=body.profile, id=body.id, as_of=body.as_of, lang=body.lang)
+    return await _run(engine, kb, op, profile=body.profile, id=body.id, as_of=body.as_of, lang=body.lang)
 
 
 def describe(kb: KnowledgeBase) -> dict:
