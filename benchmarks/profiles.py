@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 
 _MONEY = [0, 1, 99_999_999, 100_000_000, 120_000_000, 5_000_000, 50_000_000, 200_000_000,
           18_000_000, 25_000_000, 3_000_000_000]

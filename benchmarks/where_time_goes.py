@@ -83,23 +83,23 @@ def screening(kb, profiles) -> None:
     screened result (amounts and Article 14) and the output line."""
     import csv
     import io
-    from engine.screening import batch
+    from engine.screening import chunks, parsing, rows as batch_rows
     from engine.inferring.evaluation import screen
     from batch_bench import write_csv
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "in.csv"
         write_csv(source, len(profiles), 2021)
-        rows = list(batch.read_rows(source, kb))
+        rows = list(batch_rows.read_rows(source, kb))
     cells = [next(csv.reader(io.StringIO(r.raw.decode("utf-8")))) for r in rows]
-    batch.evaluate_rows(kb, rows, None, "csv")   # warm: the cells of each column remembered
+    chunks.evaluate_rows(kb, rows, None, "csv")   # warm: the cells of each column remembered
     stages: dict[str, float] = {}
     timed = timer(stages)
 
-    facts = [row.data for row in timed("read the cells", lambda c: batch._checked_profile(kb, 0, rows[0].layout.header, c), cells)]
+    facts = [row.data for row in timed("read the cells", lambda c: parsing._checked_profile(kb, 0, rows[0].layout.header, c), cells)]
     timed("the rules as one function", reasoner(kb).statuses, facts)
     timed("screen: statuses, amounts, Article 14", lambda f: screen(f, kb), facts)
     start = time.perf_counter()
-    batch.evaluate_rows(kb, rows, None, "csv")
+    chunks.evaluate_rows(kb, rows, None, "csv")
     whole = time.perf_counter() - start
     print(f"batch CSV rows in one process: {len(rows) / whole:,.0f}/s ({whole / len(rows) * 1e6:,.0f} µs each)")
     for name, seconds in stages.items():

@@ -9,7 +9,8 @@ import openpyxl
 import pytest
 import yaml
 
-from engine.screening import batch
+from engine.screening import batch, chunks, local, parsing, result_rows
+from engine.screening import rows as batch_rows
 from engine.cli import main
 from engine.errors import ProfileError
 
@@ -104,7 +105,7 @@ def test_xlsx_in_and_out(kb, tmp_path):
     assert [v[header.index("settlement_subsidy")] for v in values[1:]] == ["granted", "granted"]
     assert values[2][header.index("settlement_subsidy_max")] == 20_000_000
     with pytest.raises(ProfileError) as err:
-        list(batch.read_rows(tmp_path / "in.xlsx", kb, sheet="企"))
+        list(batch_rows.read_rows(tmp_path / "in.xlsx", kb, sheet="企"))
     assert err.value.suggestion == "企业"
 
 
@@ -141,7 +142,7 @@ def test_an_interrupted_run_leaves_a_file_that_says_it_is_incomplete(kb, sample,
         yield next(results)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(batch, "CHUNK", 3)
+    monkeypatch.setattr(chunks, "CHUNK", 3)
     monkeypatch.setattr(batch, "evaluate_local", interrupted)
     outcome = batch.run(kb, sample, tmp_path / "out.csv", quiet=True)
     assert not outcome.complete and outcome.reason == "interrupted"
@@ -155,12 +156,12 @@ def dies_on_row_4(rows, as_of, kind):
     """A worker that is killed while evaluating row 4 (module level, so it can be pickled)."""
     if any(row.number == 4 for row in rows):
         os._exit(9)
-    return batch.evaluate_rows(batch._worker_kb["kb"], rows, as_of, kind)
+    return chunks.evaluate_rows(local._worker_kb["kb"], rows, as_of, kind)
 
 
 def test_a_killed_worker_leaves_an_incomplete_file_not_a_short_one(kb, sample, tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "CHUNK", 2)
-    monkeypatch.setattr(batch, "_work", dies_on_row_4)
+    monkeypatch.setattr(chunks, "CHUNK", 2)
+    monkeypatch.setattr(local, "_work", dies_on_row_4)
     outcome = batch.run(kb, sample, tmp_path / "out.jsonl", quiet=True, workers=2)
     assert not outcome.complete and outcome.reason == "a worker process died"
     assert not (tmp_path / "out.jsonl").exists()
@@ -313,12 +314,12 @@ def test_a_screened_csv_row_holds_what_the_full_evaluation_gives_for_every_scena
     assert len(screened) == len(full) == len(cases) > 200
     assert sum(r["result"] == "ok" for r in screened) > 200
     for row, record in zip(screened, full):
-        expected = batch.flat(kb, record, record.get("evaluation"))
+        expected = result_rows.flat(kb, record, record.get("evaluation"))
         assert list(row.values()) == ["" if v is None else str(v) for v in expected], record["id"]
 
 
 def test_cells_read_once_are_remembered_and_a_bad_one_still_reports_every_problem(kb, tmp_path, monkeypatch):
-    monkeypatch.setattr(batch, "CELLS_REMEMBERED", 2)   # past it, cells are read every time
+    monkeypatch.setattr(parsing, "CELLS_REMEMBERED", 2)   # past it, cells are read every time
     rows = [_row(n, capital=capital) for n, capital in enumerate(["1.2亿元", "8000万", "1.2亿元", "9000万", "1.2亿元"])]
     rows.append(_row(6, capital="五百万", industry="fintech"))
     rows.append(_row(7, capital="8000万"))
@@ -330,7 +331,7 @@ def test_cells_read_once_are_remembered_and_a_bad_one_still_reports_every_proble
 
 def test_the_summary_adds_up_the_same_in_chunks_and_workers(kb, sample, tmp_path, monkeypatch):
     whole = batch.run(kb, sample, tmp_path / "one.csv", quiet=True).summary
-    monkeypatch.setattr(batch, "CHUNK", 2)
+    monkeypatch.setattr(chunks, "CHUNK", 2)
     parts = batch.run(kb, sample, tmp_path / "two.csv", quiet=True, workers=2).summary
     assert parts == whole and parts.rows == 8 and parts.errors == 4
     assert whole.benefits["settlement_subsidy"]["granted"] == 2 and whole.benefits["settlement_subsidy"]["superseded"] == 1

@@ -54,7 +54,7 @@ def test_an_item_test_inside_iany_is_always_one_plain_comparison(kb):
 
 def test_a_not_in_test_requires_the_fact_to_exist(kb):
     from engine.compiling.compiler import _pattern
-    from engine.compiling.conditions import FactTest
+    from engine.model.conditions import FactTest
     pattern = _pattern(FactTest("industry", "not_in", ("other",)))
     assert {"$ex": {"industry": 1}} in pattern["$and"]
 

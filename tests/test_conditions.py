@@ -1,9 +1,10 @@
-"""The condition language: three-valued evaluation and normal form (engine/compiling/conditions.py)."""
+"""The condition language: three-valued evaluation and normal form (engine/model/conditions.py), and
+fact values as the engine compares them (engine/compiling/checks.py)."""
 
 import datetime as dt
 
-from engine.compiling.conditions import (All, Any_, ConclusionRef, FactTest, engine_value, evaluate, to_dnf,
-                               unknown_facts)
+from engine.compiling.checks import engine_value
+from engine.model.conditions import All, Any_, ConclusionRef, FactTest, evaluate, to_dnf, unknown_facts
 
 A = FactTest("a", "is", True)
 B = FactTest("b", "at_least", 10)

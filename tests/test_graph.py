@@ -199,7 +199,7 @@ def test_impact_text_shows_labels_with_ids(capsys):
 
 def test_a_knowledge_base_cut_to_some_documents_has_no_bare_node(kb):
     # The measures' key-enterprise rule still cites 实施细则 第二条 when that document is left out.
-    from engine.loading.kb import subset
+    from engine.model import subset
     part = build(subset(kb, ["digital_economy_measures"]))
     assert all("kind" in data for _, data in part.nodes(data=True))
     assert "article:implementation_rules_2021:2" not in part and "subpolicy:implementation_rules" in part

@@ -7,7 +7,7 @@ import pytest
 
 import engine
 from engine.errors import KnowledgeBaseError
-from engine.loading.kb import _normalize
+from engine.loading.reader import normalize as _normalize
 
 from conftest import KB_DIR, REPO
 
@@ -107,15 +107,15 @@ def test_every_article_and_clause_is_cited_by_some_rule_or_says_why_not(kb):
 def test_conclusions_are_ordered_so_each_comes_after_what_it_needs(kb):
     position = {c: i for i, c in enumerate(kb.order)}
     for rule in kb.rules.values():
-        for node in engine.compiling.conditions.walk(rule.when):
-            if isinstance(node, engine.compiling.conditions.ConclusionRef):
+        for node in engine.model.conditions.walk(rule.when):
+            if isinstance(node, engine.model.conditions.ConclusionRef):
                 assert position[node.conclusion] < position[rule.then]
 
 
 def test_the_order_is_the_graph_librarys_sorted_topological_order(kb):
     import networkx as nx
     from engine.inferring.evaluation import under_documents
-    from engine.loading.kb import dependency_graph
+    from engine.model import dependency_graph
     for chosen in (kb, under_documents(kb, [kb.home])):
         declared = list(chosen.conclusions)
         assert chosen.order == list(nx.lexicographical_topological_sort(dependency_graph(chosen), key=declared.index))

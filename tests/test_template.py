@@ -6,7 +6,8 @@ import json
 import openpyxl
 import pytest
 
-from engine.screening import batch
+from engine.screening import batch, parsing
+from engine.screening import rows as batch_rows
 from engine.cli import main
 from engine.errors import ProfileError
 from engine.inferring.evaluation import evaluate
@@ -158,18 +159,18 @@ def test_labels_read_in_a_csv_header_and_cells_and_an_unknown_label_gets_the_nea
     path = tmp_path / "in.csv"
     path.write_text("编号,行业,Paid-in capital,技术领域,驻区企业\nE1,金融,1.2亿元,大数据；Artificial intelligence,是\n",
                     encoding="utf-8")
-    row = batch.parse_row(kb, next(iter(batch.read_rows(path, kb))))
+    row = parsing.parse_row(kb, next(iter(batch_rows.read_rows(path, kb))))
     assert row.ident == "E1" and row.error is None
     # Read and checked where the row is evaluated: the facts in their types.
     assert row.checked and row.data == {"industry": "finance", "paid_in_capital": 120_000_000,
                                         "tech_domains": ("big_data", "ai"), "registered_in_xicheng": True}
     path.write_text("编号,实收资夲\nE1,1亿\n", encoding="utf-8")
     with pytest.raises(ProfileError) as err:
-        batch.read_rows(path, kb)
+        batch_rows.read_rows(path, kb)
     assert err.value.suggestion == "实收资本" and err.value.line == 1
     path.write_text("id,industry,行业\nE1,ict,ict\n", encoding="utf-8")
     with pytest.raises(ProfileError, match="'industry' appears twice"):
-        batch.read_rows(path, kb)
+        batch_rows.read_rows(path, kb)
 
 
 def test_a_label_that_is_not_a_value_is_an_error_row_naming_the_allowed_values(kb, tmp_path):

@@ -196,7 +196,7 @@ def test_a_fact_nature_the_loader_does_not_know_is_an_error_with_the_nearest(tmp
 
 def test_the_facts_schema_allows_exactly_the_natures_the_loader_knows():
     import json
-    from engine.loading.kb import FACT_NATURES
+    from engine.model import FACT_NATURES
     from conftest import REPO
     schema = json.loads((REPO / "schemas" / "facts.schema.json").read_text(encoding="utf-8"))
     assert tuple(schema["properties"]["facts"]["items"]["properties"]["nature"]["enum"]) == FACT_NATURES

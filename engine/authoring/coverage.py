@@ -5,7 +5,7 @@ delete that condition and every scenario still passes. :func:`condition_coverage
 each scenario of a knowledge base and records, for each leaf condition (a fact test or a
 conclusion reference) of each rule, whether it was seen **holding** and seen **failing**; an
 unknown value counts as neither. The values come from the engine's own three-valued checker
-(:func:`engine.compiling.conditions.evaluate`, through :attr:`Inference.outcomes`), so coverage means
+(:func:`engine.model.conditions.evaluate`, through :attr:`Inference.outcomes`), so coverage means
 exactly what evaluation means.
 
 A threshold (``at_least``, ``more_than``, ``at_most``, ``less_than``, each end of ``between``;
@@ -22,9 +22,9 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.compiling import conditions as cond
+from engine.model import conditions as cond
 from engine.errors import PolicyKBError
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from engine.explaining.wording import display
 
 #: For each threshold operator, on which side of the boundary the neighbour to see lies

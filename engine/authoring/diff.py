@@ -14,7 +14,7 @@ from pathlib import Path
 
 from engine.errors import PolicyKBError, ProfileError
 from engine.inferring.evaluation import assess
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from engine.loading.yamlio import load_file
 
 PROFILE_SUFFIXES = (".yaml", ".yml", ".json")

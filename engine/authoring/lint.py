@@ -42,10 +42,11 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from engine.compiling import conditions as cond
+from engine.model import conditions as cond
 from engine.compiling.compiler import compile_kb
 from engine.errors import KnowledgeBaseError, PolicyKBError
-from engine.loading.kb import KnowledgeBase, facts_in_use, load
+from engine.model import KnowledgeBase, facts_in_use
+from engine.loading.kb import load
 from engine.loading.values import MAX_YUAN
 
 SEVERITIES = ("error", "warning")
@@ -377,7 +378,7 @@ def _source_text(kb) -> list[Finding]:
 
 
 def _document_source_text(kb, document) -> list[Finding]:
-    from engine.loading.kb import _normalize
+    from engine.loading.reader import normalize as _normalize
     source = document.data.get("source")
     if not source:
         return []

@@ -32,7 +32,8 @@ from typing import Any
 
 from engine.errors import KnowledgeBaseError, PolicyKBError, ProfileError, nearest
 from engine.inferring.evaluation import assess
-from engine.loading.kb import KnowledgeBase, is_kb_folder
+from engine.model import KnowledgeBase
+from engine.loading.kb import is_kb_folder
 from engine.loading.profile import parse_profile
 from engine.loading.values import ValueProblem, parse_money
 from engine.loading.yamlio import load_file

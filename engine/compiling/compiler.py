@@ -29,9 +29,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.compiling import conditions as cond
+from engine.compiling import checks
+from engine.model import conditions as cond
 from engine.errors import KnowledgeBaseError
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 
 #: durable-rules limits measured on 2.0.28 (see ../shared/notes/durable-rules.md).
 MAX_NAMED_FACTS = 16
@@ -90,7 +91,7 @@ def compile_kb(kb: KnowledgeBase) -> CompiledRuleset:
                 for index, branch in enumerate(cond.to_dnf(rule.when))]
     groups = _groups(kb, [lit for _, _, branch in branches for lit in branch if isinstance(lit, cond.FactTest)])
     group_of = {name: n for n, group in enumerate(groups) for name in group}
-    field = cond.engine_field
+    field = checks.engine_field
     compiled: list[CompiledRule] = []
     for rule, index, branch in branches:
         patterns = []
@@ -134,7 +135,7 @@ def _groups(kb: KnowledgeBase, tests: list[cond.FactTest]) -> tuple[tuple[str, .
     bounded condition count."""
     counts: dict[str, int] = {}
     for test in tests:
-        counts[cond.engine_field(test)] = counts.get(cond.engine_field(test), 0) + 1
+        counts[checks.engine_field(test)] = counts.get(checks.engine_field(test), 0) + 1
     order = [name for fact in kb.facts for name in (fact, f"{fact}__to_as_of")]
     groups: list[list[str]] = [[]]
     load = 0
@@ -154,8 +155,8 @@ def _groups(kb: KnowledgeBase, tests: list[cond.FactTest]) -> tuple[tuple[str, .
 
 
 def _pattern(test: cond.FactTest) -> dict:
-    field = cond.engine_field(test)
-    value = cond.engine_value(test.value)
+    field = checks.engine_field(test)
+    value = checks.engine_value(test.value)
     op = test.op
     if op == "is":
         return {field: value}

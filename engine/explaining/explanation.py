@@ -9,9 +9,9 @@ rules' conditions, each marked met, not met or unknown.
 
 from __future__ import annotations
 
-from engine.compiling import conditions as cond
+from engine.model import conditions as cond
 from engine.inferring.evaluation import Assessment, assess
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from engine.loading.values import format_money, format_percent
 from engine.explaining.wording import (article14_decision, article14_text, condition_text, display, json_value, listed,
                       number_text, unknown_target)

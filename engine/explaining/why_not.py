@@ -25,10 +25,10 @@ import datetime as _dt
 from fractions import Fraction
 from typing import Any
 
-from engine.compiling import conditions as cond
+from engine.model import conditions as cond
 from engine.inferring.evaluation import Assessment, assess
 from engine.explaining.wording import amount_words, condition_text, display, json_value, listed, named, other_side, unknown_target
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from engine.loading.values import format_money
 
 #: At most this many alternatives are shown, and this many rule expansions explored.

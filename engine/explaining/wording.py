@@ -6,9 +6,9 @@ import datetime as _dt
 from fractions import Fraction
 from typing import Any
 
-from engine.compiling import conditions as cond
+from engine.model import conditions as cond
 from engine.errors import ProfileError, nearest
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from engine.loading.values import format_date, format_money
 
 

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.loading.kb import Rule
+from engine.model import Rule
 
 
 @dataclass

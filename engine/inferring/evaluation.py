@@ -15,7 +15,8 @@ from typing import Any
 from engine.inferring import amounts
 from engine.errors import EvaluationError, ProfileError
 from engine.inferring.inference import Inference, Reasoner
-from engine.loading.kb import KnowledgeBase, kb_folder, load, subset
+from engine.model import KnowledgeBase, subset
+from engine.loading.kb import kb_folder, load
 from engine.loading.profile import parse_profile
 from engine.loading.values import ValueProblem, parse_date
 

@@ -6,7 +6,7 @@ branch of the rule's condition that matched, the facts it compared (with their v
 conclusions it built on, the grounds it reports, and the article or clause it cites.
 
 Beside the engine's answer, each rule's condition is evaluated in three-valued logic — the whole
-rule set as one generated function (:func:`engine.compiling.conditions.compile_statuses`) — to
+rule set as one generated function (:func:`engine.compiling.checks.compile_statuses`) — to
 tell *denied* (cannot hold) from *undetermined* (a fact it needs is unknown) and to list the
 missing facts. The two must agree on what holds; a disagreement is an internal error.
 """
@@ -16,10 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.compiling import conditions as cond
+from engine.compiling import checks
+from engine.model import conditions as cond
 from engine.compiling.compiler import compile_kb
 from engine.errors import EvaluationError
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from engine.inferring.runtime import RuleEngine
 
 
@@ -99,18 +100,18 @@ class Reasoner:
                          for rule in self.compiled.rules}
         # Only dates, exact numbers and lists need converting for the engine; a "__to_as_of"
         # field is worked out from its date and the case's date (conditions.engine_field).
-        self._converters = [(name, cond.engine_value if kb.facts[name].type in ("date", "number", "list") else None)
+        self._converters = [(name, checks.engine_value if kb.facts[name].type in ("date", "number", "list") else None)
                             for name in self.compiled.engine_facts if name in kb.facts]
         self._periods = [(name, name[:-len("__to_as_of")]) for name in self.compiled.engine_facts
                          if name not in kb.facts]
         self._checks = [(conclusion, [(rule, _check(rule)) for rule in kb.rules_for(conclusion)])
                         for conclusion in kb.order]
-        self._three_valued = cond.compile_statuses(
+        self._three_valued = checks.compile_statuses(
             [(conclusion, [(rule.when, bool(rule.text_missing)) for rule in kb.rules_for(conclusion)])
              for conclusion in kb.order])
-        self._unknowns = {rule.id: cond.compile_unknowns(rule.when) for rule in kb.rules.values()}
+        self._unknowns = {rule.id: checks.compile_unknowns(rule.when) for rule in kb.rules.values()}
         self._presumed_only = presumed_only(kb)
-        self._branches = [(rule.name, rule.conclusion, cond.compile_check(cond.All(rule.literals)))
+        self._branches = [(rule.name, rule.conclusion, checks.compile_check(cond.All(rule.literals)))
                           for rule in self.compiled.rules]
         self._branches_of: dict[str, list] = {}
         for (name, conclusion, check), rule in zip(self._branches, self.compiled.rules):
@@ -179,7 +180,7 @@ class Reasoner:
                         for name, convert in self._converters if name in facts}
         as_of = facts.get(cond.AS_OF_FACT)
         if as_of is not None:
-            engine_facts.update((name, cond.to_as_of(facts[source], as_of))
+            engine_facts.update((name, checks.to_as_of(facts[source], as_of))
                                 for name, source in self._periods if source in facts)
         return self.engine.run(engine_facts, tuple(c for c in self.compiled.presumed if status[c] is not False))
 
@@ -192,18 +193,18 @@ class Reasoner:
         """What :attr:`_three_valued` (the rule set as one generated function) gives, worked out
         rule by rule with the compiled checks: the reference it is tested against."""
         status: dict[str, bool | None] = {}
-        for conclusion, checks in self._checks:
-            values = [check(facts, status) for _, check in checks]
+        for conclusion, rule_checks in self._checks:
+            values = [check(facts, status) for _, check in rule_checks]
             status[conclusion] = True if True in values else (None if None in values else False)
         return status
 
     def _missing(self, facts, status) -> dict[str, list[str]]:
         """The unknown facts that keep a conclusion undecided, by the document of that conclusion."""
         found: dict[str, set[str]] = {name: set() for name in self.kb.documents}
-        for conclusion, checks in self._checks:
+        for conclusion, rule_checks in self._checks:
             if status[conclusion] is None and conclusion not in self._presumed_only:
                 into = found[self.kb.conclusions[conclusion].document]
-                for rule, _ in checks:
+                for rule, _ in rule_checks:
                     unknown: list[str] = []
                     if self._unknowns[rule.id](facts, status, unknown) is None:
                         into.update(name for name in unknown if not name.startswith("@"))
@@ -234,7 +235,7 @@ def presumed_only(kb: KnowledgeBase) -> frozenset[str]:
 def _check(rule):
     """A rule's three-valued check; where the text that would decide it is missing
     (``text_missing``), holding conditions leave the conclusion undetermined, never granted."""
-    check = cond.compile_check(rule.when)
+    check = checks.compile_check(rule.when)
     if not rule.text_missing:
         return check
 

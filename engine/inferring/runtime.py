@@ -143,7 +143,7 @@ class RuleEngine:
     def run(self, facts: dict, presumed: tuple[str, ...] = ()) -> list[str]:
         """Assert one profile's facts and forward-chain; return the engine rules that fired.
 
-        ``facts`` maps fact names to engine values (see :func:`engine.compiling.conditions.engine_value`);
+        ``facts`` maps fact names to engine values (see :func:`engine.compiling.checks.engine_value`);
         ``presumed`` names the presumed conclusions that are not denied, marked on the gate fact.
 
         Raises

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ProfileError, nearest
-from engine.loading.kb import Fact, KnowledgeBase
+from engine.model import Fact, KnowledgeBase
 from engine.loading.values import ValueProblem, parse_date, parse_money, parse_number
 from engine.loading.yamlio import load_file
 

@@ -7,7 +7,7 @@ test checks that the committed ``schemas/profile.schema.json`` is current.
 
 from __future__ import annotations
 
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 
 _MONEY = {"oneOf": [{"type": "integer", "minimum": 0},
                     {"type": "string", "description": "e.g. \"500万元\", \"1.2亿元\", \"3000\""}]}

@@ -178,7 +178,7 @@ def _checked(yuan: int, original, signed: bool = False) -> int:
 
 
 #: Quantities (areas) are at most this large and have at most this many decimal places, so
-#: that they reach the inference engine as exact integers (see engine.compiling.conditions.engine_value).
+#: that they reach the inference engine as exact integers (see engine.compiling.checks.engine_value).
 MAX_NUMBER = 10**9
 NUMBER_DECIMALS = 6
 
@@ -245,7 +245,7 @@ def parse_date(value) -> _dt.date:
     A date with a time of day (``2021-03-01T10:00:00``, which YAML reads as a timestamp) is
     refused: a case is judged on a day, and dropping the time silently would hide a mistake.
     Spreadsheet cells, which hold dates as midnight timestamps, are turned into dates by
-    :mod:`engine.screening.batch` before they get here.
+    :mod:`engine.screening.parsing` before they get here.
 
     Raises
     ------

@@ -44,9 +44,9 @@ import re
 
 import networkx as nx
 
-from engine.compiling import conditions as cond
+from engine.model import conditions as cond
 from engine.errors import ProfileError, nearest
-from engine.loading.kb import Document, KnowledgeBase
+from engine.model import Document, KnowledgeBase
 
 KINDS = ("document", "article", "clause", "subpolicy", "rule", "fact", "conclusion", "benefit")
 

@@ -17,7 +17,7 @@ Sheet 2 (汇总 / Summary): per benefit, how many enterprises get it, how many a
 denied or superseded, the sum of the ceilings the text fixes (a benefit whose amount the text
 does not fix is counted apart, never summed as 0元), and a bar chart.
 
-Sheet 3 (data): the machine columns of the CSV output (:func:`engine.screening.batch.columns`).
+Sheet 3 (data): the machine columns of the CSV output (:func:`engine.screening.result_rows.columns`).
 
 The book is written row by row (openpyxl's write-only mode), so memory does not grow with
 the input; every text cell goes through :mod:`engine.rendering.spreadsheet`, so none runs as a formula,
@@ -33,7 +33,7 @@ import datetime as _dt
 import os
 from pathlib import Path
 
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from engine.rendering.spreadsheet import FIXED_TIME, risky, save_workbook
 from engine.rendering.template import DATE_FORMAT, ID_COLUMNS, MONEY_FORMAT, NONE_WORD, YES_NO, label as column_label
 from engine.explaining.wording import named, nothing_to_ask
@@ -267,7 +267,7 @@ class ResultsBook:
         return self._text(self.sheet, value)
 
     def write(self, item: dict, report: str | None = None) -> None:
-        """One row: ``item`` as prepared by :func:`engine.screening.batch.evaluate_rows`; ``report`` the
+        """One row: ``item`` as prepared by :func:`engine.screening.chunks.evaluate_rows`; ``report`` the
         path of its HTML report, relative to the workbook."""
         self.rows += 1
         words, kb = self.words, self.kb

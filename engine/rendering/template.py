@@ -18,7 +18,7 @@ column per fact of ``kb/facts.yaml``:
 - a hidden sheet of the drop-down lists (a validation list written inline is limited to 255
   characters; a range on a sheet is not).
 
-The reading half is used by :mod:`engine.screening.batch` for every spreadsheet and CSV it reads:
+The reading half is used by :mod:`engine.screening.rows` and :mod:`engine.screening.parsing` for every spreadsheet and CSV it reads:
 :func:`read_header` finds the header row or rows (labels in zh or en, or ids, or both, after
 an optional band row) and refuses a header it does not know with the nearest label or id;
 :func:`cell_value` maps a label (zh or en) or an id in a cell to the fact's value.
@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import ProfileError, nearest
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from engine.loading.profile import _norm, fact_names, value_names
 from engine.rendering.spreadsheet import save_workbook, text_cell
 
-#: The columns that name a row rather than hold a fact, as :mod:`engine.screening.batch` reads them.
+#: The columns that name a row rather than hold a fact, as :mod:`engine.screening.parsing` reads them.
 ID_COLUMNS = ("id", "row_id")
 #: How the id column is headed for people.
 ID_LABEL = {"zh": "编号", "en": "ID"}
@@ -158,7 +158,7 @@ def _band(kb: KnowledgeBase, document: str, ref: str, lang: str) -> str:
 
 def _facts_of(kb: KnowledgeBase, documents: list[str]) -> set[str]:
     """The facts the rules, amounts and Article 14 of some documents use, and display-only facts."""
-    from engine.loading.kb import facts_in_use, subset
+    from engine.model import facts_in_use, subset
     return facts_in_use(subset(kb, documents)) | {f.id for f in kb.facts.values() if f.display_only}
 
 

@@ -13,12 +13,12 @@ from collections import deque
 from typing import Iterable, Iterator
 
 from engine.errors import PolicyKBError
+from engine.screening.chunks import chunks, evaluate_rows
 
 _kbs: dict = {}
 
 
 def _evaluate_chunk(rows, as_of, kb_root: str | None, kb_version: str, kind: str, documents: tuple = ()):
-    from engine.screening.batch import evaluate_rows
     from engine.inferring.evaluation import under_documents
     from engine.loading.kb import load
     kb = _kbs.get(kb_root)
@@ -36,7 +36,6 @@ def evaluate_dask(kb, rows: Iterable, as_of, workers: int, scheduler: str | None
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise PolicyKBError("--engine dask needs Dask: pip install 'policykb[dask]'") from None
-    from engine.screening.batch import chunks
     cluster = None
     if scheduler:
         client = Client(scheduler)

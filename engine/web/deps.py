@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from .errors import ApiError, validation_error
 from .settings import Settings
 from .worker import EngineProcess

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import nearest
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from .worker import RemoteError, WorkerDied, WorkerTimeout
 
 log = logging.getLogger("policykb.serve")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ProfileError
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from engine.loading.profile import fact_id
 from engine.rendering.template import cell_value
 

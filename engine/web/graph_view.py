@@ -13,7 +13,7 @@ import re
 
 import networkx as nx
 
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from engine.rendering.graph import build, flow
 
 WIDTH, HEIGHT = 230, 32

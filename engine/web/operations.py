@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.inferring.evaluation import assess
 from engine.explaining.explanation import tree
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from engine.rendering.report import amount_text, report_html
 from engine.loading.values import format_date, format_money
 from engine.explaining.why_not import answer, first_failure, missing_below, missing_by_target

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 
 _SENTENCE = re.compile(r"[^。；\n]*(?:[。；]|\n|$)")
 _MARK_ORDER = ("fired", "unknown", "not_met", "met")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from engine.loading.schemas import profile_schema
 from engine.explaining.wording import unknown_target
 from ..deps import get_kb, read_model

@@ -16,7 +16,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from .. import jobs
 from ..deps import get_kb, get_lang, get_settings
 from ..errors import ApiError

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from engine.explaining.wording import unknown_target
 from ..deps import get_engine, get_kb, get_lang, parse_json
 from ..errors import ApiError

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse
 
-from engine.loading.kb import KnowledgeBase
+from engine.model import KnowledgeBase
 from ..deps import get_kb, get_lang, get_settings
 from ..forms import groups
 from ..middleware import limit_text

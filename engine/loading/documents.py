@@ -1,0 +1,138 @@
+"""A document's ``document.yaml``: its metadata, its articles and clauses, and the citations
+that resolve references to them (:class:`Citations`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.errors import KnowledgeBaseError, nearest
+from engine.loading.reader import Reader
+from engine.loading.values import ValueProblem, parse_date
+from engine.loading.yamlio import Sequence, load_file
+from engine.model import SPECIAL_PARTS, Article, Clause, Document
+
+
+class Citations:
+    """Every citable part of every document, by canonical citation, for resolving references."""
+
+    def __init__(self):
+        self.documents: dict[str, Document] = {}
+        self.articles: dict[str, Article] = {}
+        self.clauses: dict[str, Clause] = {}
+        self.special: dict[str, str] = {}
+        self.home: str | None = None
+
+    def canonical(self, document: str, local: str) -> str:
+        return local if document == self.home else f"{document}:{local}"
+
+    def add(self, document: Document, articles, specials: dict[str, str]) -> None:
+        if self.home is None:
+            self.home = document.id
+        self.documents[document.id] = document
+        for article in articles:
+            article.document, article.ref = document.id, self.canonical(document.id, str(article.number))
+            document.parts[str(article.number)] = article.ref
+            self.articles[article.ref] = article
+            for clause in article.clauses:
+                local = clause.id
+                clause.document, clause.id = document.id, self.canonical(document.id, local)
+                document.parts[local] = clause.id
+                self.clauses[clause.id] = clause
+        for part, text in specials.items():
+            ref = self.canonical(document.id, part)
+            document.parts[part] = ref
+            self.special[ref] = text
+
+    def resolve(self, reader: "Reader", key, value, document: str | None) -> str:
+        """A reference as written (``13(1)``, ``implementation_rules_2021:2(1)``) in the
+        context of ``document`` (None: the home document), as a canonical citation."""
+        text = str(value).strip() if value is not None else ""
+        owner, local = (text.split(":", 1) if ":" in text else (document or self.home, text))
+        if owner not in self.documents:
+            raise reader.error(f"'{owner}' is not a document of the knowledge base", key,
+                               suggestion=nearest(owner, self.documents), allowed=list(self.documents))
+        doc = self.documents[owner]
+        if local not in doc.parts:
+            missing = doc.data.get("missing") or []
+            if missing:
+                raise reader.error(f"'{local}' is not in the available text of {owner} (available: "
+                                   f"{doc.data.get('available')}; missing: {'; '.join(missing)})", key,
+                                   suggestion=nearest(local, doc.parts))
+            raise reader.error(f"'{local}' is not an article or clause of {owner}", key,
+                               suggestion=nearest(local, doc.parts))
+        return doc.parts[local]
+
+
+_DOCUMENT_KEYS = ("id", "title", "title_en", "issuer", "issuer_en", "issue_date", "effective_date", "expiry_date")
+_DOCUMENT_OPTIONAL = ("doc_number", "print_date", "validity_years", "interpreting_body", "interpreting_body_en",
+                      "contacts", "source", "notes", "preamble", "notice", "short", "implements", "available",
+                      "missing")
+
+
+def read_document(folder: Path, citations: Citations, home: bool) -> Document:
+    """Read one document's document.yaml and register its citable parts."""
+    file = str(folder / "document.yaml")
+    data = load_file(folder / "document.yaml", KnowledgeBaseError)
+    top = Reader(data, "document.yaml", file)
+    top.keys(("document", "articles"))
+    doc = Reader(top.data["document"], "document", file)
+    doc.keys(_DOCUMENT_KEYS, _DOCUMENT_OPTIONAL)
+    fields = dict(doc.data)
+    for key in ("issue_date", "print_date", "effective_date", "expiry_date"):
+        if key not in doc.data or (key == "expiry_date" and doc.data[key] is None):
+            continue
+        try:
+            fields[key] = parse_date(doc.data[key])
+        except ValueProblem as exc:
+            raise doc.error(str(exc), key) from None
+    if fields.get("expiry_date") is not None and fields["expiry_date"] < fields["effective_date"]:
+        raise doc.error("expiry_date is before effective_date", "expiry_date")
+    short = fields.get("short") or {"zh": fields["title"], "en": fields["title_en"]}
+    if not isinstance(short, dict) or set(short) != {"zh", "en"}:
+        raise doc.error("'short' needs exactly zh and en", "short")
+    document = Document(doc.text("id"), doc.text("title"), doc.text("title_en"), dict(short), fields, folder,
+                        doc.where(), home=home)
+    articles = _articles(top, file)
+    specials = {part: " ".join(str(fields[part]).split()) for part in SPECIAL_PARTS if fields.get(part)}
+    citations.add(document, articles, specials)
+    return document
+
+
+def _articles(top: "Reader", file) -> list[Article]:
+    articles: dict[str, Article] = {}
+    items = top.list("articles")
+    for index, item in enumerate(items):
+        reader = Reader(item, "an article", file, items.line_of(index) if isinstance(items, Sequence) else None)
+        reader.keys(("article", "title", "title_en", "gloss", "text"), ("clauses", "partial", "not_encoded"))
+        number = reader.data["article"]
+        if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 99:
+            raise reader.error("'article' must be the article's number", "article")
+        if str(number) in articles:
+            raise reader.error(f"article {number} is defined twice (first at "
+                               f"{articles[str(number)].where})", "article")
+        article_clauses = []
+        for c_index, c_item in enumerate(reader.list("clauses")):
+            c_reader = Reader(c_item, f"a clause of article {number}", file)
+            c_reader.keys(("clause", "title", "title_en", "gloss", "text"), ("partial",))
+            clause_id = c_reader.text("clause")
+            expected = f"{number}({c_index + 1})"
+            if clause_id != expected:
+                raise c_reader.error(f"clause '{clause_id}' should be '{expected}' (clauses are "
+                                     "numbered in order)", "clause")
+            article_clauses.append(Clause(clause_id, number, c_reader.text("title"), c_reader.text("title_en"),
+                                          c_reader.text("gloss"), c_reader.text("text"), c_reader.where(),
+                                          partial=bool(c_reader.data.get("partial", False))))
+        articles[str(number)] = Article(number, reader.text("title"), reader.text("title_en"),
+                                        reader.text("gloss"), reader.text("text"), article_clauses,
+                                        reader.where(), partial=bool(reader.data.get("partial", False)),
+                                        not_encoded=reader.text("not_encoded", "", required=False))
+    expected = [str(n) for n in range(1, len(articles) + 1)]
+    if list(articles) != expected:
+        raise top.error(f"articles must be numbered 1 to {len(articles)} in order", "articles")
+    return list(articles.values())
+
+
+def resolve_ref(reader: Reader, key, value, citations: "Citations", document: str | None = None) -> str:
+    """Check an article ("14"), clause ("13(1)") or other document's ("doc:2(1)") reference,
+    returning its canonical citation."""
+    return citations.resolve(reader, key, value, document)

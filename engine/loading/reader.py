@@ -1,0 +1,74 @@
+"""Reading one YAML mapping of a knowledge-base file with located errors (:class:`Reader`), and
+the text form quotes are matched in (:func:`normalize`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from engine.errors import KnowledgeBaseError, nearest
+from engine.loading.yamlio import Mapping
+from engine.model import Where
+
+
+class Reader:
+    """Checks one YAML mapping's keys and values, raising located errors."""
+
+    def __init__(self, data: Any, what: str, file: str, line: int | None = None):
+        self.file = getattr(data, "file", None) or file
+        self.line = getattr(data, "line", None) or line
+        self.what = what
+        if not isinstance(data, dict):
+            raise KnowledgeBaseError(f"{what} must be a mapping, not {kind_of(data)}",
+                                     file=self.file, line=self.line)
+        self.data = data
+
+    def error(self, message, key=None, **extra) -> KnowledgeBaseError:
+        mapping = isinstance(self.data, Mapping)
+        line = self.data.line_of(key) if (key is not None and mapping) else self.line
+        column = (self.data.column_of(key) if key is not None else self.data.column) if mapping else None
+        return KnowledgeBaseError(message, file=self.file, line=line, column=column, **extra)
+
+    def keys(self, required: tuple, optional: tuple = ()):
+        allowed = required + optional
+        for key in self.data:
+            if key not in allowed:
+                raise self.error(f"unknown key '{key}' in {self.what}", key,
+                                 suggestion=nearest(key, allowed), allowed=allowed)
+        for key in required:
+            if key not in self.data:
+                raise self.error(f"{self.what} has no '{key}'")
+
+    def text(self, key, default=None, required=True) -> str:
+        value = self.data.get(key, default)
+        if value is None and not required:
+            return default
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise self.error(f"'{key}' of {self.what} must be non-empty text", key)
+        return value.strip()
+
+    def list(self, key, default=None) -> list:
+        value = self.data.get(key, default)
+        if value is None:
+            value = []
+        if not isinstance(value, list):
+            raise self.error(f"'{key}' of {self.what} must be a list", key)
+        return value
+
+    def where(self) -> Where:
+        return Where(self.file, self.line, getattr(self.data, "column", None))
+
+
+def kind_of(value) -> str:
+    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false",
+            int: "a number", float: "a number", type(None): "nothing"}.get(type(value), type(value).__name__)
+
+
+def normalize(text: str) -> str:
+    """Text for quote matching: no white space, full-width punctuation as in the document."""
+    text = re.sub(r"\s+", "", text)
+    for half, full in ((",", "，"), (";", "；"), (":", "："), ("(", "（"), (")", "）")):
+        text = text.replace(half, full)
+    return text
