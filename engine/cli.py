@@ -1,6 +1,6 @@
 """The ``policykb`` command line, one face of the engine (the web app, :mod:`engine.web`, is the
 other): ``eval``, ``why``, ``why-not``, ``report``, ``template``, ``batch``, ``serve``, and the
-authoring tools ``check``, ``test``, ``diff``, ``impact``, ``graph``, ``schema``.
+authoring tools ``check``, ``test``, ``diff``, ``impact``, ``graph``, ``schema``, ``draft``, ``mutate``.
 
 Exit status: 0 on success, 2 for bad input (a profile, a knowledge base, an argument) or an
 installation to repair (the line says how), 3 for an internal error of the inference engine.
@@ -134,6 +134,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON Schema of profiles (for editors)")
     common(p)
 
+    p = sub.add_parser("draft", help="draft a new document from its text: source.txt normalised, document.yaml "
+                                     "with every article and clause, and draft rules to review")
+    p.add_argument("source", help="the document's published text (SOURCE.txt, UTF-8 or GB18030)")
+    p.add_argument("--id", required=True, metavar="ID", help="the new document's id, lower_snake_case, "
+                                                             "e.g. culture_industry_measures_2023")
+    p.add_argument("--out", metavar="DIR", help="the folder to write (default: documents/ID in --kb, or ./ID)")
+    p.add_argument("--force", action="store_true", help="replace files the folder already holds")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    common(p)
+
+    p = sub.add_parser("mutate", help="mutation testing: change the knowledge base one small step at a time "
+                                      "and report each change its scenarios do not catch")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="worker processes (default: every core)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    common(p)
+
     p = sub.add_parser("check", help="validate and lint a knowledge base")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
@@ -148,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"eval": _eval, "why": _why, "why-not": _why_not, "report": _report, "test": _test,
                 "diff": _diff, "impact": _impact, "graph": _graph, "schema": _schema, "batch": _batch,
-                "template": _template,
+                "template": _template, "draft": _draft, "mutate": _mutate,
                 "check": _check, "serve": _serve}[args.command](args)
     except EvaluationError as exc:
         print(f"policykb: internal error: {exc}", file=sys.stderr)
@@ -410,6 +428,16 @@ def _schema(args) -> int:
     kb = knowledge_base(args.kb)
     _emit(json.dumps(profile_schema(kb), ensure_ascii=False, indent=2) + "\n")
     return 0
+
+
+def _draft(args) -> int:
+    from engine.authoring.drafting import command
+    return command(args)
+
+
+def _mutate(args) -> int:
+    from engine.authoring.mutation import command
+    return command(args)
 
 
 def _check(args) -> int:
