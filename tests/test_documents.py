@@ -1,6 +1,8 @@
 """Several documents in one knowledge base (engine/loading/kb.py, engine/inferring/evaluation.py): documents and
 their validity, citations of available parts only, Article 14 across documents, subsets."""
 
+import datetime as dt
+import re
 import json
 
 import pytest
@@ -11,7 +13,7 @@ from engine.cli import main
 from engine.errors import KnowledgeBaseError
 from engine.explaining.why_not import answer
 
-from conftest import KB_DIR, edited_kb
+from conftest import KB_DIR, REPO, edited_kb
 
 NEW_2022 = KB_DIR / "examples" / "new_enterprise_2022.yaml"
 RULES_2022 = "documents/industry_development_measures_2022/rules/article_02_growth.yaml"
@@ -195,3 +197,43 @@ def test_a_branch_whose_text_is_missing_leaves_the_benefit_undetermined_with_not
         "office_purchase_rent_subsidy"] == "denied"
     assert main(["eval", str(NEW_2022)]) == 0
     assert "无可询问的事实：决定它的文本在现有文本中缺失" in capsys.readouterr().out
+
+
+def _copy_with_unknown_dates(tmp_path):
+    """The minimal fixture knowledge base whose document gives neither its issue date, its
+    start nor its issuer (a partial copy of a text)."""
+    import shutil
+    kb = tmp_path / "kb"
+    shutil.copytree(REPO / "tests" / "fixtures" / "minimal", kb)
+    path = kb / "document.yaml"
+    text = path.read_text(encoding="utf-8")
+    for key in ("issue_date", "effective_date", "issuer"):
+        text = re.sub(rf"^  {key}: .*$", f"  {key}: null", text, count=1, flags=re.M)
+    path.write_text(text, encoding="utf-8")
+    return kb
+
+
+def test_a_document_whose_dates_are_unknown_loads_and_is_neither_in_force_nor_out_before_its_end(tmp_path):
+    kb = engine.load(_copy_with_unknown_dates(tmp_path))
+    document = next(iter(kb.documents.values()))
+    assert document.effective_date is None and document.data["issue_date"] is None
+    end = document.expiry_date
+    assert document.in_force(end) is None and document.in_force(end + dt.timedelta(days=1)) is False
+    result = engine.evaluate({"application_date": end}, kb=kb)
+    assert result["documents"][0]["in_force"] is None and result["documents"][0]["effective_date"] is None
+
+
+def test_unknown_dates_read_as_unknown_on_the_graph_and_the_policy_text_page(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from engine.rendering.graph import build
+    from engine.web.app import create_app
+    from engine.web.settings import Settings
+    folder = _copy_with_unknown_dates(tmp_path)
+    kb = engine.load(folder)
+    node = build(kb).nodes[f"document:{kb.home}"]
+    assert "施行日期未知" in node["label"] and "start unknown" in node["label_en"]
+    with TestClient(create_app(Settings(kb=str(folder), data_dir=tmp_path / "serve"))) as client:
+        for lang, word in (("zh", "施行日期未知"), ("en", "start unknown")):
+            page = client.get(f"/policy?lang={lang}")
+            assert page.status_code == 200 and word in page.text and "None" not in page.text

@@ -75,3 +75,41 @@ def test_a_broken_copy_is_rejected(tmp_path, file, old, new, schema):
     data = _plain(yaml.safe_load(text.replace(old, new, 1)))
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(_schema(schema)).validate(data)
+
+
+def _document_variants():
+    """Each key of a document's metadata given a value of each kind: unknown (null), blank,
+    a number, a date, text, a list, a mapping."""
+    values = {"null": None, "blank": "  ", "number": 5, "date": "2021-06-01", "impossible date": "2021-13-01",
+              "text": "西城区", "list": ["西城区"], "mapping": {"zh": "甲", "en": "A"}, "negative": -1}
+    keys = json.loads((SCHEMAS / "document.schema.json").read_text(encoding="utf-8"))["properties"]["document"]["properties"]
+    for key in keys:
+        if key in ("id", "title", "title_en", "source"):
+            continue   # what names the document and its text: checked by every other test
+        for name, value in values.items():
+            yield key, name, value
+
+
+@pytest.mark.parametrize("key, kind, value", list(_document_variants()),
+                         ids=[f"{k}={n}" for k, n, _ in _document_variants()])
+def test_check_and_the_document_schema_accept_exactly_the_same_metadata(tmp_path, key, kind, value):
+    """A document.yaml the loader accepts validates against the schema, and one it refuses does not."""
+    import shutil
+
+    import engine
+    from engine.errors import KnowledgeBaseError
+    kb = tmp_path / "kb"
+    shutil.copytree(REPO / "tests" / "fixtures" / "minimal", kb)
+    path = kb / "document.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["document"][key] = value
+    if key == "effective_date" and value is not None:
+        data["document"]["expiry_date"] = None   # a start after the fixture's end is refused for that reason
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    try:
+        engine.load(kb)
+        loads = True
+    except KnowledgeBaseError:
+        loads = False
+    valid = jsonschema.Draft202012Validator(_schema("document")).is_valid(_plain(data))
+    assert loads == valid, f"{key}: {value!r} — the loader {'accepts' if loads else 'refuses'} it, the schema does not agree"

@@ -248,6 +248,19 @@ def documents_text(kb, result: dict, lang: str) -> str:
     return ("；" if zh else "; ").join(parts)
 
 
+def document_dates(document, lang: str) -> str:
+    """When a document applies, as people read it; a date its text does not give is unknown."""
+    zh = lang == "zh"
+    start, end = document.effective_date, document.expiry_date
+    if start is None and end is None:
+        return "施行日期未知，终止日期未知" if zh else "start and end unknown"
+    if start is None:
+        return f"施行日期未知 – {end}" if zh else f"start unknown – {end}"
+    if end is None:
+        return f"{start} 起（终止日期未知）" if zh else f"from {start} (end unknown)"
+    return f"{start} – {end}"
+
+
 def nothing_to_ask(lang: str) -> str:
     """For an undetermined benefit no fact can decide: the text that would is missing."""
     return ("无可询问的事实：决定它的文本在现有文本中缺失" if lang == "zh"

@@ -269,7 +269,7 @@ def _result(kb: KnowledgeBase, facts, inference: Inference, granted: dict) -> di
         "as_of": as_of.isoformat() if as_of else None,
         "enterprise": facts.get("name"),
         "documents": [{"id": d.id, "title": d.title, "in_force": d.in_force(as_of),
-                       "effective_date": d.effective_date.isoformat(),
+                       "effective_date": d.effective_date.isoformat() if d.effective_date else None,
                        "expiry_date": d.expiry_date.isoformat() if d.expiry_date else None}
                       for d in kb.documents.values()],
         "conclusions": [c for c in _reported(kb)[0] if inference.holds(c)],
@@ -334,7 +334,8 @@ def _between_documents(kb: KnowledgeBase, facts, granted: dict) -> dict[str, tup
     for relation in kb.newer_prevails:
         newer_date = kb.documents[relation.newer].effective_date
         for newer, older in relation.conflicts:
-            if newer in granted and older in granted and as_of is not None and as_of >= newer_date:
+            if newer in granted and older in granted and as_of is not None and newer_date is not None \
+                    and as_of >= newer_date:
                 found[older] = ("superseded", other(newer, reason="newer_prevails"))
                 found[newer] = ("kept", other(older))
     for overlap in kb.overlaps:

@@ -3,10 +3,12 @@ that resolve references to them (:class:`Citations`)."""
 
 from __future__ import annotations
 
+import datetime as _dt
+import re
 from pathlib import Path
 
 from engine.errors import KnowledgeBaseError, nearest
-from engine.loading.reader import Reader
+from engine.loading.reader import Reader, kind_of
 from engine.loading.values import ValueProblem, parse_date
 from engine.loading.yamlio import Sequence, load_file
 from engine.model import SPECIAL_PARTS, Article, Clause, Document
@@ -63,10 +65,45 @@ class Citations:
         return doc.parts[local]
 
 
+#: Every key of a document.yaml's ``document`` mapping and what it holds; the JSON Schema
+#: (schemas/document.schema.json) says the same, and a test keeps the two agreeing. A date, the
+#: issuer or the 文号 may be unknown (``null``): a partial copy does not always give them.
+_DOCUMENT_FIELDS = {
+    "id": "id", "title": "text", "title_en": "text",
+    "issuer": "text or null", "issuer_en": "text or null",
+    "issue_date": "date or null", "effective_date": "date or null", "expiry_date": "date or null",
+    "doc_number": "text or null", "print_date": "date or null", "validity_years": "whole number",
+    "interpreting_body": "text", "interpreting_body_en": "text", "contacts": "list of text",
+    "source": "text", "notes": "text", "preamble": "text", "notice": "text", "short": "zh and en",
+    "implements": "id", "available": "text", "missing": "list of text",
+}
 _DOCUMENT_KEYS = ("id", "title", "title_en", "issuer", "issuer_en", "issue_date", "effective_date", "expiry_date")
-_DOCUMENT_OPTIONAL = ("doc_number", "print_date", "validity_years", "interpreting_body", "interpreting_body_en",
-                      "contacts", "source", "notes", "preamble", "notice", "short", "implements", "available",
-                      "missing")
+_DOCUMENT_OPTIONAL = tuple(key for key in _DOCUMENT_FIELDS if key not in _DOCUMENT_KEYS)
+_DATES = ("issue_date", "print_date", "effective_date", "expiry_date")
+_WHAT = {"id": "an id in lower_snake_case, e.g. industry_measures_2022", "text": "non-empty text",
+         "text or null": "non-empty text, or null when the text does not give it",
+         "date or null": "a date YYYY-MM-DD, or null when the text does not give it",
+         "whole number": "a whole number of at least 1", "list of text": "a list of non-empty texts",
+         "zh and en": "a mapping of exactly zh and en, each non-empty text"}
+
+
+def _field_ok(kind: str, value) -> bool:
+    """Whether a document field holds what its kind says (dates are checked when parsed)."""
+    def text(v):
+        return isinstance(v, str) and bool(v.strip())
+    if kind == "id":
+        return isinstance(value, str) and re.fullmatch(r"[a-z][a-z0-9_]*", value) is not None
+    if kind == "text":
+        return text(value)
+    if kind == "text or null":
+        return value is None or text(value)
+    if kind == "date or null":
+        return value is None or isinstance(value, (str, _dt.date)) and not isinstance(value, bool)
+    if kind == "whole number":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if kind == "list of text":
+        return isinstance(value, list) and all(text(v) for v in value)
+    return isinstance(value, dict) and set(value) == {"zh", "en"} and all(text(v) for v in value.values())
 
 
 def read_document(folder: Path, citations: Citations, home: bool) -> Document:
@@ -77,19 +114,22 @@ def read_document(folder: Path, citations: Citations, home: bool) -> Document:
     top.keys(("document", "articles"))
     doc = Reader(top.data["document"], "document", file)
     doc.keys(_DOCUMENT_KEYS, _DOCUMENT_OPTIONAL)
+    for key, value in doc.data.items():
+        if not _field_ok(_DOCUMENT_FIELDS[key], value):
+            raise doc.error(f"'{key}' of the document must be {_WHAT[_DOCUMENT_FIELDS[key]]} "
+                            f"(got {kind_of(value)})", key)
     fields = dict(doc.data)
-    for key in ("issue_date", "print_date", "effective_date", "expiry_date"):
-        if key not in doc.data or (key == "expiry_date" and doc.data[key] is None):
+    for key in _DATES:
+        if doc.data.get(key) is None:
             continue
         try:
             fields[key] = parse_date(doc.data[key])
         except ValueProblem as exc:
-            raise doc.error(str(exc), key) from None
-    if fields.get("expiry_date") is not None and fields["expiry_date"] < fields["effective_date"]:
+            raise doc.error(f"'{key}': {exc}", key) from None
+    start, end = fields.get("effective_date"), fields.get("expiry_date")
+    if start is not None and end is not None and end < start:
         raise doc.error("expiry_date is before effective_date", "expiry_date")
     short = fields.get("short") or {"zh": fields["title"], "en": fields["title_en"]}
-    if not isinstance(short, dict) or set(short) != {"zh", "en"}:
-        raise doc.error("'short' needs exactly zh and en", "short")
     document = Document(doc.text("id"), doc.text("title"), doc.text("title_en"), dict(short), fields, folder,
                         doc.where(), home=home)
     articles = _articles(top, file)

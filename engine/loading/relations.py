@@ -38,7 +38,12 @@ def read_relations(kb: KnowledgeBase, index, file) -> None:
         for key, value in (("newer", newer), ("older", older)):
             if value not in kb.documents:
                 raise reader.error(f"'{value}' is not a document", key, suggestion=nearest(value, kb.documents))
-        if kb.documents[newer].effective_date <= kb.documents[older].effective_date:
+        dates = kb.documents[newer].effective_date, kb.documents[older].effective_date
+        if None in dates:
+            unknown = newer if dates[0] is None else older
+            raise reader.error(f"'{unknown}' has no known effective_date: which document is newer cannot be "
+                               "settled, so neither can prevail", "newer")
+        if dates[0] <= dates[1]:
             raise reader.error(f"'{newer}' is not newer than '{older}'", "newer")
         cites = cite(reader, kb, "cites", None)
         conflicts = []

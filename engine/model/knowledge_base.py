@@ -95,13 +95,18 @@ class Document:
         return self.data.get("implements")
 
     def in_force(self, as_of) -> bool | None:
-        """Whether the document applies at ``as_of``: None when the date is unknown. A document
-        with no known end (``expiry_date: null``) applies from its effective date on."""
+        """Whether the document applies at ``as_of``: None when that date, or the document's
+        own start that would decide it, is unknown. A document with no known end
+        (``expiry_date: null``) applies from its effective date on; one with no known start
+        (``effective_date: null``) is known not to apply only after its end."""
         if as_of is None:
             return None
-        if as_of < self.effective_date:
+        start, end = self.effective_date, self.expiry_date
+        if end is not None and as_of > end:
             return False
-        return self.expiry_date is None or as_of <= self.expiry_date
+        if start is None:
+            return None
+        return as_of >= start
 
     def label(self, lang: str = "zh") -> str:
         return self.short["zh" if lang == "zh" else "en"]

@@ -46,6 +46,7 @@ import networkx as nx
 
 from engine.model import conditions as cond
 from engine.errors import ProfileError, nearest
+from engine.explaining.wording import document_dates
 from engine.model import Document, KnowledgeBase
 
 KINDS = ("document", "article", "clause", "subpolicy", "rule", "fact", "conclusion", "benefit")
@@ -141,9 +142,7 @@ def _edge(g: nx.DiGraph, a: str, b: str, **data) -> None:
 def _document_labels(doc: Document) -> tuple[str, str]:
     """A document as its node shows it: short name and title, dates, and how much of its text
     the knowledge base has."""
-    start, end = doc.effective_date, doc.expiry_date
-    dates_zh = f"{start} – {end}" if end else f"{start} 起（终止日期未知）"
-    dates_en = f"{start} – {end}" if end else f"from {start} (end unknown)"
+    dates_zh, dates_en = document_dates(doc, "zh"), document_dates(doc, "en")
     number = f"{doc.data['doc_number']} · " if doc.data.get("doc_number") else ""
     missing = doc.data.get("missing") or []
     available = doc.data.get("available") or ("全文" if not missing else "部分")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from engine.model import KnowledgeBase
+from engine.explaining.wording import document_dates
 
 _SENTENCE = re.compile(r"[^。；\n]*(?:[。；]|\n|$)")
 _MARK_ORDER = ("fired", "unknown", "not_met", "met")
@@ -84,5 +85,6 @@ def policy_view(kb: KnowledgeBase, lang: str, marks: dict | None) -> list[dict]:
                        for s in kb.subpolicies.values() if kb.document_of(s.deferred_by[0] if s.deferred_by else "") == doc_id]
         documents.append({"id": doc_id, "title": document.title, "title_en": document.title_en,
                           "effective": document.effective_date, "expiry": document.expiry_date,
+                          "dates": document_dates(document, lang),
                           "parts": parts, "subpolicies": subpolicies})
     return documents
