@@ -13,7 +13,7 @@ from engine.model import conditions as cond
 from engine.inferring.evaluation import Assessment, assess
 from engine.model import KnowledgeBase
 from engine.loading.values import format_money, format_percent
-from engine.explaining.wording import (article14_decision, article14_text, condition_text, display, json_value, listed,
+from engine.explaining.wording import (period_words, article14_decision, article14_text, condition_text, display, json_value, listed,
                       number_text, unknown_target)
 
 
@@ -124,6 +124,15 @@ def _amount_node(assessment: Assessment, target: str, lang: str) -> dict:
             word = ("给予" if step["share_is"] == "fixed" else "最高给予") if zh else \
                    ("granted" if step["share_is"] == "fixed" else "granted at most")
             lines.append(f"{word} {format_money(step['value'], lang)}")
+        elif kind == "per_year":
+            lines.append(period_words(step, lang))
+        elif kind == "cumulative":
+            lines.append((f"累计上限 {format_money(step['max'], lang)} − 已获支持 {format_money(step['received'], lang)}"
+                          f" = 尚余 {format_money(step['remaining'], lang)}，本次最高 {format_money(step['value'], lang)}")
+                         if zh else
+                         (f"cumulative cap {format_money(step['max'], lang)} − already received "
+                          f"{format_money(step['received'], lang)} = {format_money(step['remaining'], lang)} left; "
+                          f"this grant at most {format_money(step['value'], lang)}"))
     if result.basis == "not_fixed":
         terms = rule.amount.terms[lang] if rule.amount.terms else ""
         policies = ("、" if zh else "; ").join(f"《{kb.subpolicies[s].title}》" if zh else kb.subpolicies[s].title_en

@@ -159,6 +159,20 @@ def other_side(kb: KnowledgeBase, other: dict, lang: str) -> str:
     return f"{named(kb, bid, lang)} [{kb.label(conclusion.article, lang)}]"
 
 
+def period_words(period: dict, lang: str) -> str:
+    """A yearly amount's period: 每年（共3年，本案为第2年） / per year (for 3 years; this case: year 2)."""
+    zh = lang == "zh"
+    years, year = period.get("years"), period.get("year")
+    parts = []
+    if years:
+        parts.append(f"共{years}年" if zh else f"for {years} years")
+    if year:
+        parts.append(f"本案为第{year}年" if zh else f"this case: year {year}")
+    if zh:
+        return "每年" + (f"（{'，'.join(parts)}）" if parts else "")
+    return "per year" + (f" ({'; '.join(parts)})" if parts else "")
+
+
 def amount_words(amount, lang: str) -> str:
     """An offer's amount: a sum of yuan, or a {min, max} of another document's benefit."""
     if not isinstance(amount, dict):

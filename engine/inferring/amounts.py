@@ -9,6 +9,11 @@
 - ``not_fixed``: the text fixes no amount; the benefit defers to a sub-policy.
 - ``services``: in-kind services, no money.
 
+Beside its basis an amount may be **per year** (每年…, for at most N years: the amount is what
+one year gets; counted from a date fact, the case's year of support is worked out as the Civil
+Code counts periods, :mod:`engine.model.periods`) and under a **cumulative cap** (同一主体累计
+支持不超过…): what is left of the cap after what the enterprise already received, never more.
+
 Arithmetic is on :class:`fractions.Fraction` and ``int``; no float touches an amount.
 """
 
@@ -19,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.model import Rule
+from engine.model.conditions import AS_OF_FACT
+from engine.model.periods import year_of_period
 
 
 @dataclass
@@ -27,6 +34,8 @@ class AmountResult:
     min: int | None
     max: int | None
     steps: list[dict] = field(default_factory=list)  # the arithmetic, for explanations
+    period: dict | None = None       # per year: {"per": "year", "years", "year"} (year: the case's)
+    cumulative: dict | None = None   # {"max", "received", "remaining"}
 
     def as_json(self) -> dict | None:
         if self.min is None and self.max is None:
@@ -36,6 +45,40 @@ class AmountResult:
 
 def compute(rule: Rule, facts: dict[str, Any]) -> AmountResult:
     """The amount a granted rule gives, from the profile's facts."""
+    result = _basis(rule, facts)
+    spec = rule.amount
+    if spec.per_year is not None:
+        result.period = _period(spec.per_year, facts)
+        result.steps.append({"step": "per_year", **result.period})
+    if spec.cumulative is not None:
+        _cap_cumulative(result, spec.cumulative, facts)
+    return result
+
+
+def _period(per_year: dict, facts: dict) -> dict:
+    """Per year, for how many years, and which year of support the case is in where the start is known."""
+    period = {"per": "year", "years": per_year["years"]}
+    start, as_of = facts.get(per_year["from"]) if per_year["from"] else None, facts.get(AS_OF_FACT)
+    if start is not None and as_of is not None:
+        period["year"] = year_of_period(start, as_of)
+    return period
+
+
+def _cap_cumulative(result: AmountResult, cumulative: dict, facts: dict) -> None:
+    """The grant is at most what is left of the cumulative cap: its min and max are clamped to it."""
+    received = facts[cumulative["received"]]
+    remaining = max(cumulative["max"] - received, 0)
+    result.cumulative = {"max": cumulative["max"], "received": received, "remaining": remaining}
+    if result.basis == "not_fixed":
+        result.max = remaining           # the text fixes no amount, but never more than what is left
+    else:
+        result.max = remaining if result.max is None else min(result.max, remaining)
+        result.min = None if result.min is None else min(result.min, remaining)
+    result.steps.append({"step": "cumulative", "max": cumulative["max"], "received": received,
+                         "remaining": remaining, "value": result.max})
+
+
+def _basis(rule: Rule, facts: dict[str, Any]) -> AmountResult:
     spec = rule.amount
     if spec.basis == "range":
         return AmountResult("range", spec.min, spec.max,

@@ -244,6 +244,10 @@ def _result(kb: KnowledgeBase, facts, inference: Inference, granted: dict) -> di
         outcome, other = between.get(benefit_id, (None, None))
         if other is not None:
             entry["not_stacked_with"] = other
+        if amount.period is not None:
+            entry["period"] = dict(amount.period)
+        if amount.cumulative is not None:
+            entry["cumulative"] = dict(amount.cumulative)
         if rule.defers_to:
             entry["defers_to"] = list(rule.defers_to)
         if rule.amount.terms:

@@ -76,15 +76,8 @@ def _rule(kb: KnowledgeBase, item, file, document: str) -> Rule:
         amount = _amount(kb, reader.data["amount"], file, reader.data.line_of("amount"), rid)
     elif "amount" in reader.data:
         raise reader.error(f"'{then}' is a conclusion, not a benefit: it has no amount", "amount", rule_id=rid)
-    if amount is not None and amount.basis == "share":
-        needed = [amount.of] + [cap["per"] for cap in amount.caps if "per" in cap]
-        for branch in cond.to_dnf(when):
-            tested = {lit.fact for lit in branch if isinstance(lit, cond.FactTest)}
-            for name in needed:
-                if name not in tested:
-                    raise reader.error(f"the amount is computed from '{name}', but a way the rule can fire does "
-                                       f"not test it: add a condition on {name} (e.g. more_than: 0) to every "
-                                       "branch", "amount", rule_id=rid)
+    if amount is not None:
+        _check_amount_facts_tested(reader, amount, when, rid)
     defers = []
     for sid in reader.list("defers_to"):
         if sid not in kb.subpolicies:
@@ -211,11 +204,75 @@ def _kb_money(reader: Reader, key, rid, raw=None) -> int:
         raise reader.error(str(exc), key, rule_id=rid) from None
 
 
+#: Terms any amount but services may carry beside its basis: a yearly amount, a cumulative cap.
+_TERMS = ("per_year", "cumulative")
+
+
 def _amount(kb, data, file, line, rid) -> Amount:
     reader = Reader(data, f"the amount of rule '{rid}'", file, line)
+    amount = _basis(kb, reader, file, rid)
+    if amount.basis == "services":
+        return amount
+    if "per_year" in reader.data:
+        amount.per_year = _per_year(kb, reader, file, rid)
+    if "cumulative" in reader.data:
+        amount.cumulative = _cumulative(kb, reader, file, rid)
+    return amount
+
+
+def _per_year(kb, reader: Reader, file, rid) -> dict:
+    """``per_year: {years: 3, from: FACT}`` — both optional; ``per_year: {}`` is 每年 alone."""
+    sub = Reader(reader.data["per_year"] if reader.data["per_year"] is not None else {},
+                 f"'per_year' of rule '{rid}'", file, reader.data.line_of("per_year"))
+    sub.keys((), ("years", "from"))
+    years = sub.data.get("years")
+    if years is not None and (not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 100):
+        raise sub.error(f"'years' is a whole number of years, e.g. 3 for 连续三年 (got {years!r})", "years", rule_id=rid)
+    start = sub.text("from", None, required=False)
+    if start is not None and (start not in kb.facts or kb.facts[start].type != "date"):
+        raise sub.error(f"'{start}' is not a date fact (the years of support count from a date)", "from",
+                        suggestion=nearest(start, [f for f, v in kb.facts.items() if v.type == "date"]), rule_id=rid)
+    if start is not None and years is None:
+        raise sub.error("'from' counts the years of a limited period: give 'years' too", "from", rule_id=rid)
+    return {"years": years, "from": start}
+
+
+def _cumulative(kb, reader: Reader, file, rid) -> dict:
+    """``cumulative: {max: 1000万元, received: FACT}``: the cap for one enterprise in all, and the
+    money fact holding what it already received under this benefit."""
+    sub = Reader(reader.data["cumulative"], f"'cumulative' of rule '{rid}'", file, reader.data.line_of("cumulative"))
+    sub.keys(("max", "received"))
+    received = sub.text("received")
+    if received not in kb.facts or kb.facts[received].type != "money":
+        raise sub.error(f"'{received}' is not a money fact (what the enterprise already received)", "received",
+                        suggestion=nearest(received, [f for f, v in kb.facts.items() if v.type == "money"]),
+                        rule_id=rid)
+    return {"max": _kb_money(sub, "max", rid), "received": received}
+
+
+def _check_amount_facts_tested(reader: Reader, amount: Amount, when, rid) -> None:
+    """Every fact an amount is computed from is tested on every way the rule can fire, so that
+    it is known whenever the benefit is granted; the years of a yearly amount counted from a
+    date are tested with ``within_years`` on that date."""
+    period = amount.per_year or {}
+    for branch in cond.to_dnf(when):
+        tests = [lit for lit in branch if isinstance(lit, cond.FactTest)]
+        for name in amount.facts_needed():
+            if name not in {lit.fact for lit in tests}:
+                raise reader.error(f"the amount is computed from '{name}', but a way the rule can fire does "
+                                   f"not test it: add a condition on {name} (e.g. more_than: 0) to every "
+                                   "branch", "amount", rule_id=rid)
+        if period.get("from") and not any(lit.fact == period["from"] and lit.op == "within_years"
+                                           and lit.value == period["years"] for lit in tests):
+            raise reader.error(f"the amount is granted for {period['years']} years from '{period['from']}', but a "
+                               f"way the rule can fire does not test {{fact: {period['from']}, within_years: "
+                               f"{period['years']}}}: add it to every branch", "amount", rule_id=rid)
+
+
+def _basis(kb, reader: Reader, file, rid) -> Amount:
     keys = set(reader.data)
     if "range" in keys:
-        reader.keys(("range",))
+        reader.keys(("range",), _TERMS)
         rng = Reader(reader.data["range"], f"the range of rule '{rid}'", file, reader.data.line_of("range"))
         rng.keys(("min", "max"))
         low, high = _kb_money(rng, "min", rid), _kb_money(rng, "max", rid)
@@ -223,10 +280,10 @@ def _amount(kb, data, file, line, rid) -> Amount:
             raise rng.error("the range's min is above its max", "min", rule_id=rid)
         return Amount("range", min=low, max=high)
     if "up_to" in keys:
-        reader.keys(("up_to",))
+        reader.keys(("up_to",), _TERMS)
         return Amount("up_to", max=_kb_money(reader, "up_to", rid))
     if "share" in keys:
-        reader.keys(("share", "of", "share_is"), ("caps",))
+        reader.keys(("share", "of", "share_is"), ("caps",) + _TERMS)
         try:
             share = parse_percent(reader.data["share"])
         except ValueProblem as exc:
@@ -255,7 +312,7 @@ def _amount(kb, data, file, line, rid) -> Amount:
                 caps.append({"per_unit": _kb_money(cap, "per_unit", rid), "per": per})
         return Amount("share", share=share, of=base, share_is=share_is, caps=caps)
     if "not_fixed" in keys:
-        reader.keys(("not_fixed",), ("terms",))
+        reader.keys(("not_fixed",), ("terms",) + _TERMS)
         if reader.data["not_fixed"] is not True:
             raise reader.error("'not_fixed' must be true", "not_fixed", rule_id=rid)
         terms = reader.data.get("terms")

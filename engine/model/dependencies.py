@@ -15,9 +15,8 @@ def facts_in_use(kb: KnowledgeBase) -> set[str]:
     """The facts some rule tests, some amount is computed from, or a precedence rule reads."""
     used = {name for rule in kb.rules.values() for name in cond.facts_used(rule.when)}
     for rule in kb.rules.values():
-        if rule.amount and rule.amount.basis == "share":
-            used.add(rule.amount.of)
-            used |= {cap["per"] for cap in rule.amount.caps if "per" in cap}
+        if rule.amount:
+            used |= set(rule.amount.facts_needed())
     return used | {p.input for p in kb.precedence}
 
 

@@ -208,6 +208,24 @@ class Amount:
     caps: list[dict] = field(default_factory=list)   # {"max": int} | {"per_unit": int, "per": fact}
     terms: dict | None = None
     services: list[dict] = field(default_factory=list)
+    #: 每年…: the amount is granted each year, for at most ``years`` years (None: the text sets
+    #: no limit), counted from the date fact ``from`` where the text names the start
+    #: (``{"years": 3, "from": "project_start_date"}``).
+    per_year: dict | None = None
+    #: 同一主体累计支持不超过…: at most ``max`` in all for one enterprise, less what it already
+    #: received under the benefit, the money fact ``received`` (``{"max": 10000000, "received": …}``).
+    cumulative: dict | None = None
+
+    def facts_needed(self) -> list[str]:
+        """The facts the amount is computed from: known wherever the rule grants it."""
+        needed = []
+        if self.basis == "share":
+            needed += [self.of] + [cap["per"] for cap in self.caps if "per" in cap]
+        if self.per_year and self.per_year.get("from"):
+            needed.append(self.per_year["from"])
+        if self.cumulative:
+            needed.append(self.cumulative["received"])
+        return needed
 
 
 @dataclass

@@ -18,7 +18,7 @@ from engine.inferring.evaluation import Assessment
 from engine.explaining.explanation import render_text, tree
 from engine.loading.values import format_date, format_money
 from engine.explaining.why_not import first_failure, missing_by_target
-from engine.explaining.wording import (amount_words, article14_decision, article14_text, display, documents_text, listed, named,
+from engine.explaining.wording import (amount_words, period_words, article14_decision, article14_text, display, documents_text, listed, named,
                       nothing_to_ask, range_text)
 
 _TITLES = {
@@ -98,12 +98,31 @@ def amount_text(kb, benefit: dict, lang: str) -> str:
         names = [f"《{kb.subpolicies[s].title}》" if zh else kb.subpolicies[s].title_en for s in rule.defers_to]
         if names:
             text += ("，见" + "、".join(names)) if zh else ("; see " + "; ".join(names))
-        return text
+        return text + _terms_text(benefit, lang)
     if amount["min"] == amount["max"]:
-        return format_money(amount["max"], lang)
-    if amount["min"] is None:
-        return ("最高 " if zh else "up to ") + format_money(amount["max"], lang)
-    return f"{format_money(amount['min'], lang)} – {format_money(amount['max'], lang)}"
+        text = format_money(amount["max"], lang)
+    elif amount["min"] is None:
+        text = ("最高 " if zh else "up to ") + format_money(amount["max"], lang)
+    else:
+        text = f"{format_money(amount['min'], lang)} – {format_money(amount['max'], lang)}"
+    return text + _terms_text(benefit, lang)
+
+
+def _terms_text(benefit: dict, lang: str) -> str:
+    """What a yearly amount or a cumulative cap adds to an amount: ``，每年（共3年）；累计…``."""
+    zh = lang == "zh"
+    parts = []
+    if benefit.get("period"):
+        parts.append(period_words(benefit["period"], lang))
+    if benefit.get("cumulative"):
+        c = benefit["cumulative"]
+        parts.append(f"累计上限{format_money(c['max'], lang)}，已获{format_money(c['received'], lang)}，"
+                     f"尚余{format_money(c['remaining'], lang)}" if zh else
+                     f"cumulative cap {format_money(c['max'], lang)}, {format_money(c['received'], lang)} received, "
+                     f"{format_money(c['remaining'], lang)} left")
+    if not parts:
+        return ""
+    return ("，" + "；".join(parts)) if zh else (", " + "; ".join(parts))
 
 
 def _facts(assessment: Assessment, lang: str):
