@@ -1,6 +1,6 @@
 """The ``policykb`` command line, one face of the engine (the web app, :mod:`engine.web`, is the
 other): ``eval``, ``why``, ``why-not``, ``report``, ``template``, ``batch``, ``serve``, and the
-authoring tools ``check``, ``test``, ``diff``, ``impact``, ``graph``, ``schema``, ``draft``, ``mutate``.
+authoring tools ``check``, ``test``, ``diff``, ``impact``, ``graph``, ``schema``, ``draft``, ``mutate``, ``regenerate``.
 
 Exit status: 0 on success, 2 for bad input (a profile, a knowledge base, an argument) or an
 installation to repair (the line says how), 3 for an internal error of the inference engine.
@@ -144,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
     common(p)
 
+    p = sub.add_parser("regenerate", help="make the generated files again after a change to the knowledge base: "
+                                          "schemas/profile.schema.json and diagrams/")
+    p.add_argument("--out", metavar="DIR", help="the repository to write into (default: the folder holding --kb)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    common(p)
+
     p = sub.add_parser("mutate", help="mutation testing: change the knowledge base one small step at a time "
                                       "and report each change its scenarios do not catch")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
@@ -166,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"eval": _eval, "why": _why, "why-not": _why_not, "report": _report, "test": _test,
                 "diff": _diff, "impact": _impact, "graph": _graph, "schema": _schema, "batch": _batch,
-                "template": _template, "draft": _draft, "mutate": _mutate,
+                "template": _template, "draft": _draft, "mutate": _mutate, "regenerate": _regenerate,
                 "check": _check, "serve": _serve}[args.command](args)
     except EvaluationError as exc:
         print(f"policykb: internal error: {exc}", file=sys.stderr)
@@ -432,6 +438,11 @@ def _schema(args) -> int:
 
 def _draft(args) -> int:
     from engine.authoring.drafting import command
+    return command(args)
+
+
+def _regenerate(args) -> int:
+    from engine.authoring.regenerate import command
     return command(args)
 
 

@@ -133,17 +133,26 @@ def test_every_output_is_the_same_bytes_whatever_the_hash_seed(tmp_path):
     assert outputs[0] == outputs[1]
 
 
-def test_the_committed_diagrams_are_what_the_current_kb_gives(graph, tmp_path):
-    from engine.rendering.graph import title
-    from engine.rendering.render import write_all
+def test_the_committed_generated_files_are_what_the_current_kb_gives(kb):
+    """diagrams/ and schemas/profile.schema.json are made from kb/ by one command."""
+    from engine.authoring.regenerate import COMMAND, stale
+    _need("dot")
+    changed = stale(kb, REPO)
+    assert changed == [], f"generated files are stale: run `{COMMAND}` ({', '.join(changed)})"
+
+
+def test_regenerate_makes_stale_files_fresh_and_says_which(tmp_path, capsys):
+    from engine.authoring.regenerate import stale
+    from engine.cli import main
     from engine.loading.kb import load
-    kb = load(KB_DIR)
-    if not shutil.which("dot"):
-        _need("dot")
-    write_all(graph, title(kb), tmp_path)
-    stale = [name for name, _, _ in DIAGRAMS + [("README.md", None, None)]
-             if (tmp_path / name).read_bytes() != (REPO / "diagrams" / name).read_bytes()]
-    assert stale == [], f"diagrams/ is stale: run `policykb graph --all --out diagrams/ --kb kb` ({stale})"
+    _need("dot")
+    assert main(["regenerate", "--kb", str(KB_DIR), "--out", str(tmp_path), "--lang", "en"]) == 0
+    assert stale(load(KB_DIR), tmp_path) == []
+    (tmp_path / "diagrams" / "rules.mmd").write_text("stale", encoding="utf-8")
+    assert stale(load(KB_DIR), tmp_path) == ["diagrams/rules.mmd"]
+    capsys.readouterr()
+    assert main(["regenerate", "--kb", str(KB_DIR), "--out", str(tmp_path), "--lang", "en"]) == 0
+    assert "1 generated files changed" in capsys.readouterr().err
 
 
 def test_a_case_is_drawn_with_what_fired_marked(capsys):

@@ -554,7 +554,7 @@ def write_all(graph: nx.DiGraph, title: str, out: Path) -> list[Path]:
         write(view(graph, view_name), fmt, f"{title} — {view_name}", out / name)
         written.append(out / name)
     readme = io.StringIO()
-    readme.write("# Diagrams of the knowledge base\n\nGenerated from `kb/` by `policykb graph --all --out diagrams/`; "
+    readme.write("# Diagrams of the knowledge base\n\nGenerated from `kb/` by `policykb regenerate --kb kb` (the diagrams alone: `policykb graph --all --out diagrams/ --kb kb`); "
                  "a test fails when these files differ from what the current `kb/` gives. Do not edit by hand.\n\n"
                  "- `overview.*` — each document with its articles and clauses, and the sub-policies they defer to "
                  "(a sub-policy encoded as a document is that document).\n"
