@@ -347,8 +347,31 @@ def _impact(args) -> int:
                       for item in found[key]] or ["    (none)"]
         else:
             lines += [f"    {named(kb, item, args.lang)}" for item in found[key]] or ["    (none)"]
+    lines += _impact_relations(kb, found, args.lang)
     _emit("\n".join(lines) + "\n")
     return 0
+
+
+def _impact_relations(kb, found: dict, lang: str) -> list[str]:
+    """The overlaps and newer-prevails relations an impact reaches, and the benefits only they reach."""
+    if not found["relations"]:
+        return []
+    zh = lang == "zh"
+    lines = [f"  {'文件之间（第十四条）' if zh else 'between documents (Art. 14)'} ({len(found['relations'])}):"]
+    for relation in found["relations"]:
+        cites = ("、" if zh else "; ").join(kb.label(ref, lang) for ref in relation["cites"])
+        if relation["kind"] == "overlap":
+            pair = (" 与 " if zh else " and ").join(named(kb, b, lang) for b in relation["benefits"])
+            lines.append(f"    {relation['id']}: {pair} {'不重复享受' if zh else 'are not stacked'} [{cites}]")
+        else:
+            newer, older = (kb.documents[d].label(lang) for d in (relation["newer"], relation["older"]))
+            lines.append(f"    {relation['id']}: " + (f"冲突时{newer}优先于{older}" if zh else
+                                                       f"{newer} prevails over {older} where they conflict") + f" [{cites}]")
+    if found["also_affected"]:
+        lines.append(f"  {'经第十四条间接影响的支持事项' if zh else 'benefits affected through Art. 14 only'} "
+                     f"({len(found['also_affected'])}):")
+        lines += [f"    {named(kb, b, lang)}" for b in found["also_affected"]]
+    return lines
 
 
 def _graph(args) -> int:

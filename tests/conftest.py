@@ -24,6 +24,39 @@ def edited_kb(tmp_path, file: str, old: str, new: str) -> Path:
     return copy
 
 
+NEW_DOCUMENT = FIXTURES / "new_document"
+
+
+def add_new_document(kb_folder: Path) -> None:
+    """Add the imaginary document of tests/fixtures/new_document to the knowledge base at
+    ``kb_folder`` as docs/authoring.md's "Adding a document" does: its folder under documents/,
+    its facts appended to facts.yaml, its scenarios, and its line in knowledge_base.yaml."""
+    import shutil
+    shutil.copytree(NEW_DOCUMENT / "documents" / "example_culture_award",
+                    kb_folder / "documents" / "example_culture_award")
+    facts = kb_folder / "facts.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").rstrip("\n") + "\n"
+                     + (NEW_DOCUMENT / "facts.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    shutil.copy2(NEW_DOCUMENT / "scenarios" / "example_culture_award.yaml", kb_folder / "scenarios")
+    index = kb_folder / "knowledge_base.yaml"
+    text = index.read_text(encoding="utf-8")
+    head, sep, rest = text.partition("\ndocuments:\n")
+    assert sep, "knowledge_base.yaml has no 'documents:' list"
+    listed = rest.split("\n")
+    end = next(n for n, line in enumerate(listed) if not line.startswith("  - "))
+    listed.insert(end, "  - example_culture_award    # an imaginary document (tests/fixtures/new_document)")
+    index.write_text(head + sep + "\n".join(listed), encoding="utf-8")
+
+
+def kb_with_new_document(tmp_path) -> Path:
+    """A copy of the bundled kb/ with the imaginary new document added (:func:`add_new_document`)."""
+    import shutil
+    copy = tmp_path / "kb_new"
+    shutil.copytree(KB_DIR, copy)
+    add_new_document(copy)
+    return copy
+
+
 @pytest.fixture(scope="session")
 def kb():
     return engine.load(KB_DIR)

@@ -117,3 +117,22 @@ def test_the_command_line_carries_statuses_and_missing_facts_in_json(tmp_path, c
     assert main(["diff", "--old", str(KB_DIR), "--new", str(new.root), profiles, "--lang", "en"]) == 0
     assert "→  undetermined (asks for Approved as a quality project (project_approved))" \
         in capsys.readouterr().out
+
+
+def test_a_fact_only_the_new_knowledge_base_knows_is_left_out_of_the_old_and_named(tmp_path):
+    from conftest import kb_with_new_document
+    profile = dict(BASE, name="文化企业", industry="culture", application_date="2024-05-01",
+                   last_year_operating_revenue="2000万元", culture_award_recognized=True)
+    path = tmp_path / "culture.yaml"
+    path.write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
+    old, new = engine.load(KB_DIR), engine.load(kb_with_new_document(tmp_path))
+    report = diff(old, new, [path])
+    (item,) = report["changed"]
+    assert {side: sorted(names) for side, names in item["unknown_facts"].items()} == \
+        {"old": ["culture_award_recognized", "last_year_operating_revenue"]}
+    gained = [c for c in item["changes"] if c.get("id") == "culture_revenue_award"]
+    assert gained and gained[0]["kind"] == "gained" and gained[0]["new"]["max"] == 1_000_000
+    line = next(line for line in render_text(report).splitlines() if "not known to the old knowledge base" in line)
+    assert "left out there" in line and "last_year_operating_revenue" in line
+    back = diff(new, old, [path])["changed"][0]
+    assert set(back["unknown_facts"]) == {"new"} and "culture_revenue_award" in {c.get("id") for c in back["changes"]}

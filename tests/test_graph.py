@@ -214,3 +214,45 @@ def test_the_web_graph_page_draws_what_flows_in_this_graph(kb):
     assert {(e["a"], e["b"]) for e in drawn["edges"]} == set(flowing.edges)
     article_14 = next(n for n in drawn["nodes"] if n["key"] == f"rule:{kb.precedence[0].id}")
     assert article_14["quote"] and article_14["cites"]
+
+
+def test_impact_knows_every_overlap_a_benefit_is_in(kb):
+    assert kb.overlaps, "the property below needs an overlap"
+    for overlap in kb.overlaps:
+        for benefit in overlap.benefits:
+            found = impact(kb, benefit)
+            assert overlap.id in [r["id"] for r in found["relations"] if r["kind"] == "overlap"]
+            (other,) = [b for b in overlap.benefits if b != benefit]
+            assert other in found["benefits"] or other in found["also_affected"]
+        for ref in overlap.cites:
+            assert overlap.id in [r["id"] for r in impact(kb, ref)["relations"]]
+
+
+def test_impact_knows_newer_prevails_relations_of_a_document_and_its_citation(kb):
+    assert kb.newer_prevails, "the property below needs a newer-prevails relation"
+    for relation in kb.newer_prevails:
+        for document in (relation.newer, relation.older):
+            assert relation.id in [r["id"] for r in impact(kb, document)["relations"]]
+        assert relation.id in [r["id"] for r in impact(kb, relation.cites)["relations"]]
+
+
+def test_a_fact_no_overlapping_benefit_depends_on_touches_no_relation(kb):
+    from engine.rendering.graph import build
+    graph = build(kb)
+    overlapping = {b for o in kb.overlaps for b in o.benefits}
+    for fact in kb.facts:
+        found = impact(kb, fact, graph)
+        if not overlapping & set(found["benefits"]) and not any(r["kind"] == "newer_prevails" for r in found["relations"]):
+            assert found["relations"] == [] and found["also_affected"] == []
+
+
+def test_impact_prints_the_relations_in_the_readers_language(kb, capsys):
+    from engine.cli import main
+    overlap = kb.overlaps[0]
+    assert main(["impact", overlap.benefits[0], "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert "文件之间（第十四条）" in out and overlap.id in out and "不重复享受" in out
+    assert main(["impact", overlap.benefits[0], "--lang", "en", "--format", "json"]) == 0
+    import json
+    data = json.loads(capsys.readouterr().out)
+    assert overlap.id in [r["id"] for r in data["relations"]]

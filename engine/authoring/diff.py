@@ -5,7 +5,9 @@ profile whose conclusions, benefits, amounts, Article 14 outcomes or statuses di
 new side by side — a benefit's status (granted, denied, undetermined), amount and the fact it
 asks next, and the unknown facts that matter — then counts per benefit: how many enterprises
 gain it, lose it (to denied or to undetermined), see its amount change, or see its status
-change. This is how a rule author sees the effect of an edit before merging.
+change. This is how a rule author sees the effect of an edit before merging. A fact only one side
+knows (the edit added or removed it) is left out on the other side — the profile is evaluated
+there as if it did not say it — and the report names it, instead of failing the profile.
 """
 
 from __future__ import annotations
@@ -34,7 +36,18 @@ def profile_files(paths: list[str | Path]) -> list[Path]:
     return found
 
 
+def _unknown_to(kb: KnowledgeBase, data: dict) -> list[str]:
+    """The profile's keys that name no fact of ``kb`` (by id or label), in the profile's order."""
+    from engine.loading.profile import fact_id
+    return [key for key in data if key not in ("id",) and fact_id(kb, key) is None]
+
+
 def _outcome(kb: KnowledgeBase, data, source: str) -> dict:
+    # A fact one knowledge base does not know (one side added it) is left out there: the profile
+    # is evaluated without it, as an enterprise that did not say it, and the report names it.
+    unknown = _unknown_to(kb, data)
+    if unknown:
+        data = {key: value for key, value in data.items() if key not in unknown}
     try:
         result = assess(data, kb=kb, source=source).result
     except PolicyKBError as exc:
@@ -75,10 +88,14 @@ def diff(old: KnowledgeBase, new: KnowledgeBase, paths: list[str | Path]) -> dic
             continue
         before, after = _outcome(old, data, str(path)), _outcome(new, data, str(path))
         changes, missing = _changes(before, after), _missing_change(before, after)
-        if changes or missing:
+        unknown = {side: names for side, names in (("old", _unknown_to(old, data)), ("new", _unknown_to(new, data)))
+                   if names}
+        if changes or missing or unknown:
             item = {"profile": str(path), "enterprise": data.get("name"), "changes": changes}
             if missing:
                 item["missing"] = missing
+            if unknown:
+                item["unknown_facts"] = unknown   # left out where that side does not know them
             changed.append(item)
             for change in changes:
                 if change["what"] == "benefit":
@@ -206,6 +223,8 @@ def render_text(report: dict, lang: str = "zh") -> str:
                              f"{STATUS_TEXT[change['new']]}")
             else:
                 lines.append(f"  error: {change['old'] or 'evaluates'}  →  {change['new'] or 'evaluates'}")
+        for side, names in item.get("unknown_facts", {}).items():
+            lines.append(f"  not known to the {side} knowledge base, left out there: {', '.join(names)}")
         missing = item.get("missing")
         if missing:
             parts = [f"+ {name(f)}" for f in missing["added"]] + [f"− {name(f)}" for f in missing["removed"]]

@@ -327,7 +327,9 @@ def _canonical(kb: KnowledgeBase, ident: str) -> str | None:
 def impact(kb: KnowledgeBase, ident: str, graph: nx.DiGraph | None = None) -> dict:
     """Every rule, conclusion and benefit that depends on ``ident``, directly or down the
     chain — for a document, everything its rules derive and everything downstream of that in
-    other documents."""
+    other documents — and what holds between documents that it reaches: ``relations`` (the
+    overlaps and newer-prevails relations touched) and ``also_affected`` (benefits whose outcome
+    can change only through them: the other side of an overlap, not stacked with a changed one)."""
     graph = graph if graph is not None else build(kb)
     start = resolve(kb, graph, ident)
     flowing = flow(graph)
@@ -351,8 +353,39 @@ def impact(kb: KnowledgeBase, ident: str, graph: nx.DiGraph | None = None) -> di
     by_kind = {kind: [k.split(":", 1)[1] for k in sorted(reached, key=rank)
                       if graph.nodes[k]["kind"] == kind and k != start]
                for kind in ("rule", "conclusion", "benefit")}
+    changed = set(by_kind["benefit"]) | ({start.split(":", 1)[1]} if graph.nodes[start]["kind"] == "benefit" else set())
+    relations, also = _relations_touched(kb, graph, start, changed)
     return {"id": start, "kind": graph.nodes[start]["kind"], "rules": by_kind["rule"],
-            "conclusions": by_kind["conclusion"], "benefits": by_kind["benefit"]}
+            "conclusions": by_kind["conclusion"], "benefits": by_kind["benefit"],
+            "relations": relations, "also_affected": [b for b in kb.benefits if b in also]}
+
+
+def _relations_touched(kb: KnowledgeBase, graph: nx.DiGraph, start: str, changed: set[str]) -> tuple[list[dict], set]:
+    """What holds between documents that a change at ``start`` reaches: an overlap (Article 14,
+    不重复) one of whose benefits changes, or whose citation is changed; a newer-prevails relation
+    whose document, citation or conflicting benefits are changed. With them, the benefits whose
+    outcome can change only through such a relation (the other side of an overlap)."""
+    kind = graph.nodes[start]["kind"]
+    refs: set[str] = set()
+    if kind in ("article", "clause"):
+        ref = start.split(":", 1)[1]
+        refs = {ref} | {c.id for c in kb.articles[ref].clauses} if ref in kb.articles else {ref}
+    document = graph.nodes[start].get("document") if kind == "document" else None
+    if document is not None:
+        refs = set(kb.documents[document].parts.values())
+    relations, also = [], set()
+    for overlap in kb.overlaps:
+        if changed & set(overlap.benefits) or refs & set(overlap.cites):
+            relations.append({"kind": "overlap", "id": overlap.id, "benefits": list(overlap.benefits),
+                              "cites": list(overlap.cites)})
+            also |= set(overlap.benefits) - changed
+    for relation in kb.newer_prevails:
+        benefits = {b for pair in relation.conflicts for b in pair}
+        if document in (relation.newer, relation.older) or relation.cites in refs or changed & benefits:
+            relations.append({"kind": "newer_prevails", "id": relation.id, "newer": relation.newer,
+                              "older": relation.older, "cites": [relation.cites], "benefits": sorted(benefits)})
+            also |= benefits - changed
+    return relations, also
 
 
 def flow(graph: nx.DiGraph) -> nx.DiGraph:
