@@ -77,4 +77,5 @@ def test_diff_shows_what_the_guide_says(edited, tmp_path):
 def test_impact_lists_the_rule_and_the_direction_and_no_benefit(edited):
     found = impact(engine.load(edited), "in_cultural_park")
     assert found == {"id": "fact:in_cultural_park", "kind": "fact", "rules": ["supported_digital_culture.cultural_park"],
-                     "conclusions": ["supported_digital_culture"], "benefits": []}
+                     "conclusions": ["supported_digital_culture"], "benefits": [], "relations": [],
+                     "also_affected": []}

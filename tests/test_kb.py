@@ -2,6 +2,7 @@
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -262,3 +263,44 @@ def test_every_text_a_person_reads_exists_in_both_languages(kb):
         assert article.title and article.title_en and article.gloss
     for sub in kb.subpolicies.values():
         assert sub.title and sub.title_en
+
+
+DRAFT = '''
+  - id: draft_2_1.grant_1
+    draft: true
+    cites: 2(1)
+    quote: 对经认定的企业
+    when: {all: [{fact: recognized, is: true}]}
+    then: 'TODO: the benefit this sentence grants'
+    amount: {range: {min: 100万元, max: 100万元}}
+    review:
+      - 'recognition: 经认定 → recognized is true'
+'''
+
+
+def _minimal_with(tmp_path, extra: str) -> Path:
+    from conftest import FIXTURES
+    copy = tmp_path / "kb"
+    shutil.copytree(FIXTURES / "minimal", copy)
+    rules = copy / "rules" / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").rstrip("\n") + "\n" + extra, encoding="utf-8")
+    return copy
+
+
+def test_a_draft_rule_is_kept_aside_and_never_evaluated(tmp_path):
+    kb = engine.load(_minimal_with(tmp_path, DRAFT))
+    assert "draft_2_1.grant_1" not in kb.rules
+    (draft,) = kb.drafts
+    assert draft.id == "draft_2_1.grant_1" and draft.cites == "2(1)" and draft.review == ["recognition: 经认定 → recognized is true"]
+    assert draft.where.file.endswith("rules.yaml") and draft.where.line
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("    draft: true\n", "", "review notes belong to a draft rule"),
+    ("    draft: true\n", "    draft: yes please\n", "'draft' is true"),
+    ("    cites: 2(1)\n", "    cites: 2(9)\n", "'2(9)' is not an article or clause"),
+])
+def test_a_draft_marked_wrong_is_refused(tmp_path, old, new, message):
+    with pytest.raises(KnowledgeBaseError) as caught:
+        engine.load(_minimal_with(tmp_path, DRAFT.replace(old, new)))
+    assert message in str(caught.value)

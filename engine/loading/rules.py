@@ -7,7 +7,7 @@ from engine.errors import KnowledgeBaseError, nearest
 from engine.loading.reader import Reader, normalize
 from engine.loading.values import ValueProblem, parse_date, parse_money, parse_number, parse_percent
 from engine.loading.yamlio import Sequence
-from engine.model import Amount, Fact, KnowledgeBase, Precedence, Rule
+from engine.model import Amount, Draft, Fact, KnowledgeBase, Precedence, Rule
 from engine.model import conditions as cond
 
 
@@ -15,6 +15,9 @@ def read_rules_file(kb: KnowledgeBase, data, file, document: str):
     top = Reader(data, "a rules file", file)
     top.keys((), ("rules", "precedence"))
     for item in top.list("rules"):
+        if isinstance(item, dict) and item.get("draft") is True:
+            kb.drafts.append(_draft(kb, item, file, document))
+            continue
         rule = _rule(kb, item, file, document)
         if rule.id in kb.rules:
             raise KnowledgeBaseError(f"rule '{rule.id}' is defined twice (first at "
@@ -54,10 +57,29 @@ def _explain(reader: Reader) -> dict[str, str]:
     return {"zh": sub.text("zh"), "en": sub.text("en")}
 
 
+def _draft(kb: KnowledgeBase, item, file, document: str) -> Draft:
+    """A rule ``policykb draft`` wrote and nobody has reviewed yet: only its id and citation are
+    read (the rest is a proposal with TODOs); it is kept aside and never evaluated."""
+    reader = Reader(item, "a draft rule", file)
+    rid = reader.text("id")
+    reader.what = f"draft rule '{rid}'"
+    cites = cite(reader, kb, "cites", document)
+    review = reader.data.get("review") or []
+    review = [review] if isinstance(review, str) else review
+    if not isinstance(review, list) or not all(isinstance(note, str) for note in review):
+        raise reader.error("'review' is a list of notes", "review", rule_id=rid)
+    return Draft(rid, cites, [str(note) for note in review], reader.where(), document)
+
+
 def _rule(kb: KnowledgeBase, item, file, document: str) -> Rule:
     reader = Reader(item, "a rule", file)
+    if reader.data.get("draft", False) is not False:
+        raise reader.error("'draft' is true (a rule not reviewed yet) or absent", "draft")
+    if "review" in reader.data:
+        raise reader.error("review notes belong to a draft rule: once they are dealt with, delete 'review' "
+                           "(and 'draft: true')", "review")
     reader.keys(("id", "cites", "quote", "when", "then", "explain"),
-                ("also_cites", "amount", "defers_to", "notes", "text_missing"))
+                ("also_cites", "amount", "defers_to", "notes", "text_missing", "draft"))
     rid = reader.text("id")
     reader.what = f"rule '{rid}'"
     cites = cite(reader, kb, "cites", document)

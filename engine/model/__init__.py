@@ -14,11 +14,11 @@ Everything above imports from here; nothing here imports from above (a test keep
 
 from engine.model.dependencies import dependency_graph, dependency_order, facts_in_use, settle
 from engine.model.knowledge_base import (FACT_NATURES, FACT_TYPES, RECORD_FIELD_TYPES, RESERVED_FACTS, SPECIAL_PARTS,
-                                         Amount, Article, Clause, Conclusion, Document, Fact, KnowledgeBase,
+                                         Amount, Article, Clause, Conclusion, Document, Draft, Fact, KnowledgeBase,
                                          NewerPrevails, Overlap, Precedence, Rule, SubPolicy, Where)
 from engine.model.subset import subset
 
-__all__ = ["KnowledgeBase", "Document", "Article", "Clause", "Fact", "Conclusion", "Rule", "Amount", "Precedence",
+__all__ = ["KnowledgeBase", "Document", "Article", "Clause", "Fact", "Conclusion", "Rule", "Amount", "Draft", "Precedence",
            "SubPolicy", "Overlap", "NewerPrevails", "Where", "FACT_TYPES", "RECORD_FIELD_TYPES", "FACT_NATURES",
            "RESERVED_FACTS", "SPECIAL_PARTS", "facts_in_use", "dependency_graph", "dependency_order", "settle",
            "subset"]

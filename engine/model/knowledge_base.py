@@ -250,6 +250,17 @@ class Rule:
 
 
 @dataclass
+class Draft:
+    """A draft rule not yet reviewed: where it is, what it cites, and what its review notes ask."""
+
+    id: str
+    cites: str
+    review: list[str]
+    where: Where
+    document: str = ""
+
+
+@dataclass
 class Precedence:
     id: str
     cites: str
@@ -279,6 +290,9 @@ class KnowledgeBase:
     special_parts: dict[str, str] = field(default_factory=dict)   # "doc:notice" -> its text
     citations: Any = field(default=None, repr=False, compare=False)   # resolves references (loader)
     home_document: str = ""      # kept by a subset that leaves the home document out
+    #: Rules written by ``policykb draft`` and not yet reviewed (``draft: true``): kept aside,
+    #: never evaluated, listed by ``check`` (and refused by ``check --strict``).
+    drafts: list["Draft"] = field(default_factory=list)
 
     @property
     def home(self) -> str:

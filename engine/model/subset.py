@@ -39,6 +39,7 @@ def subset(kb: KnowledgeBase, documents: list[str]) -> KnowledgeBase:
     part = KnowledgeBase(
         root=kb.root, document=kb.document, articles=kb.articles, clauses=kb.clauses,
         subpolicies=kb.subpolicies, facts=kb.facts, conclusions=conclusions, rules=rules,
+        drafts=[d for d in kb.drafts if d.document in chosen],
         precedence=[p for p in kb.precedence if kb.document_of(p.cites) in chosen],
         version=kb.version, documents={k: v for k, v in kb.documents.items() if k in chosen},
         overlaps=[o for o in kb.overlaps if all(kb.conclusions[b].document in chosen for b in o.benefits)],
