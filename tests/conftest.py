@@ -45,7 +45,14 @@ def add_new_document(kb_folder: Path) -> None:
     listed = rest.split("\n")
     end = next(n for n, line in enumerate(listed) if not line.startswith("  - "))
     listed.insert(end, "  - example_culture_award    # an imaginary document (tests/fixtures/new_document)")
-    index.write_text(head + sep + "\n".join(listed), encoding="utf-8")
+    text = head + sep + "\n".join(listed)
+    # Its overlap with a benefit of the measures, appended to the index's overlaps.
+    head, sep, rest = text.partition("\noverlaps:\n")
+    assert sep, "knowledge_base.yaml has no 'overlaps:' list"
+    lines = rest.split("\n")
+    end = next((n for n, line in enumerate(lines) if line and not line.startswith(" ")), len(lines))
+    lines[end:end] = (NEW_DOCUMENT / "overlaps.yaml").read_text(encoding="utf-8").rstrip("\n").split("\n")
+    index.write_text(head + sep + "\n".join(lines), encoding="utf-8")
 
 
 def kb_with_new_document(tmp_path) -> Path:

@@ -161,9 +161,10 @@ def test_test_runs_the_scenarios_and_reports_failures_side_by_side(capsys, tmp_p
 
 def test_diff_and_impact_from_the_command_line(capsys):
     code, out, _ = _run(capsys, "diff", "--old", str(KB_DIR), "--new", str(KB_DIR), str(KB_DIR / "examples"))
-    assert code == 0 and "0 of 8 profiles differ" in out
+    from engine.authoring.diff import profile_files
+    assert code == 0 and f"0 of {len(profile_files([KB_DIR / 'examples']))} profiles differ" in out
     code, out, _ = _run(capsys, "impact", "paid_in_capital", "--kb", str(KB_DIR), "--format", "json")
-    assert json.loads(out)["benefits"] == ["settlement_subsidy"]
+    assert "settlement_subsidy" in json.loads(out)["benefits"]
 
 
 def test_schema_prints_the_profile_schema(capsys):

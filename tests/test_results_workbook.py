@@ -82,14 +82,14 @@ def test_the_input_comes_first_as_given_then_each_benefit_with_status_amounts_an
     assert data[0][rent:rent + 4] == ("给予", None, None, data[0][rent + 3]) and "金额未定" in data[0][rent + 3]
 
 
-def test_statuses_are_coloured_and_the_header_frozen_and_filtered(results):
+def test_statuses_are_coloured_and_the_header_frozen_and_filtered(results, kb):
     sheet = openpyxl.load_workbook(results.path)["结果"]
     assert sheet.freeze_panes == "D4"   # the header rows; the row number, id and name
     assert sheet.auto_filter.ref.startswith("A3:")
     rules = {rule.formula[0]: rule for cf in sheet.conditional_formatting for rule in cf.rules}
     assert set(rules) == {'"给予"', '"不给予"', '"待定"', '"由其他政策支持"'}
     ranges = [str(cf.sqref) for cf in sheet.conditional_formatting]
-    assert all(len(r.split()) == 14 for r in ranges)   # every benefit's status column
+    assert all(len(r.split()) == len(kb.benefits) for r in ranges)   # every benefit's status column
     assert rules['"给予"'].dxf.fill.fgColor.rgb.endswith("C6EFCE")
 
 
