@@ -2,6 +2,8 @@
 
 import json
 
+import yaml
+
 import pytest
 
 import engine
@@ -77,3 +79,127 @@ def test_a_scenario_outside_every_knowledge_base_uses_the_bundled_one(tmp_path, 
     path.write_text(_STRICTER, encoding="utf-8")
     assert main(["test", str(path)]) == 1
     assert "(bundled)" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- what a scenario can say
+
+from conftest import FIXTURES, REPO  # noqa: E402
+
+MCDC = FIXTURES / "mcdc"
+_FIXTURE_KB = engine.load(MCDC)
+OFFER = "其他政策"
+
+
+def _scenario(tmp_path, text, kb=_FIXTURE_KB):
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    (case,) = scenarios.load_scenarios(kb, [path])
+    return case
+
+
+def _offer(benefit, amount):
+    return f"  input:\n    other_support:\n      - {{benefit: {benefit}, policy: {OFFER}, amount: {amount}}}\n"
+
+
+@pytest.mark.parametrize("given, output, problem", [
+    # Article 3 (就高且不重复) against another policy's offer: above the max, inside, at or below the floor.
+    (_offer("grant_a", "300万元"), f"    overlaps: [{{benefit: grant_a, with: {OFFER}, decision: superseded}}]\n"
+                                  f"    superseded: {{grant_a: {OFFER}}}\n", None),
+    (_offer("grant_a", "150万元"), f"    overlaps: [{{benefit: grant_a, with: {OFFER}, decision: open, reason: within_range}}]\n",
+     None),
+    (_offer("grant_a", "50万元"), f"    overlaps: [{{benefit: grant_a, with: {OFFER}, decision: kept}}]\n", None),
+    (_offer("grant_b", "40万元"), "    overlaps: [{benefit: grant_b, decision: open}]\n    no_overlaps: [grant_a]\n", None),
+    (_offer("grant_a", "150万元"), f"    overlaps: [{{benefit: grant_a, with: {OFFER}, decision: kept}}]\n",
+     f"overlaps: expected grant_a with {OFFER} kept, got grant_a with {OFFER} open (within_range)"),
+    (_offer("grant_a", "150万元"), "    no_overlaps: [grant_a]\n",
+     f"overlaps: expected none for grant_a, got grant_a with {OFFER} open (within_range)"),
+    ("  input: {}\n", "    overlaps: [{benefit: grant_a}]\n", "overlaps: expected grant_a with anything, got no overlap"),
+    (_offer("grant_a", "300万元"), "    superseded: {grant_a: null}\n", None),
+    # The documents in force, the facts asked, what is missing and how a benefit was granted.
+    ("  input: {}\n", "    in_force: {mcdc: true}\n", None),
+    ("  input: {application_date: 2024-03-01}\n", "    in_force: {mcdc: true}\n",
+     "mcdc: expected in force true, got false"),
+    ("  input: {recognized: null}\n", "    next_fact: {eligible: recognized, grant_a: recognized, grant_b: null}\n", None),
+    ("  input: {recognized: null}\n", "    next_fact: {eligible: sector}\n", "eligible: expected next fact sector, got recognized"),
+    ("  input: {recognized: null}\n", "    not_missing: [sector]\n    missing_includes: [recognized]\n", None),
+    ("  input: {recognized: null}\n", "    not_missing: [recognized]\n",
+     "missing: expected not to include recognized, but it is missing"),
+    ("  input: {}\n", "    benefits:\n      grant_a: {rule: grant_a.capital, basis: range}\n      grant_c: {basis: share}\n", None),
+    ("  input: {}\n", "    benefits:\n      grant_b: {basis: range}\n", "grant_b: expected basis range, got up_to"),
+])
+def test_a_scenario_can_say_what_the_result_reports(tmp_path, given, output, problem):
+    case = _scenario(tmp_path, "- name: A case\n  extends: one\n" + given + "  output:\n" + output)
+    assert scenarios.run(case, _FIXTURE_KB) == ([] if problem is None else [problem])
+
+
+@pytest.mark.parametrize("example", sorted(p.stem for p in (KB_DIR / "examples").iterdir()))
+def test_every_overlap_the_result_reports_can_be_asserted_and_a_wrong_decision_fails(tmp_path, example):
+    """For each example: the scenario stating every overlap the result reports passes, and the
+    same with any decision changed fails (the knowledge base decides which overlaps there are)."""
+    result = engine.evaluate(yaml.safe_load((KB_DIR / "examples" / f"{example}.yaml").read_text(encoding="utf-8"))
+                             if (KB_DIR / "examples" / f"{example}.yaml").exists()
+                             else json.loads((KB_DIR / "examples" / f"{example}.json").read_text(encoding="utf-8")),
+                             kb=_KB)
+    found = [{k: v for k, v in o.items() if v is not None} for o in scenarios.overlaps_of(result)]
+    text = "- name: Every overlap\n  extends: " + example + "\n  input: {}\n  output:\n    overlaps: " + \
+        json.dumps(found, ensure_ascii=False) + "\n"
+    assert scenarios.run(_scenario(tmp_path, text, _KB), _KB) == []
+    for n, overlap in enumerate(found):
+        wrong = [dict(o, decision=next(d for d in scenarios.DECISIONS if d != o["decision"])) if i == n else o
+                 for i, o in enumerate(found)]
+        text = text.split("    overlaps: ")[0] + "    overlaps: " + json.dumps(wrong, ensure_ascii=False) + "\n"
+        assert len(scenarios.run(_scenario(tmp_path, text, _KB), _KB)) == 1
+
+
+@pytest.mark.parametrize("body, line, words, hint", [
+    ("  input: {}\n  outptu: {}\n", 4, "unknown scenario key 'outptu'", "output"),
+    ("  input: {secter: a}\n  output: {}\n", 3, "input: unknown fact 'secter'", "sector"),
+    ("  input: {capital: lots}\n  output: {}\n", 3, "input: capital: 'lots' is not an amount of money", None),
+    ("  input: {}\n  output:\n    conclusion: [eligible]\n", 5, "unknown output key 'conclusion'", "conclusions"),
+    ("  input: {}\n  output:\n    conclusions: [eligibel]\n", 5, "'eligibel' in conclusions is not a conclusion", "eligible"),
+    ("  input: {}\n  output:\n    status: {grant_a: grnted}\n", 5, "the status of 'grant_a' is one of", "granted"),
+    ("  input: {}\n  output:\n    next_fact: {grant_a: capitl}\n", 5, "next_fact of 'grant_a': 'capitl' is not a fact",
+     "capital"),
+    ("  input: {}\n  output:\n    benefits:\n      grant_a: {rule: grant_a.capitol}\n", 6,
+     "'grant_a.capitol' is not a rule deriving 'grant_a'", "grant_a.capital"),
+    ("  input: {}\n  output:\n    benefits:\n      grant_a: {basis: rnage}\n", 6, "the basis of 'grant_a' is one of",
+     "range"),
+    ("  input: {}\n  output:\n    benefits:\n      grant_a: grantd\n", 6, "the expected amount of 'grant_a' is one of",
+     "granted"),
+    ("  input: {}\n  output:\n    overlaps:\n      - {benefit: grant_a, with: grant_bb}\n", 6,
+     "overlap of 'grant_a': 'grant_bb' is neither a benefit nor the policy", "grant_b"),
+    ("  input: {}\n  output:\n    overlaps:\n      - {benefit: grant_a, decison: open}\n", 6,
+     "unknown overlap key 'decison'", "decision"),
+    ("  input: {}\n  output:\n    overlaps:\n      - {benefit: grant_a, decision: opne}\n", 6,
+     "an overlap's decision is one of open, kept, superseded", "open"),
+    ("  input: {}\n  output:\n    in_force: {mcdd: true}\n", 5, "'mcdd' in in_force is not a document", "mcdc"),
+    ("  input: {}\n  output:\n    superseded: {grant_a: 其它政策}\n", 5,
+     "superseded of 'grant_a': '其它政策' is neither a benefit nor the policy", None),
+    ("  input: {}\n  output:\n    why_not:\n      grant_a: {first_change: {capitl: 1亿元}}\n", 6,
+     "first_change of 'grant_a': 'capitl' is not a fact", "capital"),
+    ("  input: {}\n  as_of: 2021-02-30\n  output: {}\n", 4, "is not a real date", None),
+])
+def test_a_misspelt_key_id_or_value_is_an_error_at_its_line_with_the_nearest_name(tmp_path, body, line, words, hint):
+    path = tmp_path / "case.yaml"
+    path.write_text("- name: A case\n  extends: one\n" + body, encoding="utf-8")
+    with pytest.raises(engine.KnowledgeBaseError) as caught:
+        scenarios.load_scenarios(_FIXTURE_KB, [path])
+    error = caught.value
+    assert (error.file, error.line) == (str(path), line) and words in error.message and error.suggestion == hint
+    assert str(error).count("\n") == 0
+
+
+def test_scenario_files_may_end_in_yml(tmp_path):
+    (tmp_path / "a.yaml").write_text("- {name: A, extends: one, input: {}, output: {}}\n", encoding="utf-8")
+    (tmp_path / "b.yml").write_text("- {name: B, extends: one, input: {}, output: {}}\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not a scenario", encoding="utf-8")
+    assert [c.name for c in scenarios.load_scenarios(_FIXTURE_KB, [tmp_path])] == ["A", "B"]
+
+
+def test_the_schema_knows_every_output_key_the_runner_reads():
+    schema = json.loads((REPO / "schemas" / "scenarios.schema.json").read_text(encoding="utf-8"))
+    output = schema["items"]["properties"]["output"]["properties"]
+    assert list(output) == list(scenarios.OUTPUT_KEYS)
+    assert set(output["benefits"]["additionalProperties"]["oneOf"][2]["properties"]) == set(scenarios.BENEFIT_KEYS)
+    assert set(output["overlaps"]["items"]["properties"]) == set(scenarios.OVERLAP_KEYS)
+    assert set(schema["items"]["properties"]) == set(scenarios.SCENARIO_KEYS)

@@ -13,12 +13,14 @@ def check(path: str | Path | None = None, *, coverage: bool = False) -> dict:
     """Validate the knowledge base at ``path`` (default: the bundled one).
 
     Returns a summary of what it holds; with ``coverage``, also how its scenarios cover the
-    rules' conditions (``coverage``: the counts, ``coverage_text``: the line ``check`` prints).
+    rules' conditions, MC/DC (:mod:`engine.authoring.coverage`: ``coverage``, the counts;
+    ``coverage_text``, the line ``check`` prints).
 
     Raises
     ------
     KnowledgeBaseError
-        For the first problem found, with its file and line.
+        For the first problem found, with its file and line — a scenario file that does not
+        read included, when ``coverage`` is asked for.
     EvaluationError
         When the rule engine refuses the compiled rules.
     """

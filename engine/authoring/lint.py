@@ -17,18 +17,26 @@ code                      severity  finding
                                     a quantity measured in money
 ``engine-limit``          error     a rule the inference engine cannot take
 ``unused-fact``           warning   a fact no rule, amount or precedence uses
-``unused-conclusion``     warning   an internal conclusion no rule uses
+``unused-conclusion``     warning   an internal conclusion nothing uses: no rule references it,
+                                    or only rules deriving conclusions nothing uses (a
+                                    conclusion that is not internal is reported, so it is used)
 ``uncited``               warning   an article or clause no rule cites
 ``date-outside-window``   warning   a date in a condition outside the policy's validity window
 ``no-scenario``           warning   a rule no scenario makes fire
-``condition-coverage``    warning   a condition of a rule the scenarios never see holding, or
-                                    never failing; a threshold never seen exactly at its
-                                    boundary, or never just across it (engine/authoring/coverage.py)
+``condition-coverage``    warning   a condition of a rule no pair of scenarios shows deciding
+                                    the rule alone, holding in one and failing in the other
+                                    (masking MC/DC); a threshold never seen deciding exactly at
+                                    its boundary, or just across it — with a profile that would
+                                    cover it (engine/authoring/coverage.py)
 ``source-text``           error     an article's or clause's text differs from the published
                                     source text the document names (``document.source``)
 ``short-quote``           warning   a rule's quote too short to show which sentence it rests on
+``amount-quote``          error     an amount whose number is not in the rule's own quote (a
+                                    range's min or max, an up_to, a share's percentage, a cap's
+                                    max or per-unit amount): 3000万元 where the quote says 300万元
 ``bad-example``           error     an example profile that does not read
-``bad-scenario``          error     a scenario that does not read (unknown keys, ids, examples)
+``bad-scenario``          error     a scenario file that does not read (bad YAML, unknown keys,
+                                    ids, values or examples, an input its facts cannot take)
 ========================  ========  ===========================================================
 
 Each finding has a file, line and column, the rule id where there is one, and a suggestion
@@ -95,7 +103,12 @@ def lint(path: str | Path | None = None, *, scenarios: bool = True) -> list[Find
     try:
         kb = load(path)
     except KnowledgeBaseError as exc:
-        return [_from_error(exc, _load_code(exc.message))]
+        code = _load_code(exc.message)
+        finding = _from_error(exc, code)
+        if code == "quote":
+            from engine.authoring.quotes import quote_difference
+            finding.message = quote_difference(exc) or finding.message
+        return [finding]
     findings: list[Finding] = []
     try:
         compile_kb(kb)
@@ -111,6 +124,7 @@ def lint(path: str | Path | None = None, *, scenarios: bool = True) -> list[Find
     findings += _dates_outside_window(kb)
     findings += _source_text(kb)
     findings += _short_quotes(kb)
+    findings += _amounts_in_quotes(kb)
     findings += _examples(kb)
     if scenarios:
         findings += _scenario_findings(kb)
@@ -271,10 +285,33 @@ def _unused_facts(kb) -> list[Finding]:
 
 
 def _unused_conclusions(kb) -> list[Finding]:
-    used = {name for rule in kb.rules.values() for name in cond.conclusions_used(rule.when)}
-    return [_at("warning", "unused-conclusion", f"internal conclusion '{c.id}' is used by no rule "
-                "and not reported: nothing depends on it", c.where)
-            for c in kb.conclusions.values() if c.internal and c.id not in used]
+    """Internal conclusions nothing uses. A conclusion is used when it is reported (a benefit,
+    or a conclusion not marked internal: results list it), or when a rule deriving a used
+    conclusion references it — so a chain of internal steps that ends in nothing is unused
+    from end to end."""
+    users: dict[str, set[str]] = {}
+    for rule in kb.rules.values():
+        for name in cond.conclusions_used(rule.when):
+            users.setdefault(name, set()).add(rule.then)
+    used = {c.id for c in kb.conclusions.values() if not c.internal}
+    grown = True
+    while grown:
+        grown = False
+        for name, thens in users.items():
+            if name not in used and thens & used:
+                used.add(name)
+                grown = True
+    findings = []
+    for c in kb.conclusions.values():
+        if c.id in used:
+            continue
+        if c.id not in users:
+            why = "is used by no rule and not reported: nothing depends on it"
+        else:
+            why = (f"is used only by rules deriving {', '.join(sorted(users[c.id]))}, which nothing uses either, "
+                   "and is not reported: nothing depends on it")
+        findings.append(_at("warning", "unused-conclusion", f"internal conclusion '{c.id}' {why}", c.where))
+    return findings
 
 
 def cited_parts(kb) -> set[str]:
@@ -320,12 +357,11 @@ def _dates_outside_window(kb) -> list[Finding]:
 
 def _scenario_findings(kb) -> list[Finding]:
     """Rules no scenario makes fire, and conditions the scenarios do not cover both ways."""
-    from engine.authoring.coverage import evaluated_scenarios
-    from engine.authoring.scenarios import load_scenarios
+    from engine.authoring.coverage import scenario_evaluation
     if not kb.scenarios_dir.is_dir():
         return [Finding("warning", "no-scenario", "the knowledge base has no scenarios/ folder", str(kb.root))]
     try:
-        evaluated = evaluated_scenarios(kb, load_scenarios(kb))
+        evaluated = scenario_evaluation(kb)
     except KnowledgeBaseError as exc:
         return [_from_error(exc, "bad-scenario")]
     return _without_scenario(kb, evaluated) + _uncovered_conditions(kb, evaluated)
@@ -340,24 +376,42 @@ def _without_scenario(kb, evaluated) -> list[Finding]:
 
 @dataclass
 class CoverageGap(Finding):
-    """A ``condition-coverage`` finding, with the condition and what it was never seen doing
-    (``holding``, ``failing``, ``boundary``, ``across``) for scripts reading the JSON."""
+    """A ``condition-coverage`` finding, with the condition, what it was never seen doing
+    (``holding``, ``failing``, ``boundary``, ``across``) and a profile that would cover it
+    (``profile``: the scenario to write, ``extends``/``input``/``as_of``), for scripts reading
+    the JSON."""
 
     condition: str | None = None
     gap: str | None = None
+    profile: dict | None = None
 
 
 def _uncovered_conditions(kb, evaluated) -> list[Finding]:
-    from engine.authoring.coverage import condition_coverage
-    from engine.explaining.wording import condition_text
+    from engine.authoring.coverage import Suggestion, condition_coverage, suggest
+    from engine.explaining.wording import condition_text, json_value
     findings: list[Finding] = []
     for entry in condition_coverage(kb, evaluated).gaps:
         node = entry.node
         said = f"{condition_text(kb, node, 'en')} ({node.fact if isinstance(node, cond.FactTest) else node.conclusion})"
-        for gap, words in entry.gaps(kb):
+        for gap, words, bound in entry.gap_list(kb):
+            found = suggest(kb, entry, gap, evaluated, bound)
+            if isinstance(found, Suggestion):
+                words += f"; a profile that would cover it: {found.text(kb)}"
+                profile = _json(found.profile, json_value)
+            else:
+                words += f"; {found}"
+                profile = None
             findings.append(CoverageGap("warning", "condition-coverage", f"{said}: {words}", entry.file, entry.line,
-                                        None, entry.rule_id, None, said, gap))
+                                        None, entry.rule_id, None, said, gap, profile))
     return findings
+
+
+def _json(value, json_value):
+    if isinstance(value, dict):
+        return {str(k): _json(v, json_value) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json(v, json_value) for v in value]
+    return json_value(value)
 
 
 #: A quote shorter than this cannot show which sentence a rule rests on.
@@ -370,6 +424,12 @@ def _short_quotes(kb) -> list[Finding]:
             for rule in kb.rules.values() if len(rule.quote) < MIN_QUOTE]
 
 
+def _amounts_in_quotes(kb) -> list[Finding]:
+    from engine.authoring.quotes import amounts_not_quoted
+    return [Finding("error", "amount-quote", message, file, line, None, rule_id, hint)
+            for rule_id, file, line, message, hint in amounts_not_quoted(kb)]
+
+
 def _source_text(kb) -> list[Finding]:
     findings = []
     for document in kb.documents.values():
@@ -378,6 +438,7 @@ def _source_text(kb) -> list[Finding]:
 
 
 def _document_source_text(kb, document) -> list[Finding]:
+    from engine.authoring.quotes import first_difference
     from engine.loading.reader import normalize as _normalize
     source = document.data.get("source")
     if not source:
@@ -393,20 +454,8 @@ def _document_source_text(kb, document) -> list[Finding]:
                 [(f"clause {c.id}", c.text, c.where) for c in article.clauses]:
             if _normalize(text) not in original:
                 findings.append(_at("error", "source-text", f"the text of {unit} differs from the published text "
-                                    f"({path.name}): {_first_difference(_normalize(text), original)}", at))
+                                    f"({path.name}): {first_difference(_normalize(text), original)}", at))
     return findings
-
-
-def _first_difference(text: str, original: str) -> str:
-    """Where ``text`` stops matching the original: the longest prefix found, then what follows."""
-    low, high = 0, len(text)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if text[:middle] in original:
-            low = middle
-        else:
-            high = middle - 1
-    return f"matches up to '…{text[max(0, low - 12):low]}', then has '{text[low:low + 12]}…'"
 
 
 def _examples(kb) -> list[Finding]:

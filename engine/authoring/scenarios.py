@@ -1,6 +1,6 @@
 """Scenarios: YAML cases a policy person can read, each a profile and the expected result.
 
-A scenario file is a YAML list; each item has
+A scenario file (``*.yaml`` or ``*.yml``) is a YAML list; each item has
 
 - ``name``: a sentence saying what the case shows;
 - ``extends`` (optional): an example profile of ``kb/examples/`` (file name without ``.yaml``)
@@ -8,20 +8,31 @@ A scenario file is a YAML list; each item has
 - ``input``: facts, over the example's (``null`` makes a fact unknown);
 - ``as_of`` (optional): the date to judge at;
 - ``documents`` (optional): the ids of the documents to evaluate under (default: all);
-- ``output``: what must hold —
-  ``conclusions`` (must be derived), ``not_conclusions``, ``benefits`` (a mapping of benefit id
-  to ``granted``, ``not_fixed``, ``services`` or ``{min: …, max: …}`` in money with its unit or
-  ``null``), ``not_benefits``, ``superseded`` (a mapping of benefit id to the superseding
-  policy's name, or to the benefit of another document that supersedes it), ``grounds`` (benefit id to the list of grounds), ``missing`` (exactly these
-  unknown facts, among those of the documents the other expectations name: a scenario about
-  one document is not changed by encoding another), ``missing_includes``, ``status`` (id to granted / denied / undetermined),
-  ``next_fact`` (benefit id to the fact to ask next), and ``why_not``: id to ``{status,
-  next_fact, first_change, alternatives}`` — the why-not answer's status, the fact it asks
-  next, the changes of its first alternative (a mapping of fact to new value), and how many
-  alternatives at least (default 1). Every alternative proposed is applied to the profile and
-  re-evaluated by the runner: it must grant the id.
+- ``output``: what must hold — everything ``policykb eval --format json`` reports can be said:
+  ``conclusions`` / ``not_conclusions`` (derived / not); ``benefits`` (benefit id to
+  ``granted``, ``not_fixed``, ``services``, or a mapping of ``min``/``max`` — money with its
+  unit, or ``null`` — ``basis``, ``rule`` (the rule that granted it), ``defers_to``, ``terms``,
+  ``services``); ``not_benefits``; ``superseded`` (benefit id to what supersedes it: another
+  policy's name or another document's benefit; ``null``: anything); ``overlaps`` (Article 14 and
+  the overlaps between documents: ``{benefit, with, decision, reason}``, ``with`` a benefit or
+  the policy of an ``other_district_support`` offer, ``decision`` ``open`` — the higher is not
+  decided yet —, ``kept`` — this one applies, the other not — or ``superseded``, ``reason``
+  ``within_range``, ``not_fixed`` or ``newer_prevails``; each key given must match an overlap
+  the result reports, and every overlap is "not stacked"); ``no_overlaps`` (benefits compared
+  with nothing); ``grounds`` (benefit id to its 13(2) grounds); ``missing`` /
+  ``missing_includes`` / ``not_missing`` (exactly these unknown facts / at least / none of
+  these, among those of the documents the other expectations name: a scenario about one
+  document is not changed by encoding another); ``status`` (id to granted / denied /
+  undetermined); ``next_fact`` (conclusion or benefit id to the fact to ask next, ``null``
+  for none); ``in_force`` (document id to ``true``, ``false`` or ``null``: not said); and
+  ``why_not`` (id to ``{status, next_fact, first_change, alternatives}``: the answer's status,
+  the fact it asks next, the changes of its first alternative, and how many alternatives at
+  least, default 1; the runner applies every alternative proposed and re-evaluates it: it
+  must grant the id).
 
-:func:`run` returns the list of differences between expected and actual, empty when it passes.
+Every key, id and value is checked when the file is read: a misspelt one is an error at its
+``file:line`` with what would be valid and the nearest known name. :func:`run` returns the list
+of differences between expected and actual, empty when it passes.
 """
 
 from __future__ import annotations
@@ -33,15 +44,25 @@ from typing import Any
 from engine.errors import KnowledgeBaseError, PolicyKBError, ProfileError, nearest
 from engine.inferring.evaluation import assess
 from engine.model import KnowledgeBase
+from engine.model import conditions as cond
 from engine.loading.kb import is_kb_folder
-from engine.loading.profile import parse_profile
-from engine.loading.values import ValueProblem, parse_money
+from engine.loading.profile import fact_id, parse_profile
+from engine.loading.values import ValueProblem, parse_date, parse_money
 from engine.loading.yamlio import load_file
 
 SCENARIO_KEYS = ("name", "extends", "input", "as_of", "documents", "output")
-OUTPUT_KEYS = ("conclusions", "not_conclusions", "benefits", "not_benefits", "superseded",
-               "grounds", "missing", "missing_includes", "status", "next_fact", "why_not")
+OUTPUT_KEYS = ("conclusions", "not_conclusions", "benefits", "not_benefits", "superseded", "overlaps",
+               "no_overlaps", "grounds", "missing", "missing_includes", "not_missing", "status", "next_fact",
+               "in_force", "why_not")
 WHY_NOT_KEYS = ("status", "next_fact", "first_change", "alternatives")
+BENEFIT_KEYS = ("min", "max", "basis", "rule", "defers_to", "terms", "services")
+OVERLAP_KEYS = ("benefit", "with", "decision", "reason")
+DECISIONS = ("open", "kept", "superseded")
+REASONS = ("within_range", "not_fixed", "newer_prevails")
+STATUSES = ("granted", "denied", "undetermined")
+AMOUNT_WORDS = ("granted", "not_fixed", "services")
+BASES = ("range", "up_to", "share", "not_fixed", "services")
+SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -55,6 +76,7 @@ class Scenario:
     extends: str | None = None
     problems: list[str] = field(default_factory=list)
     documents: list[str] | None = None
+    input: dict = field(default_factory=dict)     # the input as written, over the example
 
     @property
     def where(self) -> str:
@@ -65,7 +87,7 @@ def scenario_files(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(path.glob("*.yaml")))
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in SUFFIXES and p.is_file()))
         else:
             found.append(path)
     return found
@@ -104,15 +126,17 @@ def load_scenarios(kb: KnowledgeBase, paths: list[Path] | None = None) -> list[S
     Raises
     ------
     KnowledgeBaseError
-        For a malformed scenario: unknown keys, unknown ids, a missing example.
+        For a malformed scenario: bad YAML, unknown keys, ids or values, a fact its input
+        cannot take, a missing example.
     """
     scenarios: list[Scenario] = []
+    examples: dict[Path, Any] = {}      # each example read once
     for path in scenario_files(paths or [kb.scenarios_dir]):
         data = load_file(path, KnowledgeBaseError)
         if not isinstance(data, list):
             raise KnowledgeBaseError("a scenario file is a list of scenarios", file=str(path), line=1)
         for item in data:
-            scenarios.append(_scenario(kb, item, str(path)))
+            scenarios.append(_scenario(kb, item, str(path), examples))
     names: dict[str, str] = {}
     for scenario in scenarios:
         if scenario.name in names:
@@ -122,65 +146,251 @@ def load_scenarios(kb: KnowledgeBase, paths: list[Path] | None = None) -> list[S
     return scenarios
 
 
-def _scenario(kb: KnowledgeBase, item, file: str) -> Scenario:
-    line = getattr(item, "line", None)
+class _Where:
+    """Raises located errors for one scenario: at the line of a key of a mapping, an item of a
+    list, or the scenario."""
 
-    def error(message, **extra):
-        return KnowledgeBaseError(message, file=file, line=line, **extra)
+    def __init__(self, file: str, line: int | None):
+        self.file, self.line = file, line
 
+    def error(self, message, within=None, key=None, **extra) -> KnowledgeBaseError:
+        line = None
+        if within is not None and key is not None:
+            if hasattr(within, "line_of"):
+                line = within.line_of(key)
+        if line is None:
+            line = getattr(within, "line", None) or self.line
+        return KnowledgeBaseError(message, file=self.file, line=line, **extra)
+
+
+def _scenario(kb: KnowledgeBase, item, file: str, examples: dict) -> Scenario:
+    where = _Where(file, getattr(item, "line", None))
     if not isinstance(item, dict):
-        raise error("a scenario is a mapping with name, input and output")
+        raise where.error("a scenario is a mapping with name, input and output")
     for key in item:
         if key not in SCENARIO_KEYS:
-            raise error(f"unknown scenario key '{key}'", suggestion=nearest(key, SCENARIO_KEYS))
+            raise where.error(f"unknown scenario key '{key}'", item, key, suggestion=nearest(key, SCENARIO_KEYS),
+                              allowed=SCENARIO_KEYS)
     for key in ("name", "input", "output"):
         if key not in item:
-            raise error(f"the scenario has no '{key}'")
+            raise where.error(f"the scenario has no '{key}'")
     profile: dict = {}
     extends = item.get("extends")
     if extends:
         example = next((kb.examples_dir / f"{extends}{ext}" for ext in (".yaml", ".yml", ".json")
                         if (kb.examples_dir / f"{extends}{ext}").is_file()), None)
         if example is None:
-            known = [p.stem for p in kb.examples_dir.iterdir() if p.suffix in (".yaml", ".yml", ".json")]
-            raise error(f"no example '{extends}' in {kb.examples_dir}", suggestion=nearest(extends, known))
-        base = load_file(example, KnowledgeBaseError) or {}
+            known = [p.stem for p in kb.examples_dir.iterdir() if p.suffix in (".yaml", ".yml", ".json")] \
+                if kb.examples_dir.is_dir() else []
+            raise where.error(f"no example '{extends}' in {kb.examples_dir}", item, "extends",
+                              suggestion=nearest(extends, known))
+        if example not in examples:
+            examples[example] = load_file(example, KnowledgeBaseError) or {}
+        base = examples[example]
         if not isinstance(base, dict):
-            raise error(f"example '{extends}' is not a mapping of facts")
+            raise where.error(f"example '{extends}' is not a mapping of facts", item, "extends")
         profile.update(base)
-    if not isinstance(item["input"], dict):
-        raise error("'input' is a mapping of facts")
-    profile.update(item["input"])
+    given = item["input"]
+    if not isinstance(given, dict):
+        raise where.error("'input' is a mapping of facts", item, "input")
+    try:
+        parse_profile(given, kb, source=file)   # a misspelt fact or a value it cannot take
+    except ProfileError as exc:
+        raise KnowledgeBaseError(f"input: {exc.message}", file=file, line=exc.line or item.line_of("input"),
+                                 suggestion=exc.suggestion, allowed=exc.allowed) from None
+    profile.update(given)
     profile = {k: v for k, v in profile.items() if v is not None}
+    as_of = item.get("as_of")
+    if as_of is not None:
+        try:
+            parse_date(as_of)
+        except ValueProblem as exc:
+            raise where.error(f"as_of: {exc}", item, "as_of") from None
+    documents = item.get("documents")
+    if documents is not None:
+        if not isinstance(documents, list) or not documents:
+            raise where.error("'documents' is a list of document ids", item, "documents")
+        for n, document in enumerate(documents):
+            if document not in kb.documents:
+                raise where.error(f"'{document}' in documents is not a document of the knowledge base", documents, n,
+                                  suggestion=nearest(str(document), kb.documents), allowed=list(kb.documents))
     output = item["output"]
     if not isinstance(output, dict):
-        raise error("'output' is a mapping")
+        raise where.error("'output' is a mapping", item, "output")
+    _check_output(kb, output, profile, where)
+    return Scenario(str(item["name"]), file, where.line, profile, as_of, dict(output), extends,
+                    documents=[str(d) for d in documents] if documents else None, input=dict(given))
+
+
+# --------------------------------------------------------------------------- checking what a scenario expects
+
+def _check_output(kb: KnowledgeBase, output: dict, profile: dict, where: _Where) -> None:
+    """Every key, id and value of ``output``; raises at the first that is not known."""
     for key in output:
         if key not in OUTPUT_KEYS:
-            raise error(f"unknown output key '{key}'", suggestion=nearest(key, OUTPUT_KEYS), allowed=OUTPUT_KEYS)
-    for key in ("conclusions", "not_conclusions", "benefits", "not_benefits", "superseded", "grounds",
-                "status", "next_fact", "why_not"):
-        for cid in output.get(key) or []:
-            if cid not in kb.conclusions:
-                raise error(f"'{cid}' in {key} is not a conclusion or benefit",
-                            suggestion=nearest(cid, kb.conclusions))
-    for key in ("missing", "missing_includes"):
-        for fid in output.get(key) or []:
-            if fid not in kb.facts:
-                raise error(f"'{fid}' in {key} is not a fact", suggestion=nearest(fid, kb.facts))
-    for cid, expected in (output.get("why_not") or {}).items():
-        if not isinstance(expected, dict):
-            raise error(f"why_not of '{cid}' is a mapping of {', '.join(WHY_NOT_KEYS)}")
-        for key in expected:
-            if key not in WHY_NOT_KEYS:
-                raise error(f"unknown why_not key '{key}'", suggestion=nearest(key, WHY_NOT_KEYS),
-                            allowed=WHY_NOT_KEYS)
-    documents = item.get("documents")
-    if documents is not None and (not isinstance(documents, list) or not documents):
-        raise KnowledgeBaseError("'documents' is a list of document ids", file=file, line=line)
-    return Scenario(str(item["name"]), file, line, profile, item.get("as_of"), dict(output), extends,
-                    documents=[str(d) for d in documents] if documents else None)
+            raise where.error(f"unknown output key '{key}'", output, key, suggestion=nearest(key, OUTPUT_KEYS),
+                              allowed=OUTPUT_KEYS)
+    benefits = list(kb.benefits)
+    offers = _offer_policies(kb, profile)
+    offered = "/".join(dict.fromkeys(p.input for p in kb.precedence)) or "other_district_support"
 
+    def ids(key, known, what):
+        value = output.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict if key in _MAPPINGS else list):
+            raise where.error(f"'{key}' is a {'mapping of ids' if key in _MAPPINGS else 'list of ids'}", output, key)
+        for n, name in enumerate(value):
+            if name not in known:
+                raise where.error(f"'{name}' in {key} is not {what}", value, n if isinstance(value, list) else name,
+                                  suggestion=nearest(str(name), known))
+        return value
+
+    ids("conclusions", kb.conclusions, "a conclusion or benefit")
+    ids("not_conclusions", kb.conclusions, "a conclusion or benefit")
+    for key in ("not_benefits", "no_overlaps"):
+        ids(key, benefits, "a benefit")
+    for key in ("missing", "missing_includes", "not_missing"):
+        ids(key, kb.facts, "a fact")
+    for cid, word in ids("status", kb.conclusions, "a conclusion or benefit").items():
+        _one_of(where, output["status"], cid, word, STATUSES, f"the status of '{cid}'")
+    for cid, fact in ids("next_fact", kb.conclusions, "a conclusion or benefit").items():
+        if fact is not None and fact not in kb.facts:
+            raise where.error(f"next_fact of '{cid}': '{fact}' is not a fact", output["next_fact"], cid,
+                              suggestion=nearest(str(fact), kb.facts))
+    for document, value in ids("in_force", kb.documents, "a document of the knowledge base").items():
+        if value not in (True, False, None):
+            raise where.error(f"in_force of '{document}' is true, false or null (the text does not say)",
+                              output["in_force"], document)
+    for bid, by in ids("superseded", benefits, "a benefit").items():
+        if by is not None and by not in benefits and by not in offers:
+            raise where.error(f"superseded of '{bid}': '{by}' is neither a benefit nor the policy of an "
+                              f"{offered} offer in the input", output["superseded"], bid,
+                              suggestion=nearest(str(by), [*benefits, *offers]))
+    for bid, grounds in ids("grounds", benefits, "a benefit").items():
+        known = _grounds_of(kb, bid)
+        for n, ground in enumerate(grounds or []):
+            if ground not in known:
+                raise where.error(f"'{ground}' is not a ground of '{bid}'", output["grounds"], bid,
+                                  suggestion=nearest(str(ground), known), allowed=known)
+    for bid, want in ids("benefits", benefits, "a benefit").items():
+        _check_benefit(kb, where, output["benefits"], bid, want)
+    overlaps = output.get("overlaps")
+    if overlaps is not None:
+        if not isinstance(overlaps, list):
+            raise where.error("'overlaps' is a list of {benefit, with, decision, reason}", output, "overlaps")
+        for n, entry in enumerate(overlaps):
+            _check_overlap(where, overlaps, n, entry, benefits, offers, offered)
+    for cid, want in ids("why_not", kb.conclusions, "a conclusion or benefit").items():
+        _check_why_not(kb, where, output["why_not"], cid, want)
+
+
+#: Output keys that are mappings keyed by id (the others that take ids are lists).
+_MAPPINGS = ("benefits", "superseded", "grounds", "status", "next_fact", "in_force", "why_not")
+
+
+def _one_of(where: _Where, within, key, value, allowed, what: str) -> None:
+    if value not in allowed:
+        raise where.error(f"{what} is one of {', '.join(allowed)}, not '{value}'", within, key,
+                          suggestion=nearest(str(value), allowed), allowed=allowed)
+
+
+def _offer_policies(kb: KnowledgeBase, profile: dict) -> list[str]:
+    """The policies the profile's offers of other policies (``other_district_support``: the facts
+    Article 14's precedence rules read) come from."""
+    found = []
+    for name in dict.fromkeys(p.input for p in kb.precedence):
+        records = profile.get(name) or []
+        if isinstance(records, list):
+            found += [str(r["policy"]) for r in records if isinstance(r, dict) and r.get("policy") is not None]
+    return found
+
+
+def _grounds_of(kb: KnowledgeBase, benefit: str) -> list[str]:
+    return list(dict.fromkeys(node.ground for rule in kb.rules_for(benefit) for node in cond.walk(rule.when)
+                              if getattr(node, "ground", None)))
+
+
+def _check_benefit(kb: KnowledgeBase, where: _Where, within, bid: str, want) -> None:
+    if want is None or isinstance(want, str):
+        if want is not None:
+            _one_of(where, within, bid, want, AMOUNT_WORDS, f"the expected amount of '{bid}'")
+        return
+    if not isinstance(want, dict):
+        raise where.error(f"the expected amount of '{bid}' is granted, not_fixed, services or a mapping of "
+                          f"{', '.join(BENEFIT_KEYS)}", within, bid)
+    for key, value in want.items():
+        if key not in BENEFIT_KEYS:
+            raise where.error(f"unknown key '{key}' in the expected amount of '{bid}'", want, key,
+                              suggestion=nearest(str(key), BENEFIT_KEYS), allowed=BENEFIT_KEYS)
+        if key in ("min", "max") and value is not None:
+            try:
+                parse_money(value)
+            except ValueProblem as exc:
+                raise where.error(f"{key} of '{bid}': {exc}", want, key) from None
+        elif key == "basis":
+            _one_of(where, want, key, value, BASES, f"the basis of '{bid}'")
+        elif key == "rule":
+            rules = [r.id for r in kb.rules_for(bid)]
+            if value not in rules:
+                raise where.error(f"'{value}' is not a rule deriving '{bid}'", want, key,
+                                  suggestion=nearest(str(value), rules), allowed=rules)
+        elif key == "defers_to":
+            for sid in value if isinstance(value, list) else [value]:
+                if sid not in kb.subpolicies:
+                    raise where.error(f"defers_to of '{bid}': '{sid}' is not a sub-policy", want, key,
+                                      suggestion=nearest(str(sid), kb.subpolicies))
+        elif key == "services" and not isinstance(value, list):
+            raise where.error(f"services of '{bid}' is a list of the services' Chinese names", want, key)
+
+
+def _check_overlap(where: _Where, within, n: int, entry, benefits, offers, offered: str) -> None:
+    if not isinstance(entry, dict) or "benefit" not in entry:
+        raise where.error("an overlap is a mapping {benefit, with, decision, reason} naming at least its benefit",
+                          within, n)
+    for key, value in entry.items():
+        if key not in OVERLAP_KEYS:
+            raise where.error(f"unknown overlap key '{key}'", entry, key, suggestion=nearest(str(key), OVERLAP_KEYS),
+                              allowed=OVERLAP_KEYS)
+    if entry["benefit"] not in benefits:
+        raise where.error(f"'{entry['benefit']}' in overlaps is not a benefit", entry, "benefit",
+                          suggestion=nearest(str(entry["benefit"]), benefits))
+    other = entry.get("with")
+    if other is not None and other not in benefits and other not in offers:
+        raise where.error(f"overlap of '{entry['benefit']}': '{other}' is neither a benefit nor the policy of an "
+                          f"{offered} offer in the input", entry, "with",
+                          suggestion=nearest(str(other), [*benefits, *offers]))
+    if "decision" in entry:
+        _one_of(where, entry, "decision", entry["decision"], DECISIONS, "an overlap's decision")
+    if "reason" in entry:
+        _one_of(where, entry, "reason", entry["reason"], REASONS, "an overlap's reason")
+
+
+def _check_why_not(kb: KnowledgeBase, where: _Where, within, cid: str, want) -> None:
+    if not isinstance(want, dict):
+        raise where.error(f"why_not of '{cid}' is a mapping of {', '.join(WHY_NOT_KEYS)}", within, cid)
+    for key, value in want.items():
+        if key not in WHY_NOT_KEYS:
+            raise where.error(f"unknown why_not key '{key}'", want, key, suggestion=nearest(key, WHY_NOT_KEYS),
+                              allowed=WHY_NOT_KEYS)
+        if key == "status":
+            _one_of(where, want, key, value, STATUSES, f"the why-not status of '{cid}'")
+        elif key == "next_fact" and value is not None and value not in kb.facts:
+            raise where.error(f"why_not next_fact of '{cid}': '{value}' is not a fact", want, key,
+                              suggestion=nearest(str(value), kb.facts))
+        elif key == "first_change":
+            if not isinstance(value, dict):
+                raise where.error(f"first_change of '{cid}' is a mapping of fact to new value", want, key)
+            for name in value:
+                if fact_id(kb, name) is None:
+                    raise where.error(f"first_change of '{cid}': '{name}' is not a fact", value, name,
+                                      suggestion=nearest(str(name), kb.facts))
+        elif key == "alternatives" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise where.error(f"alternatives of '{cid}' is a whole number, the fewest alternatives expected",
+                              want, key)
+
+
+# --------------------------------------------------------------------------- running
 
 def run(scenario: Scenario, kb: KnowledgeBase) -> list[str]:
     """Evaluate a scenario; return its differences from the expected output (empty: passed)."""
@@ -210,9 +420,10 @@ def run(scenario: Scenario, kb: KnowledgeBase) -> list[str]:
             problems.append(f"{bid}: expected not granted, but granted ({granted[bid]['amount']})")
     for bid, policy in (expected.get("superseded") or {}).items():
         if bid not in superseded:
-            problems.append(f"{bid}: expected superseded by {policy}, but it is not")
+            problems.append(f"{bid}: expected superseded by {policy or 'another policy'}, but it is not")
         elif policy and _superseder(superseded[bid]["by"]) != policy:
             problems.append(f"{bid}: expected superseded by {policy}, got {_superseder(superseded[bid]['by'])}")
+    problems.extend(_overlap_problems(expected, overlaps_of(result)))
     for bid, grounds in (expected.get("grounds") or {}).items():
         actual = granted.get(bid, {}).get("grounds", [])
         if sorted(actual) != sorted(grounds or []):
@@ -223,14 +434,82 @@ def run(scenario: Scenario, kb: KnowledgeBase) -> list[str]:
     for fid in expected.get("missing_includes") or []:
         if fid not in missing:
             problems.append(f"missing: expected to include {fid}, got {missing}")
+    for fid in expected.get("not_missing") or []:
+        if fid in missing:
+            problems.append(f"missing: expected not to include {fid}, but it is missing")
     for cid, word in (expected.get("status") or {}).items():
         if result["status"][cid] != word:
             problems.append(f"{cid}: expected status {word}, got {result['status'][cid]}")
-    for bid, fact in (expected.get("next_fact") or {}).items():
-        if result["next_fact"].get(bid) != fact:
-            problems.append(f"{bid}: expected next fact {fact}, got {result['next_fact'].get(bid)}")
+    for cid, fact in (expected.get("next_fact") or {}).items():
+        actual = _next_fact(assessment, cid)
+        if actual != fact:
+            problems.append(f"{cid}: expected next fact {fact}, got {actual}")
+    in_force = {d["id"]: d["in_force"] for d in result["documents"]}
+    for document, want in (expected.get("in_force") or {}).items():
+        if document not in in_force:
+            problems.append(f"{document}: expected in force {want}, but it is not among the documents evaluated")
+        elif in_force[document] is not want:
+            problems.append(f"{document}: expected in force {_SAID[want]}, got {_SAID[in_force[document]]}")
     for cid, want in (expected.get("why_not") or {}).items():
         problems.extend(_why_not_problems(scenario, kb, assessment, cid, want))
+    return problems
+
+
+_SAID = {True: "true", False: "false", None: "null (not said)"}
+
+
+def _next_fact(assessment, cid: str) -> str | None:
+    """The fact to ask next for an undetermined conclusion or benefit (None when decided)."""
+    result = assessment.result
+    if cid in result["next_fact"]:
+        return result["next_fact"][cid]
+    if result["status"].get(cid) != "undetermined" or cid not in assessment.kb.conclusions:
+        return None
+    return assessment.inference.next_fact(assessment.kb, cid)
+
+
+def overlaps_of(result: dict) -> list[dict]:
+    """Every Article 14 overlap a result reports, as ``{benefit, with, decision, reason}``: with
+    another document's benefit (``not_stacked_with``, open or kept), with another policy's offer
+    (``overlap``: open; ``not_stacked_with`` / ``not_stacked_with_offer``: kept), and each
+    superseded benefit (``superseded[].by``)."""
+    found = []
+    for entry in result["benefits"]:
+        for key in ("not_stacked_with", "not_stacked_with_offer"):
+            other = entry.get(key)
+            if other:
+                found.append({"benefit": entry["id"], "with": other.get("benefit") or other.get("policy"),
+                              "decision": "open" if other.get("open") else "kept", "reason": other.get("reason")})
+        offer = entry.get("overlap")
+        if offer:
+            found.append({"benefit": entry["id"], "with": offer["policy"], "decision": "open",
+                          "reason": offer.get("reason")})
+    for entry in result["superseded"]:
+        by = entry["by"]
+        found.append({"benefit": entry["id"], "with": _superseder(by), "decision": "superseded",
+                      "reason": by.get("reason")})
+    return found
+
+
+def _overlap_text(entry: dict) -> str:
+    text = f"{entry['benefit']} with {entry.get('with') or 'anything'}"
+    if entry.get("decision"):
+        text += f" {entry['decision']}"
+    if entry.get("reason"):
+        text += f" ({entry['reason']})"
+    return text
+
+
+def _overlap_problems(expected: dict, actual: list[dict]) -> list[str]:
+    problems = []
+    for want in expected.get("overlaps") or []:
+        if not any(all(want[k] == have.get(k) for k in OVERLAP_KEYS if k in want) for have in actual):
+            same = [_overlap_text(h) for h in actual if h["benefit"] == want["benefit"]]
+            problems.append(f"overlaps: expected {_overlap_text(want)}, got {'; '.join(same) or 'no overlap'}")
+    for bid in expected.get("no_overlaps") or []:
+        same = [_overlap_text(h) for h in actual if h["benefit"] == bid]
+        if same:
+            problems.append(f"overlaps: expected none for {bid}, got {'; '.join(same)}")
     return problems
 
 
@@ -282,6 +561,14 @@ def _amount_problems(bid: str, want, entry: dict) -> list[str]:
             return [f"{bid}: expected {key}: {exc}"]
         if value != actual[key]:
             problems.append(f"{bid}: expected {key} {value}, got {actual[key]}")
+    for key in ("basis", "rule", "terms"):
+        if key in want and entry.get(key) != want[key]:
+            problems.append(f"{bid}: expected {key} {want[key]}, got {entry.get(key)}")
+    for key in ("defers_to", "services"):
+        if key in want:
+            wanted = want[key] if isinstance(want[key], list) else [want[key]]
+            if sorted(map(str, wanted)) != sorted(entry.get(key) or []):
+                problems.append(f"{bid}: expected {key} {sorted(map(str, wanted))}, got {sorted(entry.get(key) or [])}")
     return problems
 
 
@@ -292,7 +579,7 @@ def _superseder(by: dict) -> str:
 
 #: Expectations that name conclusions or benefits, and so the documents a scenario is about.
 _NAMING = ("conclusions", "not_conclusions", "benefits", "not_benefits", "superseded", "grounds", "status",
-           "next_fact", "why_not")
+           "next_fact", "why_not", "no_overlaps")
 
 
 def _missing_for(kb, expected: dict, result: dict) -> list[str]:
@@ -303,6 +590,8 @@ def _missing_for(kb, expected: dict, result: dict) -> list[str]:
     for key in _NAMING:
         value = expected.get(key) or ()
         named.update(kb.conclusions[i].document for i in value if i in kb.conclusions)
+    named.update(kb.conclusions[o["benefit"]].document for o in expected.get("overlaps") or ()
+                 if o.get("benefit") in kb.conclusions)
     if not named:
         return result["missing"]
     wanted = {name for document in named for name in result["missing_by_document"].get(document, [])}
