@@ -38,7 +38,7 @@ def _csv(path, rows):
 @pytest.fixture
 def sample(tmp_path):
     return _csv(tmp_path / "in.csv", [
-        _row(1), _row(2, capital="8000万"), _row(3, industry="fintech"), _row(4, capital="五百万"),
+        _row(1), _row(2, capital="8000万"), _row(3, industry="fintech"), _row(4, capital="一点五亿"),
         _row(5, offers=json.dumps([{"benefit": "settlement_subsidy", "policy": "甲", "amount": "3000万"}], ensure_ascii=False)),
         _row(6, offers="{not json"), ["E7", "short row"], _row(8)])
 
@@ -251,8 +251,8 @@ def test_an_empty_csv_is_an_error_not_zero_rows(tmp_path, capsys, content):
 
 
 def test_a_row_with_several_problems_reports_every_one(kb, tmp_path):
-    bad_json = _row(1, capital="五百万", industry="fintech", offers="{not json")
-    source = _csv(tmp_path / "in.csv", [_row(2, capital="五百万", industry="fintech"), bad_json])
+    bad_json = _row(1, capital="一点五亿", industry="fintech", offers="{not json")
+    source = _csv(tmp_path / "in.csv", [_row(2, capital="一点五亿", industry="fintech"), bad_json])
     rows = _read_csv(batch.run(kb, source, tmp_path / "out.csv", quiet=True).path)
     first = rows[0]["message"].split("; ")
     assert [p.split(":")[0] for p in first if p.split(":")[0] in ("industry", "paid_in_capital")] == \
@@ -321,7 +321,7 @@ def test_a_screened_csv_row_holds_what_the_full_evaluation_gives_for_every_scena
 def test_cells_read_once_are_remembered_and_a_bad_one_still_reports_every_problem(kb, tmp_path, monkeypatch):
     monkeypatch.setattr(parsing, "CELLS_REMEMBERED", 2)   # past it, cells are read every time
     rows = [_row(n, capital=capital) for n, capital in enumerate(["1.2亿元", "8000万", "1.2亿元", "9000万", "1.2亿元"])]
-    rows.append(_row(6, capital="五百万", industry="fintech"))
+    rows.append(_row(6, capital="一点五亿", industry="fintech"))
     rows.append(_row(7, capital="8000万"))
     out = _read_csv(batch.run(kb, _csv(tmp_path / "in.csv", rows), tmp_path / "out.csv", quiet=True).path)
     assert [r["settlement_subsidy"] for r in out] == ["granted", "denied", "granted", "denied", "granted", "", "denied"]
@@ -348,7 +348,7 @@ def test_a_spreadsheet_date_as_a_name_names_its_row_in_every_output(kb, tmp_path
     import datetime as dt
     book = openpyxl.Workbook()
     book.active.append(["name", "paid_in_capital"])
-    book.active.append([dt.datetime(2021, 1, 1), "五百万"])   # an error row, named by a date cell
+    book.active.append([dt.datetime(2021, 1, 1), "一点五亿"])   # an error row, named by a date cell
     book.active.append([dt.time(10, 30), "500万"])
     book.save(tmp_path / "in.xlsx")
     records = [json.loads(line) for line in batch.run(kb, tmp_path / "in.xlsx", tmp_path / "out.jsonl", quiet=True)

@@ -82,7 +82,7 @@ def test_check_strict_fails_on_warnings(capsys, tmp_path):
 @pytest.mark.parametrize("content, words", [
     ("industri: ict\n", "did you mean 'industry'"),
     ("industry: fintech\n", "allowed: ict, finance"),
-    ("paid_in_capital: 五百万\n", "Chinese numerals"),
+    ("paid_in_capital: 一点五亿\n", "Chinese numerals"),
     ("a: [1,\n", "p.yaml:2"),
     ("- industry: ict\n", "mapping of fact names"),
     ("", "empty"),
@@ -253,7 +253,7 @@ def _failing_scenario(tmp_path):
     (["eval", EXAMPLE, "--format", "json"], "北京数智云图科技有限公司"),
     (["why", EXAMPLE, "settlement_subsidy", "--format", "json"], "入驻补助"),
     (["why-not", EXAMPLE, "listing_grant", "--format", "json"], "上市挂牌资助"),
-    (["check", "--kb", "{broken}", "--format", "json", "--no-scenarios"], "连续五年租金补贴"),
+    (["check", "--kb", "{broken}", "--format", "json", "--no-scenarios"], "五年租金补贴"),
     (["test", "--kb", str(KB_DIR), "{scenario}", "--format", "json"], "一个故意写错的期望"),
     (["impact", "paid_in_capital", "--kb", str(KB_DIR), "--format", "json"], "实收资本"),
     (["graph", "--kb", str(KB_DIR), "--format", "json"], "支持对象"),

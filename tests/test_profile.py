@@ -71,7 +71,7 @@ def test_other_district_support_is_checked_field_by_field(kb):
 
 def test_errors_in_files_carry_the_file_and_line(kb, tmp_path):
     path = tmp_path / "p.yaml"
-    path.write_text("name: 企业\nindustry: ict\npaid_in_capital: 五百万\n", encoding="utf-8")
+    path.write_text("name: 企业\nindustry: ict\npaid_in_capital: 一点五亿\n", encoding="utf-8")
     with pytest.raises(ProfileError) as err:
         read_profile(path, kb)
     assert (err.value.file, err.value.line) == (str(path), 3)

@@ -32,7 +32,7 @@ def _input(tmp_path):
                   "新设立", 120_000_000, *common])
     sheet.append(["E2", "乙公司", dt.datetime(2021, 9, 15), "信息传输、软件和信息技术服务业", "新设立", "8000万", *common])
     sheet.append(["E3", "丙公司", dt.datetime(2021, 9, 15), "信息传输、软件和信息技术服务业", None, "1.2亿元", *common])
-    sheet.append(["E4", "丁公司", dt.datetime(2021, 9, 15), "金融科技", "新设立", "五百万", *common])
+    sheet.append(["E4", "丁公司", dt.datetime(2021, 9, 15), "金融科技", "新设立", "一点五亿", *common])
     sheet["B2"].data_type = "s"   # text that looks like a formula, as a person may type it
     path = tmp_path / "in.xlsx"
     book.save(path)
@@ -76,7 +76,7 @@ def test_the_input_comes_first_as_given_then_each_benefit_with_status_amounts_an
     assert sheet.cell(row=4, column=start + 3).number_format == '#,##0"元"'
     assert denied[:3] == ("不给予", None, None) and "实收资本 不低于 1亿元" in denied[3] and "8,000万元" in denied[3]
     assert undetermined[0] == "待定" and undetermined[3] == "下一步应询问：新设立 / 新迁入 / 存量 (establishment)"
-    assert error[0] is None and "五百万" in data[3][ids.index("problems") if "problems" in ids else ids.index("message")]
+    assert error[0] is None and "一点五亿" in data[3][ids.index("problems") if "problems" in ids else ids.index("message")]
     # A benefit the text gives no amount for: blank amounts (never 0), the terms in the note.
     rent = rows[1].index("租金补贴 (rent_subsidy) 第十三条第（一）项")
     assert data[0][rent:rent + 4] == ("给予", None, None, data[0][rent + 3]) and "金额未定" in data[0][rent + 3]

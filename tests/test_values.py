@@ -21,7 +21,8 @@ def test_money_written_as_analysts_write_it_is_exact_integer_yuan(text, yuan):
 
 
 @pytest.mark.parametrize("text, words", [
-    ("500万美元", "not in yuan"), ("USD 5", "not in yuan"), ("五百万", "Chinese numerals"),
+    ("500万美元", "not in yuan"), ("USD 5", "not in yuan"), ("一点五亿", "decimal in Chinese numerals"), ("一亿亿亿", "Chinese numerals that can be read"),
+    ("9" * 5000, "more than 10\\^15"),
     (-1, "negative"), (1e30, "more than 10"), (float("nan"), "finite"), (float("inf"), "finite"),
     (True, "not an amount"), ("0.5", "whole number"), ("abc", "not an amount"),
     ("1.5万5千", "ambiguous"), ("5千1万", "ambiguous"), ("", "not an amount"), ([1], "not an amount"),
@@ -156,7 +157,7 @@ def test_documented_separators_and_yuan_signs_are_still_read(text, yuan):
     dt.datetime(2021, 3, 1, 10, 0), dt.datetime(2021, 3, 1),
 ])
 def test_a_date_with_a_time_of_day_is_refused_saying_what_to_write(value):
-    with pytest.raises(ValueProblem, match="has a time of day; write the date alone: 2021-03-01 or 2021年3月1日"):
+    with pytest.raises(ValueProblem, match="has a time of day; write the date alone: 2021-03-01, 2021/3/1 or 2021年3月1日"):
         parse_date(value)
 
 
@@ -165,3 +166,39 @@ def test_a_date_with_a_time_of_day_is_refused_saying_what_to_write(value):
 def test_absurd_quantities_are_refused_before_any_arithmetic(text, words):
     with pytest.raises(ValueProblem, match=words):
         parse_number(text)
+
+
+@pytest.mark.parametrize("text, yuan", [
+    ("一亿五千万元", 150_000_000), ("壹亿伍仟万元", 150_000_000), ("两千万", 20_000_000), ("五百万元人民币", 5_000_000),
+    ("一亿零五百万", 105_000_000), ("1亿五千万", 150_000_000), ("贰拾万元", 200_000),
+])
+def test_amounts_in_chinese_numerals_are_read_as_finance_documents_write_them(text, yuan):
+    assert parse_money(text) == yuan and type(parse_money(text)) is int
+
+
+@pytest.mark.parametrize("text, day", [
+    ("2022/11/1", dt.date(2022, 11, 1)), ("2022-11-1", dt.date(2022, 11, 1)), ("2022.11.1", dt.date(2022, 11, 1)),
+    ("2022/11/01", dt.date(2022, 11, 1)), (" 2023/5/8 ", dt.date(2023, 5, 8)), ("1949-01-01", dt.date(1949, 1, 1)),
+    ("2099年12月31日", dt.date(2099, 12, 31)),
+])
+def test_dates_are_read_year_first_with_dashes_slashes_or_dots(text, day):
+    assert parse_date(text) == day
+
+
+@pytest.mark.parametrize("value, words", [
+    ("0358-02-02", "year 358 is outside 1949–2099"), ("2100-01-01", "outside 1949–2099"),
+    ("1948/12/31", "outside 1949–2099"), (dt.date(31345, 1, 1) if False else dt.date(9999, 1, 1), "outside 1949–2099"),
+    ("2023/13/45", "not a real date"), ("2022/11-1", "not a date"), ("22/11/1", "not a date"),
+    ("2021/03/01 10:00", "time of day"),
+])
+def test_an_implausible_or_mixed_date_is_refused_with_a_reason(value, words):
+    with pytest.raises(ValueProblem, match=words):
+        parse_date(value)
+
+
+def test_no_message_echoes_more_than_an_excerpt_of_a_value():
+    for reader, value in ((parse_money, "9" * 5000), (parse_money, "x" * 5000), (parse_date, "2" * 5000),
+                          (parse_number, "9" * 5000)):
+        with pytest.raises(ValueProblem) as caught:
+            reader(value)
+        assert len(str(caught.value)) < 200 and "5,000 characters" in str(caught.value)

@@ -328,7 +328,7 @@ def test_an_imported_profile_written_with_labels_fills_the_form(client):
 @pytest.mark.parametrize("text, words", [
     ("paid_in_captial: 1.2亿元\n", "did you mean &#39;paid_in_capital&#39;"),
     ("industry: 金融科技\n", "did you mean &#39;金融&#39;"),
-    ("paid_in_capital: 五百万\n", "Chinese numerals"),
+    ("paid_in_capital: 一点五亿\n", "Chinese numerals"),
 ])
 def test_an_imported_profile_with_a_mistake_says_so_instead_of_dropping_it(client, text, words):
     page = client.post("/ui/import", data={"text": text}).text

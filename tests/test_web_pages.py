@@ -150,7 +150,7 @@ def test_paste_a_profile(page):
 
 def test_a_bad_value_is_one_clear_message(page):
     page.goto("/evaluate?lang=en")
-    page.fill("input[name='f.paid_in_capital']", "五百万")
+    page.fill("input[name='f.paid_in_capital']", "一点五亿")
     message = page.wait_for_selector("#case .error")
     assert message.inner_text().startswith("paid_in_capital:")
 

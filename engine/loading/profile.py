@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.errors import ProfileError, nearest
 from engine.model import Fact, KnowledgeBase
-from engine.loading.values import ValueProblem, parse_date, parse_money, parse_number
+from engine.loading.values import ValueProblem, parse_date, parse_money, parse_number, shown
 from engine.loading.yamlio import load_file
 
 _TRUE = {"true", "yes", "是", "y"}
@@ -120,7 +120,7 @@ def convert(fact: Fact, value: Any, kb: KnowledgeBase) -> Any:
     if kind == "list":
         items = list(value) if isinstance(value, (list, tuple)) else None
         if items is None:
-            raise ValueProblem(f"{value!r} is not a list; write e.g. [{next(iter(fact.values))}]")
+            raise ValueProblem(f"{shown(repr(value))} is not a list; write e.g. [{next(iter(fact.values))}]")
         result: list[str] = []
         for item in items:
             if isinstance(item, str) and item not in fact.values:
@@ -144,7 +144,7 @@ def _not_a_value(fact: Fact, value: Any) -> ProfileError:
     else:
         hint = nearest(text, fact.values)
     choices = ", ".join(f"{words['zh']} ({v})" for v, words in fact.values.items())
-    return ProfileError(f"{value!r} is not one of its values: {choices}", suggestion=hint, allowed=list(fact.values))
+    return ProfileError(f"{shown(repr(value))} is not one of its values: {choices}", suggestion=hint, allowed=list(fact.values))
 
 
 def _records(fact: Fact, value: Any, kb: KnowledgeBase) -> tuple:
@@ -167,7 +167,7 @@ def _records(fact: Fact, value: Any, kb: KnowledgeBase) -> tuple:
             raw = item[key]
             if ftype == "benefit":
                 if not isinstance(raw, str) or raw not in kb.benefits:
-                    raise ProfileError(f"item {index + 1}: '{raw}' is not a benefit", line=line,
+                    raise ProfileError(f"item {index + 1}: '{shown(raw)}' is not a benefit", line=line,
                                        suggestion=nearest(str(raw), kb.benefits), allowed=list(kb.benefits))
                 record[key] = raw
             elif ftype == "money":

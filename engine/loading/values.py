@@ -71,8 +71,10 @@ def parse_money(value, signed: bool = False) -> int:
     if isinstance(value, Decimal):
         return _from_decimal(value, value, signed)
     if not isinstance(value, str):
-        raise ValueProblem(f"{value!r} is not an amount of money; write e.g. 5000000 or \"500万元\"")
+        raise ValueProblem(f"{shown(repr(value))} is not an amount of money; write e.g. 5000000 or \"500万元\"")
     if value.isascii() and value.isdigit():   # plain digits, as programs write amounts: read at once
+        if len(value.lstrip("0")) > len(str(MAX_YUAN)):
+            raise ValueProblem(f"'{shown(value)}' is more than 10^15 yuan, which no enterprise has")
         return _checked(int(value), value, signed)
     return _money_text(value, signed)
 
@@ -92,9 +94,9 @@ def _parse_money_text(original: str, signed: bool = False) -> int:
     text = original.strip().replace(" ", "").replace("\u3000", "")
     for foreign in _FOREIGN:
         if foreign in text:
-            raise ValueProblem(f"'{original}' is not in yuan (CNY); convert it to 人民币 first")
+            raise ValueProblem(f"'{shown(original)}' is not in yuan (CNY); convert it to 人民币 first")
     if any(code in text.upper() for code in _CODES):
-        raise ValueProblem(f"'{original}' has a currency code; write the amount in yuan without it, "
+        raise ValueProblem(f"'{shown(original)}' has a currency code; write the amount in yuan without it, "
                            "e.g. 100000000, \"1亿元\" or \"￥500万\"")
     negative = text.startswith(_MINUS)
     if negative:
@@ -107,7 +109,8 @@ def _parse_money_text(original: str, signed: bool = False) -> int:
             text = text[: -len(suffix)]
             break
     if any(ch in _CN_DIGITS for ch in text):
-        raise ValueProblem(f"'{original}' uses Chinese numerals; write the digits, e.g. \"500万元\"")
+        amount = _chinese_numerals(text, original)
+        return _from_decimal(amount.copy_negate() if negative else amount, original, signed)
     text = re.sub(r"(?<=\d),(?=\d{3}(\D|$))", "", text)
     if re.fullmatch(r"\d+(\.\d+)?[eE][+-]?\d+", text):  # 5e7, as a spreadsheet may write it
         amount = Decimal(text)
@@ -117,11 +120,28 @@ def _parse_money_text(original: str, signed: bool = False) -> int:
     return _from_decimal(amount.copy_negate() if negative else amount, original, signed)
 
 
+def _chinese_numerals(text: str, original: str) -> Decimal:
+    """An amount in Chinese numerals, as finance documents write them (一亿五千万, 壹亿伍仟万,
+    两千万, 1亿五千万), read by cn2an. A decimal (一点五亿) is refused: cn2an gives it as a float."""
+    import cn2an   # only when an amount is written this way: it is slow to import
+    if "点" in text:
+        raise ValueProblem(f"'{shown(original)}' has a decimal in Chinese numerals; write it with digits, "
+                           "e.g. \"1.5亿元\"")
+    try:
+        value = cn2an.cn2an(text, "smart")
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise ValueProblem(f"'{shown(original)}' is not an amount in Chinese numerals that can be read; "
+                           "write e.g. \"一亿五千万元\" or \"1.5亿元\"") from None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueProblem(f"'{shown(original)}' is not a whole number of yuan; write it with digits")
+    return Decimal(value)
+
+
 def _within(amount: Decimal, original, limit: int, what: str) -> None:
     """Refuse an amount above ``limit`` before any arithmetic on it: ``1e1000000`` written in a
     cell would otherwise take minutes to turn into an integer, or overflow the decimal context."""
     if amount.is_finite() and amount != 0 and amount.adjusted() >= len(str(limit)):
-        raise ValueProblem(f"'{original}' is more than 10^{len(str(limit)) - 1}{what}")
+        raise ValueProblem(f"'{shown(original)}' is more than 10^{len(str(limit)) - 1}{what}")
 
 
 def _groups(text: str, original: str) -> Decimal:
@@ -137,7 +157,7 @@ def _groups(text: str, original: str) -> Decimal:
         total += Decimal(number) * scale
         last_scale, position = scale, match.end()
     if position != len(text) or last_scale is None:
-        raise ValueProblem(f"'{original}' is not an amount of money; write e.g. 5000000, "
+        raise ValueProblem(f"'{shown(original)}' is not an amount of money; write e.g. 5000000, "
                            "\"500万元\" or \"1.2亿元\"")
     return total
 
@@ -146,34 +166,34 @@ def _check_later_group(original: str, number: str, scale: int, last_scale: int, 
     """Refuse a group after the first that could be read two ways (see :func:`parse_money`)."""
     full_place = {10**4: 4, 10**8: 8}.get(last_scale)
     if scale == 1 and not (number.isdigit() and len(number) == full_place):
-        raise ValueProblem(f"'{original}' is ambiguous (is '{number}' yuan or a fraction of the unit "
+        raise ValueProblem(f"'{shown(original)}' is ambiguous (is '{number}' yuan or a fraction of the unit "
                            "before it?); write e.g. \"1.5万元\" or \"15000\"")
     if scale >= last_scale:
-        raise ValueProblem(f"'{original}' is ambiguous: its units do not decrease "
+        raise ValueProblem(f"'{shown(original)}' is ambiguous: its units do not decrease "
                            "(write e.g. \"1.5亿元\")")
     if "." in number or after_decimal:
-        raise ValueProblem(f"'{original}' is ambiguous; write e.g. \"1.5亿元\"")
+        raise ValueProblem(f"'{shown(original)}' is ambiguous; write e.g. \"1.5亿元\"")
     if Decimal(number) * scale >= last_scale:
-        raise ValueProblem(f"'{original}' is ambiguous: '{number}' does not fit under the unit before it "
+        raise ValueProblem(f"'{shown(original)}' is ambiguous: '{number}' does not fit under the unit before it "
                            "(a 万 group under 亿 has at most 4 digits); write e.g. \"1.2亿元\"")
 
 
 def _from_decimal(amount: Decimal, original, signed: bool = False) -> int:
     try:
         if not amount.is_finite():
-            raise ValueProblem(f"'{original}' is not a finite amount of money")
+            raise ValueProblem(f"'{shown(original)}' is not a finite amount of money")
         if amount != amount.to_integral_value():
-            raise ValueProblem(f"'{original}' is not a whole number of yuan")
+            raise ValueProblem(f"'{shown(original)}' is not a whole number of yuan")
     except InvalidOperation:
-        raise ValueProblem(f"'{original}' is not an amount of money") from None
+        raise ValueProblem(f"'{shown(original)}' is not an amount of money") from None
     return _checked(int(amount), original, signed)
 
 
 def _checked(yuan: int, original, signed: bool = False) -> int:
     if yuan < 0 and not signed:
-        raise ValueProblem(f"'{original}' is negative; an amount of money is 0 or more")
+        raise ValueProblem(f"'{shown(original)}' is negative; an amount of money is 0 or more")
     if abs(yuan) > MAX_YUAN:
-        raise ValueProblem(f"'{original}' is more than 10^15 yuan, which no enterprise has")
+        raise ValueProblem(f"'{shown(original)}' is more than 10^15 yuan, which no enterprise has")
     return yuan
 
 
@@ -205,17 +225,17 @@ def parse_number(value) -> Fraction:
     if exact is not None:
         _within(exact, value, MAX_NUMBER, ", which no building has")
         if exact.is_finite() and exact != 0 and exact.adjusted() < -NUMBER_DECIMALS - 1:
-            raise ValueProblem(f"'{value}' has more than {NUMBER_DECIMALS} decimal places")
+            raise ValueProblem(f"'{shown(value)}' has more than {NUMBER_DECIMALS} decimal places")
     try:
         number = Fraction(text)
     except (ValueError, ZeroDivisionError):
-        raise ValueProblem(f"'{value}' is not a number") from None
+        raise ValueProblem(f"'{shown(value)}' is not a number") from None
     if number < 0:
-        raise ValueProblem(f"'{value}' is negative")
+        raise ValueProblem(f"'{shown(value)}' is negative")
     if number > MAX_NUMBER:
-        raise ValueProblem(f"'{value}' is more than 10^9, which no building has")
+        raise ValueProblem(f"'{shown(value)}' is more than 10^9, which no building has")
     if (number * 10**NUMBER_DECIMALS).denominator != 1:
-        raise ValueProblem(f"'{value}' has more than {NUMBER_DECIMALS} decimal places")
+        raise ValueProblem(f"'{shown(value)}' has more than {NUMBER_DECIMALS} decimal places")
     return number
 
 
@@ -223,24 +243,30 @@ def parse_percent(value) -> Fraction:
     """Read ``"10%"`` as Fraction(1, 10)."""
     text = str(value).strip()
     if not text.endswith("%"):
-        raise ValueProblem(f"'{value}' is not a percentage; write e.g. \"10%\"")
+        raise ValueProblem(f"'{shown(value)}' is not a percentage; write e.g. \"10%\"")
     try:
         share = Fraction(text[:-1]) / 100
     except (ValueError, ZeroDivisionError):
-        raise ValueProblem(f"'{value}' is not a percentage; write e.g. \"10%\"") from None
+        raise ValueProblem(f"'{shown(value)}' is not a percentage; write e.g. \"10%\"") from None
     if not 0 < share <= 1:
-        raise ValueProblem(f"'{value}' is not a percentage between 0% and 100%")
+        raise ValueProblem(f"'{shown(value)}' is not a percentage between 0% and 100%")
     return share
 
 
 _CN_DATE = re.compile(r"^\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
-_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
-_DATE_AND_TIME = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}[T\s]+\d{1,2}:\d{2}")
-_DATE_FORMS = "write the date alone: 2021-03-01 or 2021年3月1日"
+#: Year first, four digits, then month and day, separated by -, / or . (2022-11-1, 2022/11/1 as
+#: Excel writes dates on a Chinese-locale machine, 2022.11.1).
+_NUMERIC_DATE = re.compile(r"^\s*(\d{4})([-/.])(\d{1,2})\2(\d{1,2})\s*$")
+_DATE_AND_TIME = re.compile(r"^\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[T\s]+\d{1,2}:\d{2}")
+_DATE_FORMS = "write the date alone: 2021-03-01, 2021/3/1 or 2021年3月1日"
+#: The years a case's dates can plausibly fall in: from the People's Republic's founding to the
+#: end of the century. A date outside is a typo (year 358 from 2023/5/8 read the wrong way).
+PLAUSIBLE_YEARS = (1949, 2099)
 
 
 def parse_date(value) -> _dt.date:
-    """Read a date: a YAML date, ``"2021-03-01"`` (also ``"2021-3-1"``) or ``"2021年3月1日"``.
+    """Read a date: a YAML date, ``"2021-03-01"`` (also ``"2021-3-1"``, ``"2021/3/1"``,
+    ``"2021.3.1"``: year first, four digits) or ``"2021年3月1日"``, between 1949 and 2099.
 
     A date with a time of day (``2021-03-01T10:00:00``, which YAML reads as a timestamp) is
     refused: a case is judged on a day, and dropping the time silently would hide a mistake.
@@ -250,30 +276,53 @@ def parse_date(value) -> _dt.date:
     Raises
     ------
     ValueProblem
-        For impossible dates (``2021-02-30``), dates with a time, and anything that is not a date.
+        For impossible dates (``2021-02-30``), implausible years (before 1949 or after 2099),
+        dates with a time, and anything that is not a date.
     """
     if isinstance(value, _dt.datetime):
-        raise ValueProblem(f"'{value.isoformat()}' has a time of day; {_DATE_FORMS}")
+        raise ValueProblem(f"'{shown(value.isoformat())}' has a time of day; {_DATE_FORMS}")
     if isinstance(value, _dt.date):
-        return value
+        return _plausible(value, value.isoformat())
     if isinstance(value, str):
         return _date_text(value)
-    raise ValueProblem(f"{value!r} is not a date; write 2021-03-01 or 2021年3月1日")
+    raise ValueProblem(f"{shown(repr(value))} is not a date; {_DATE_FORMS}")
+
+
+def _plausible(day: _dt.date, written: str) -> _dt.date:
+    low, high = PLAUSIBLE_YEARS
+    if not low <= day.year <= high:
+        raise ValueProblem(f"'{shown(written)}' is not a plausible date: the year {day.year} is outside {low}–{high}")
+    return day
 
 
 @functools.lru_cache(maxsize=4096)
 def _date_text(value: str) -> _dt.date:
     """A date written as text (remembered, like amounts: a column repeats its dates)."""
-    match = _ISO_DATE.match(value) or _CN_DATE.match(value)
-    if match:
-        year, month, day = map(int, match.groups())
+    match = _CN_DATE.match(value)
+    parts = match.groups() if match else None
+    if parts is None:
+        numeric = _NUMERIC_DATE.match(value)
+        parts = (numeric.group(1), numeric.group(3), numeric.group(4)) if numeric else None
+    if parts:
+        year, month, day = map(int, parts)
         try:
-            return _dt.date(year, month, day)
+            found = _dt.date(year, month, day)
         except ValueError as exc:
-            raise ValueProblem(f"'{value}' is not a real date ({exc})") from None
+            raise ValueProblem(f"'{shown(value)}' is not a real date ({exc})") from None
+        return _plausible(found, value.strip())
     if _DATE_AND_TIME.match(value):
-        raise ValueProblem(f"'{value}' has a time of day; {_DATE_FORMS}")
-    raise ValueProblem(f"{value!r} is not a date; write 2021-03-01 or 2021年3月1日")
+        raise ValueProblem(f"'{shown(value)}' has a time of day; {_DATE_FORMS}")
+    raise ValueProblem(f"'{shown(value)}' is not a date; {_DATE_FORMS}")
+
+
+#: How much of a value a message shows: enough to recognise it, never a 5,000-digit echo.
+SHOWN = 40
+
+
+def shown(value) -> str:
+    """A value as a message quotes it: at most :data:`SHOWN` characters, the rest elided."""
+    text = str(value)
+    return text if len(text) <= SHOWN else f"{text[:SHOWN - 10]}…{text[-6:]} ({len(text):,} characters)"
 
 
 def format_money(yuan: int | None, lang: str = "zh") -> str:

@@ -123,10 +123,23 @@ class _PositionedLoader(_SafeLoader):
         return self._checked_scalar(node, yaml.SafeLoader.construct_yaml_timestamp, "a real date")
 
     def construct_checked_int(self, node):
+        if len(node.value) > LONG_NUMBER_DIGITS:
+            return node.value   # as text: the reader of the fact refuses it with its name (long_number)
         return self._checked_scalar(node, yaml.SafeLoader.construct_yaml_int, "a whole number")
 
     def construct_checked_float(self, node):
         return self._checked_scalar(node, yaml.SafeLoader.construct_yaml_float, "a number")
+
+
+#: A number written with more digits than this is kept as its text: no amount, area or date needs
+#: them, and the reader of the fact it is given for refuses it by name (turning 5,000 digits into
+#: an integer is refused by Python itself, with a message that names no fact).
+LONG_NUMBER_DIGITS = 30
+
+
+def long_number(text: str):
+    """``json.loads``'s ``parse_int``: an integer, or a number too long to be one kept as text."""
+    return text if len(text) > LONG_NUMBER_DIGITS else int(text)
 
 
 _PositionedLoader.add_constructor("tag:yaml.org,2002:map", _PositionedLoader.construct_yaml_map)
@@ -293,7 +306,7 @@ def _load_json(text: str, source: str, error):
         raise error(f"{name} is not a number JSON allows", file=source)
 
     try:
-        data = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=bad_constant)
+        data = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=bad_constant, parse_int=long_number)
     except json.JSONDecodeError as exc:
         raise error(exc.msg, file=source, line=exc.lineno, column=exc.colno) from None
     except RecursionError:

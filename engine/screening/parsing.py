@@ -11,6 +11,7 @@ import json
 from engine.errors import ProfileError, nearest
 from engine.loading.profile import convert, parse_profile
 from engine.loading.values import ValueProblem
+from engine.loading.yamlio import long_number
 from engine.model import KnowledgeBase
 from engine.rendering.template import ID_COLUMNS, cell_value
 from engine.screening.rows import Row
@@ -29,7 +30,7 @@ def _cell(kb: KnowledgeBase, name: str, value):
             return cell_value(kb, name, value)   # a label not found is refused by problems()
         if kind == "records":
             try:
-                return json.loads(value)
+                return json.loads(value, parse_int=long_number)
             except json.JSONDecodeError as exc:
                 raise ProfileError(f"{name}: not valid JSON ({exc.msg})") from None
             except (ValueError, RecursionError) as exc:
@@ -175,7 +176,7 @@ def _csv_row(kb: KnowledgeBase, row: Row) -> Row:
 def _jsonl_row(row: Row) -> Row:
     line = row.line
     try:
-        data = json.loads(row.raw.decode("utf-8"))
+        data = json.loads(row.raw.decode("utf-8"), parse_int=long_number)
     except UnicodeDecodeError:
         return Row(row.number, error=f"line {line}: not UTF-8 text")
     except json.JSONDecodeError as exc:

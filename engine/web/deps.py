@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
+from engine.loading.yamlio import long_number
 from engine.model import KnowledgeBase
 from .errors import ApiError, validation_error
 from .settings import Settings
@@ -73,7 +74,7 @@ def parse_json(raw: bytes) -> Any:
         raise ApiError(400, f"malformed JSON: {name} is not a number JSON allows")
 
     try:
-        data = json.loads(text, parse_constant=constant)
+        data = json.loads(text, parse_constant=constant, parse_int=long_number)
     except json.JSONDecodeError as exc:
         raise ApiError(400, f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
