@@ -7,7 +7,7 @@ import yaml
 import pytest
 
 import engine
-from engine.authoring import scenarios
+from engine.authoring import expectations, scenarios
 
 from conftest import KB_DIR
 
@@ -145,7 +145,7 @@ def test_every_overlap_the_result_reports_can_be_asserted_and_a_wrong_decision_f
         json.dumps(found, ensure_ascii=False) + "\n"
     assert scenarios.run(_scenario(tmp_path, text, _KB), _KB) == []
     for n, overlap in enumerate(found):
-        wrong = [dict(o, decision=next(d for d in scenarios.DECISIONS if d != o["decision"])) if i == n else o
+        wrong = [dict(o, decision=next(d for d in expectations.DECISIONS if d != o["decision"])) if i == n else o
                  for i, o in enumerate(found)]
         text = text.split("    overlaps: ")[0] + "    overlaps: " + json.dumps(wrong, ensure_ascii=False) + "\n"
         assert len(scenarios.run(_scenario(tmp_path, text, _KB), _KB)) == 1
@@ -199,7 +199,24 @@ def test_scenario_files_may_end_in_yml(tmp_path):
 def test_the_schema_knows_every_output_key_the_runner_reads():
     schema = json.loads((REPO / "schemas" / "scenarios.schema.json").read_text(encoding="utf-8"))
     output = schema["items"]["properties"]["output"]["properties"]
-    assert list(output) == list(scenarios.OUTPUT_KEYS)
-    assert set(output["benefits"]["additionalProperties"]["oneOf"][2]["properties"]) == set(scenarios.BENEFIT_KEYS)
-    assert set(output["overlaps"]["items"]["properties"]) == set(scenarios.OVERLAP_KEYS)
+    assert list(output) == list(expectations.OUTPUT_KEYS)
+    assert set(output["benefits"]["additionalProperties"]["oneOf"][2]["properties"]) == set(expectations.BENEFIT_KEYS)
+    assert set(output["overlaps"]["items"]["properties"]) == set(expectations.OVERLAP_KEYS)
     assert set(schema["items"]["properties"]) == set(scenarios.SCENARIO_KEYS)
+
+
+def test_a_yearly_amount_and_a_cumulative_remainder_can_be_asserted_and_a_wrong_one_fails(tmp_path):
+    from conftest import FIXTURES
+    kb = engine.load(FIXTURES / "yearly")
+    path = tmp_path / "cases.yaml"
+    path.write_text("- name: Wrong year, years and remainder\n  extends: project\n  input: {}\n  output:\n"
+                    "    benefits:\n      project_support: {per_year: true, years: 2, year: 3, remaining: 200万元}\n"
+                    "      rent_subsidy: {per_year: false}\n", encoding="utf-8")
+    (case,) = scenarios.load_scenarios(kb, [path])
+    assert scenarios.run(case, kb) == ["project_support: expected years 2, got 3",
+                                       "project_support: expected year 3, got 2",
+                                       "project_support: expected remaining 2000000, got 1000000",
+                                       "rent_subsidy: expected no yearly amount, got one"]
+    path.write_text(path.read_text(encoding="utf-8").replace("year: 3", "year: three"), encoding="utf-8")
+    with pytest.raises(engine.KnowledgeBaseError, match="year of .project_support. is a whole number of years"):
+        scenarios.load_scenarios(kb, [path])

@@ -34,6 +34,10 @@ code                      severity  finding
 ``amount-quote``          error     an amount whose number is not in the rule's own quote (a
                                     range's min or max, an up_to, a share's percentage, a cap's
                                     max or per-unit amount): 3000万元 where the quote says 300万元
+``draft-rule``            warning   a rule ``policykb draft`` wrote that nobody has reviewed yet
+                                    (``draft: true``): never evaluated; ``--strict`` refuses it
+``todo``                  warning   a ``TODO:`` placeholder ``policykb draft`` left in a
+                                    document's metadata, articles or clauses
 ``bad-example``           error     an example profile that does not read
 ``bad-scenario``          error     a scenario file that does not read (bad YAML, unknown keys,
                                     ids, values or examples, an input its facts cannot take)
@@ -56,6 +60,7 @@ from engine.errors import KnowledgeBaseError, PolicyKBError
 from engine.model import KnowledgeBase, facts_in_use
 from engine.loading.kb import load
 from engine.loading.values import MAX_YUAN
+from engine.authoring.review import drafts_to_review
 
 SEVERITIES = ("error", "warning")
 
@@ -104,11 +109,7 @@ def lint(path: str | Path | None = None, *, scenarios: bool = True) -> list[Find
         kb = load(path)
     except KnowledgeBaseError as exc:
         code = _load_code(exc.message)
-        finding = _from_error(exc, code)
-        if code == "quote":
-            from engine.authoring.quotes import quote_difference
-            finding.message = quote_difference(exc) or finding.message
-        return [finding]
+        return [_from_error(exc, code)]
     findings: list[Finding] = []
     try:
         compile_kb(kb)
@@ -126,6 +127,7 @@ def lint(path: str | Path | None = None, *, scenarios: bool = True) -> list[Find
     findings += _short_quotes(kb)
     findings += _amounts_in_quotes(kb)
     findings += _examples(kb)
+    findings += [_at("warning", code, message, where, rule_id) for code, message, where, rule_id in drafts_to_review(kb)]
     if scenarios:
         findings += _scenario_findings(kb)
     return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.file or "", f.line or 0, f.column or 0, f.code))
@@ -341,17 +343,18 @@ def _dates_outside_window(kb) -> list[Finding]:
     for rule in kb.rules.values():
         document = kb.documents[rule.document] if rule.document in kb.documents else None
         start = document.effective_date if document else kb.document["effective_date"]
-        # A document with no known end is checked against the home document's window.
+        # A document with no known end is checked against the home document's window; a bound
+        # the text does not give (null) checks nothing.
         end = (document.expiry_date if document else None) or kb.document["expiry_date"]
         for node in cond.walk(rule.when):
             if isinstance(node, cond.FactTest) and kb.facts[node.fact].type == "date" and node.op != "within_years":
                 values = node.value if isinstance(node.value, tuple) else (node.value,)
                 for value in values:
-                    if not start <= value <= end:
+                    if (start is not None and value < start) or (end is not None and value > end):
+                        window = f"{start.isoformat() if start else '?'} – {end.isoformat() if end else '?'}"
                         findings.append(Finding("warning", "date-outside-window",
-                                                f"{value.isoformat()} lies outside the validity window "
-                                                f"{start.isoformat()} – {end.isoformat()}", node.file, node.line,
-                                                None, rule.id))
+                                                f"{value.isoformat()} lies outside the validity window {window}",
+                                                node.file, node.line, None, rule.id))
     return findings
 
 
@@ -438,7 +441,7 @@ def _source_text(kb) -> list[Finding]:
 
 
 def _document_source_text(kb, document) -> list[Finding]:
-    from engine.authoring.quotes import first_difference
+    from engine.loading.reader import first_difference
     from engine.loading.reader import normalize as _normalize
     source = document.data.get("source")
     if not source:

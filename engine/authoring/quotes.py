@@ -5,9 +5,9 @@ A rule quotes the sentence it encodes, and its amount's numbers come from that s
 range's min and max, an ``up_to`` ceiling, a share's percentage and its caps' max and per-unit
 amounts. :func:`amounts_not_quoted` lists each number that is not among those the quote
 writes (:func:`quote_numbers`: digits with 万/亿 units, percentages, Chinese numerals read by
-cn2an) — 3000万元 where the quote says 300万元. :func:`first_difference` shows two texts from
-the first character where they part, for the ``source-text`` check and the loader's "the quote
-is not in the text" error (:func:`quote_difference`). The linter (:mod:`engine.authoring.lint`)
+cn2an) — 3000万元 where the quote says 300万元. Where a quote or an article's text stops
+matching is shown by :func:`engine.loading.reader.first_difference` (the loader's "the quote is
+not in the text" error and the ``source-text`` check). The linter (:mod:`engine.authoring.lint`)
 turns what these return into findings.
 """
 
@@ -162,47 +162,3 @@ class _AmountLines:
 
 
 # --------------------------------------------------------------------------- where two texts part
-
-def first_difference(text: str, original: str, names=("the text", "the published text")) -> str:
-    """Where ``text`` stops matching ``original``, both shown from the first character that
-    differs: the longest start of ``text`` found in ``original``, then what each has after it."""
-    low, high = 0, len(text)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if text[:middle] in original:
-            low = middle
-        else:
-            high = middle - 1
-    if low == 0:
-        return (f"not even its first character is in {names[1]}: {names[0]} has '{text[:16]}…', "
-                f"{names[1]} '{original[:16]}…'")
-    at = original.find(text[:low]) + low
-    return (f"they agree up to '…{text[max(0, low - 12):low]}' (character {low + 1} of {names[0]} is the first "
-            f"that differs), then {names[0]} has '{text[low:low + 12]}…' where {names[1]} has "
-            f"'{original[at:at + 12]}…'")
-
-
-def quote_difference(exc: KnowledgeBaseError) -> str | None:
-    """The loader's "the quote is not in the text" error, with the quote and the text of the
-    part it cites both shown from the first character that differs (None when the rule or the
-    text cannot be read again)."""
-    from engine.loading.documents import Citations, read_document
-    from engine.loading.reader import normalize
-    from engine.loading.yamlio import load_file
-    try:
-        data = load_file(Path(exc.file), KnowledgeBaseError)
-        rule = next(item for item in (data or {}).get("rules") or [] if isinstance(item, dict)
-                    and item.line_of("quote") == exc.line)
-        cites, quote = str(rule["cites"]), str(rule["quote"])
-        owner, local = cites.split(":", 1) if ":" in cites else (None, cites)
-        folder = Path(exc.file).parent.parent        # documents/<id>/rules/x.yaml, or <kb>/rules/x.yaml
-        if owner and (folder.parent / owner / "document.yaml").is_file():
-            folder = folder.parent / owner
-        citations = Citations()
-        read_document(folder, citations, home=True)
-        part = citations.clauses.get(local) or citations.articles.get(local)
-        text = part.text if part is not None else citations.special[local]
-    except (PolicyKBError, StopIteration, KeyError, AttributeError, OSError, TypeError):
-        return None
-    return (f"the quote is not in the text of {cites}: "
-            + first_difference(normalize(quote), normalize(text), ("the quote", f"the text of {cites}")))

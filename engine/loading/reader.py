@@ -72,3 +72,22 @@ def normalize(text: str) -> str:
     for half, full in ((",", "，"), (";", "；"), (":", "："), ("(", "（"), (")", "）")):
         text = text.replace(half, full)
     return text
+
+
+def first_difference(text: str, original: str, names=("the text", "the published text")) -> str:
+    """Where ``text`` stops matching ``original``, both shown from the first character that
+    differs: the longest start of ``text`` found in ``original``, then what each has after it."""
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if text[:middle] in original:
+            low = middle
+        else:
+            high = middle - 1
+    if low == 0:
+        return (f"not even its first character is in {names[1]}: {names[0]} has '{text[:16]}…', "
+                f"{names[1]} '{original[:16]}…'")
+    at = original.find(text[:low]) + low
+    return (f"they agree up to '…{text[max(0, low - 12):low]}' (character {low + 1} of {names[0]} is the first "
+            f"that differs), then {names[0]} has '{text[low:low + 12]}…' where {names[1]} has "
+            f"'{original[at:at + 12]}…'")

@@ -4,7 +4,7 @@ and precedence rules."""
 from __future__ import annotations
 
 from engine.errors import KnowledgeBaseError, nearest
-from engine.loading.reader import Reader, normalize
+from engine.loading.reader import Reader, first_difference, normalize
 from engine.loading.values import ValueProblem, parse_date, parse_money, parse_number, parse_percent
 from engine.loading.yamlio import Sequence
 from engine.model import Amount, Draft, Fact, KnowledgeBase, Precedence, Rule
@@ -45,8 +45,9 @@ def cite(reader: Reader, kb: KnowledgeBase, key: str, document: str | None, valu
 def quote_of(reader: Reader, kb: KnowledgeBase, cites: str, extra=()) -> str:
     quote = reader.text("quote")
     if not any(normalize(quote) in normalize(kb.text_of(ref)) for ref in (cites, *extra)):
-        shown = quote if len(quote) <= 40 else quote[:40] + "…"
-        raise reader.error(f"the quote is not in the text of {cites}: '{shown}'", "quote")
+        raise reader.error(f"the quote is not in the text of {cites}: "
+                           + first_difference(normalize(quote), normalize(kb.text_of(cites)),
+                                              ("the quote", f"the text of {cites}")), "quote")
     return quote
 
 
