@@ -12,7 +12,8 @@ Every **mutant** is one small edit of the YAML text of one ``rules/*.yaml`` file
   (1, or 0.1 for a threshold written with one decimal…), a date ±1 day, ``within_years`` ±1
   year; an end of ``between`` moved one unit outwards;
 - ``raise_cap`` — an amount's ceiling raised: a range's max, ``up_to``, a cap's ``max`` or
-  ``per_unit``, a ``cumulative`` cap's ``max`` by 1元, a share by one percentage point;
+  ``per_unit``, a ``cumulative`` cap's ``max`` by 1元, a share by one percentage point, a yearly
+  amount's ``years`` by one;
 - ``drop_value`` — one value removed from the list of ``in``, ``not_in`` or ``includes_any``;
 - ``flip_bool`` — ``is: true`` ↔ ``is: false`` on a yes/no fact.
 
@@ -455,6 +456,12 @@ class _FileMutants:
         if amount.cumulative:
             self.raise_money(rule, _value(_value(node, "cumulative"), "max"), amount.cumulative["max"],
                              ("累计上限", "the cumulative cap"))
+        years = (amount.per_year or {}).get("years")
+        value = _value(_value(node, "per_year"), "years") if years else None
+        if value is not None and years < 100:
+            self.swap("raise_cap", rule, value, str(years + 1),
+                      _amount_words(self.kb, rule, ("支持年数", "the years of support"), f"{years}年",
+                                    f"{years + 1}年", f"{years} years", f"{years + 1} years"))
 
     def raise_money(self, rule: Rule, node, yuan: int | None, what: tuple[str, str]) -> None:
         if node is None or yuan is None:
