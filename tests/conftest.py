@@ -1,5 +1,6 @@
 """Shared fixtures: the bundled knowledge base, loaded once per test session."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -24,35 +25,65 @@ def edited_kb(tmp_path, file: str, old: str, new: str) -> Path:
     return copy
 
 
-NEW_DOCUMENT = FIXTURES / "new_document"
+GUIDE = REPO / "docs" / "authoring.md"
+#: A step of docs/authoring.md's "Adding a document": its marker, and the block after it (if any).
+_STEP = re.compile(r"<!-- new-document: ([^>]*?) -->\n(?:```\w+\n(.*?)```)?", re.S)
+NEW_DOCUMENT_ID = "example_culture_award"
 
 
-def add_new_document(kb_folder: Path) -> None:
-    """Add the imaginary document of tests/fixtures/new_document to the knowledge base at
-    ``kb_folder`` as docs/authoring.md's "Adding a document" does: its folder under documents/,
-    its facts appended to facts.yaml, its scenarios, and its line in knowledge_base.yaml."""
-    import shutil
-    shutil.copytree(NEW_DOCUMENT / "documents" / "example_culture_award",
-                    kb_folder / "documents" / "example_culture_award")
-    facts = kb_folder / "facts.yaml"
-    facts.write_text(facts.read_text(encoding="utf-8").rstrip("\n") + "\n"
-                     + (NEW_DOCUMENT / "facts.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    shutil.copy2(NEW_DOCUMENT / "scenarios" / "example_culture_award.yaml", kb_folder / "scenarios")
-    index = kb_folder / "knowledge_base.yaml"
-    text = index.read_text(encoding="utf-8")
-    head, sep, rest = text.partition("\ndocuments:\n")
-    assert sep, "knowledge_base.yaml has no 'documents:' list"
-    listed = rest.split("\n")
-    end = next(n for n, line in enumerate(listed) if not line.startswith("  - "))
-    listed.insert(end, "  - example_culture_award    # an imaginary document (tests/fixtures/new_document)")
-    text = head + sep + "\n".join(listed)
-    # Its overlap with a benefit of the measures, appended to the index's overlaps.
-    head, sep, rest = text.partition("\noverlaps:\n")
-    assert sep, "knowledge_base.yaml has no 'overlaps:' list"
+def new_document_steps() -> list[tuple[str, str]]:
+    """The steps of "Adding a document": ``(marker, text)``, e.g. ``("new file documents/…", "…")``."""
+    return _STEP.findall(GUIDE.read_text(encoding="utf-8"))
+
+
+def _append_to_list(index: Path, key: str, text: str) -> None:
+    """Add ``text`` (items of a YAML list) at the end of the top-level list ``key`` of ``index``."""
+    head, sep, rest = index.read_text(encoding="utf-8").partition(f"\n{key}:\n")
+    assert sep, f"{index.name} has no '{key}:' list"
     lines = rest.split("\n")
-    end = next((n for n, line in enumerate(lines) if line and not line.startswith(" ")), len(lines))
-    lines[end:end] = (NEW_DOCUMENT / "overlaps.yaml").read_text(encoding="utf-8").rstrip("\n").split("\n")
+    end = next((n for n, line in enumerate(lines) if line and not line.startswith((" ", "#"))), len(lines))
+    while end and not lines[end - 1].strip():
+        end -= 1
+    lines[end:end] = text.rstrip("\n").split("\n")
     index.write_text(head + sep + "\n".join(lines), encoding="utf-8")
+
+
+def add_new_document(kb_folder: Path, draft: bool = True, scratch: Path | None = None) -> None:
+    """Add the imaginary document of docs/authoring.md's "Adding a document" to the knowledge base
+    at ``kb_folder``, step by step as the guide says: ``policykb draft`` from its text (or, with
+    ``draft=False``, the text copied as it is), then every reviewed file the guide shows."""
+    steps = new_document_steps()
+    assert steps, "docs/authoring.md has no 'new-document' steps"
+    folder = kb_folder / "documents" / NEW_DOCUMENT_ID
+    (name, source), = [(m.split(" ", 1)[1], t) for m, t in steps if m.startswith("source ")]
+    if draft:
+        from engine.cli import main
+        path = (scratch or kb_folder.parent) / name
+        path.write_text(source, encoding="utf-8")
+        assert main(["draft", str(path), "--id", NEW_DOCUMENT_ID, "--kb", str(kb_folder)]) == 0
+    else:
+        folder.mkdir(parents=True)
+        (folder / "source.txt").write_text(source, encoding="utf-8")
+        _append_to_list(kb_folder / "knowledge_base.yaml", "documents", f"  - {NEW_DOCUMENT_ID}")
+    for marker, text in steps:
+        action, _, target = marker.partition(" ")
+        if marker.startswith("new file "):
+            path = kb_folder / marker[len("new file "):]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        elif action == "delete":
+            (kb_folder / target).unlink(missing_ok=True)
+        elif marker == "append to facts.yaml":
+            facts = kb_folder / "facts.yaml"
+            facts.write_text(facts.read_text(encoding="utf-8").rstrip("\n") + "\n" + text, encoding="utf-8")
+        elif marker.startswith("append to ") and marker.endswith(" of knowledge_base.yaml"):
+            key = marker[len("append to "):-len(" of knowledge_base.yaml")]
+            listed = kb_folder / "knowledge_base.yaml"
+            if key == "documents" and NEW_DOCUMENT_ID in listed.read_text(encoding="utf-8").split("\noverlaps:")[0]:
+                continue   # policykb draft listed it already
+            _append_to_list(listed, key, text)
+        else:
+            assert action == "source", f"docs/authoring.md: unknown step '{marker}'"
 
 
 def kb_with_new_document(tmp_path) -> Path:
@@ -60,7 +91,7 @@ def kb_with_new_document(tmp_path) -> Path:
     import shutil
     copy = tmp_path / "kb_new"
     shutil.copytree(KB_DIR, copy)
-    add_new_document(copy)
+    add_new_document(copy, scratch=tmp_path)
     return copy
 
 

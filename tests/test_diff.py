@@ -120,19 +120,30 @@ def test_the_command_line_carries_statuses_and_missing_facts_in_json(tmp_path, c
 
 
 def test_a_fact_only_the_new_knowledge_base_knows_is_left_out_of_the_old_and_named(tmp_path):
-    from conftest import kb_with_new_document
-    profile = dict(BASE, name="文化企业", industry="culture", application_date="2024-05-01",
-                   last_year_operating_revenue="2000万元", culture_award_recognized=True)
-    path = tmp_path / "culture.yaml"
-    path.write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
-    old, new = engine.load(KB_DIR), engine.load(kb_with_new_document(tmp_path))
-    report = diff(old, new, [path])
+    """The new knowledge base adds a fact and a condition on it (tests/fixtures/minimal, edited)."""
+    import shutil
+
+    from conftest import FIXTURES
+    new = tmp_path / "new"
+    shutil.copytree(FIXTURES / "minimal", new)
+    facts = new / "facts.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").rstrip("\n") + "\n  - id: audited\n    type: bool\n"
+                     "    zh: 已审计\n    en: Audited\n    source: 2(1)\n", encoding="utf-8")
+    rules = new / "rules" / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(text.replace("        - {fact: capital, at_least: 1亿元}\n",
+                                  "        - {fact: capital, at_least: 1亿元}\n        - {fact: audited, is: true}\n", 1),
+                     encoding="utf-8")
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump({"application_date": "2022-01-01", "recognized": True, "sector": "a",
+                                    "capital": "2亿元", "audited": False}), encoding="utf-8")
+    old = engine.load(FIXTURES / "minimal")
+    report = diff(old, engine.load(new), [path])
     (item,) = report["changed"]
-    assert {side: sorted(names) for side, names in item["unknown_facts"].items()} == \
-        {"old": ["culture_award_recognized", "last_year_operating_revenue"]}
-    gained = [c for c in item["changes"] if c.get("id") == "culture_revenue_award"]
-    assert gained and gained[0]["kind"] == "gained" and gained[0]["new"]["max"] == 1_000_000
+    assert item["unknown_facts"] == {"old": ["audited"]}
+    (lost,) = [c for c in item["changes"] if c.get("id") == "grant_a"]
+    assert lost["kind"] == "lost" and lost["old_status"] == "granted" and lost["new_status"] == "denied"
     line = next(line for line in render_text(report).splitlines() if "not known to the old knowledge base" in line)
-    assert "left out there" in line and "last_year_operating_revenue" in line
-    back = diff(new, old, [path])["changed"][0]
-    assert set(back["unknown_facts"]) == {"new"} and "culture_revenue_award" in {c.get("id") for c in back["changes"]}
+    assert "left out there: audited" in line
+    back = diff(engine.load(new), old, [path])["changed"][0]
+    assert back["unknown_facts"] == {"new": ["audited"]} and back["changes"][0]["kind"] == "gained"

@@ -1,6 +1,8 @@
 """The dependency graph and impact analysis (engine/rendering/graph.py)."""
 
 import networkx as nx
+
+import engine
 import pytest
 
 from engine.errors import ProfileError
@@ -75,9 +77,11 @@ def test_relations_between_documents(graph):
     assert supersedes["relation"] == "supersedes"
     assert supersedes["label_en"] == "where they conflict, from 2022-06-29 (Art. 14)"
     overlaps = [(a, b, d) for a, b, d in graph.edges(data=True) if d["relation"] == "overlaps"]
-    assert [(a, b) for a, b, _ in overlaps] == [
+    # Each overlap of knowledge_base.yaml is an edge between its two benefits, in its order.
+    assert [(a, b) for a, b, _ in overlaps][:2] == [
         ("benefit:settlement_subsidy", "benefit:startup_cost_subsidy"),
         ("benefit:office_purchase_subsidy", "benefit:office_purchase_rent_subsidy")]
+    assert [d["overlap"] for _, _, d in overlaps] == [o.id for o in engine.load().overlaps]
     assert overlaps[0][2]["label"] == "不重复享受（第十四条、《实施细则》第三条）"
     assert overlaps[0][2]["overlap"] == "one_off_support_for_arriving_enterprises"
 

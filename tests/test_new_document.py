@@ -1,10 +1,12 @@
 """A rule author adds a new, valid document and the test suite stays green.
 
-The repository is copied, the imaginary document of docs/authoring.md's "Adding a document"
-(:func:`conftest.add_new_document`) is added to the copy's ``kb/`` as the how-to says, the
-generated files are made again (``policykb regenerate``), ``check --strict`` and ``test`` pass,
-and then the knowledge-base-dependent tests run on the copy and must pass too: no test may
-hard-code the bundled knowledge base's counts, ids, dates or layout that a new document changes.
+The repository is copied and the imaginary document of docs/authoring.md's "Adding a document"
+is added to the copy's ``kb/`` by the guide's own steps (:func:`conftest.add_new_document` reads
+them from the guide): ``policykb draft`` from its text, the reviewed document, rules,
+conclusions, facts, index entries and scenarios. The generated files are made again
+(``policykb regenerate``), ``check --strict`` and ``test`` pass, and then the
+knowledge-base-dependent tests run on the copy and must pass too: no test may hard-code the
+bundled knowledge base's counts, ids, dates or layout that a new document changes.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, add_new_document
+from conftest import KB_DIR, NEW_DOCUMENT_ID, REPO, add_new_document, new_document_steps
 
 #: Set in the copy's run, so that this module does not copy the copy.
 IN_COPY = "POLICYKB_TEST_COPY"
@@ -59,7 +61,7 @@ def repository(tmp_path_factory) -> Path:
     for name in _tracked_files(REPO):
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, copy / name)
-    add_new_document(copy / "kb")
+    add_new_document(copy / "kb", scratch=copy.parent)
     if shutil.which("dot"):
         done = _run(copy, "-m", "engine.cli", "regenerate", "--kb", "kb", "--lang", "en")
         assert done.returncode == 0, done.stderr
@@ -88,3 +90,18 @@ def test_the_knowledge_base_dependent_tests_pass_with_the_new_document(repositor
                 timeout=3000)
     tail = "\n".join(done.stdout.splitlines()[-60:])
     assert done.returncode == 0, f"the suite fails on a knowledge base with one more document:\n{tail}"
+
+
+def test_after_the_draft_step_check_lists_what_is_left_to_review_and_strict_refuses_it(tmp_path, capsys):
+    from engine.authoring.lint import lint
+    from engine.cli import main
+    kb = tmp_path / "kb"
+    shutil.copytree(KB_DIR, kb)
+    (name, source), = [(m.split(" ", 1)[1], t) for m, t in new_document_steps() if m.startswith("source ")]
+    (tmp_path / name).write_text(source, encoding="utf-8")
+    assert main(["draft", str(tmp_path / name), "--id", NEW_DOCUMENT_ID, "--kb", str(kb)]) == 0
+    codes = {f.code for f in lint(kb, scenarios=False)}
+    assert {"draft-rule", "todo"} <= codes
+    capsys.readouterr()
+    assert main(["check", "--kb", str(kb), "--strict", "--no-scenarios"]) == 2
+    assert "warning[draft-rule]" in capsys.readouterr().out

@@ -305,7 +305,39 @@ def command(args) -> int:
         Path(args.kb) / "documents" / document_id if getattr(args, "kb", None) else Path(document_id))
     write(result, out, getattr(args, "force", False))
     print(report(result, out, getattr(args, "lang", "zh")))
+    kb = getattr(args, "kb", None)
+    if kb and out.resolve() == (Path(kb) / "documents" / document_id).resolve():
+        for line in register(Path(kb), document_id):
+            print(line)
     return 0
+
+
+_CONCLUSIONS = ("# yaml-language-server: $schema=../../../schemas/conclusions.schema.json\n"
+                "# The conclusions and benefits of this document's rules: write one for each reviewed rule's `then`.\n"
+                "conclusions: []\nbenefits: []\n")
+
+
+def register(kb: Path, document_id: str) -> list[str]:
+    """Make a drafted document part of the knowledge base at once, so that ``check --kb`` loads it
+    and lists what is left to review: an empty ``conclusions.yaml`` beside the draft, and the
+    document listed in ``knowledge_base.yaml`` (neither touched when already there)."""
+    said = []
+    folder = kb / "documents" / document_id
+    if not (folder / "conclusions.yaml").exists():
+        (folder / "conclusions.yaml").write_text(_CONCLUSIONS, encoding="utf-8", newline="\n")
+        said.append(f"  wrote {folder / 'conclusions.yaml'} (empty: one benefit or conclusion per reviewed rule)")
+    index = kb / "knowledge_base.yaml"
+    if index.is_file():
+        text = index.read_text(encoding="utf-8")
+        head, sep, rest = text.partition("\ndocuments:\n")
+        lines = rest.split("\n")
+        end = next((n for n, line in enumerate(lines) if not line.startswith("  - ")), len(lines))
+        listed = [line[4:].split("#")[0].strip() for line in lines[:end]]
+        if sep and document_id not in listed:
+            lines.insert(end, f"  - {document_id}")
+            index.write_text(head + sep + "\n".join(lines), encoding="utf-8", newline="\n")
+            said.append(f"  listed {document_id} in {index}")
+    return said
 
 
 # ---------------------------------------------------------------- recall
