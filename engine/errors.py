@@ -9,7 +9,9 @@ One base class, :class:`PolicyKBError`, split by when the problem is found:
   with the command that fixes it; like bad input, not an internal error.
 
 Every error carries structured fields (``file``, ``line``, ``column``, ``rule_id``,
-``suggestion``) so that the CLI can print one clear line and scripts can read the parts.
+``suggestion``, ``allowed``, and ``fact`` — the fact it is about) so that the CLI can print one
+clear line and scripts can read the parts; :meth:`PolicyKBError.text` gives the line in Chinese
+or English (``zh`` holds the Chinese message where one is written).
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ class PolicyKBError(Exception):
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
                  column: int | None = None, rule_id: str | None = None,
-                 suggestion: str | None = None, allowed: Iterable[str] | None = None):
+                 suggestion: str | None = None, allowed: Iterable[str] | None = None,
+                 zh: str | None = None, fact: str | None = None):
         super().__init__(message)
         self.message = message
+        self.zh = zh            # the message in Chinese, where one is written (else English is shown)
+        self.fact = fact        # the fact the error is about, for a page to show it at that field
         self.file = file
         self.line = line
         self.column = column
@@ -40,15 +45,21 @@ class PolicyKBError(Exception):
         return ":".join(parts)
 
     def __str__(self) -> str:
-        text = self.message
+        return self.text("en")
+
+    def text(self, lang: str = "en") -> str:
+        """The whole message as one line in ``lang`` (``zh`` or ``en``): where, what, the nearest
+        known name and what would be valid. A message with no Chinese text is shown in English."""
+        zh = lang == "zh" and self.zh is not None
+        text = self.zh if zh else self.message
         if self.rule_id:
-            text = f"rule {self.rule_id}: {text}"
+            text = f"规则 {self.rule_id}：{text}" if zh else f"rule {self.rule_id}: {text}"
         if self.location:
             text = f"{self.location}: {text}"
         if self.suggestion:
-            text += f" (did you mean '{self.suggestion}'?)"
+            text += f"（是否想写 '{self.suggestion}'？）" if zh else f" (did you mean '{self.suggestion}'?)"
         if self.allowed:
-            text += f"; allowed: {', '.join(map(str, self.allowed))}"
+            text += ("；可填：" if zh else "; allowed: ") + ", ".join(map(str, self.allowed))
         return text
 
     def to_dict(self) -> dict:
