@@ -177,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"policykb: internal error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
     except PolicyKBError as exc:
-        print(f"policykb: error: {exc}", file=sys.stderr)
+        # In the reader's language where the command has --lang (the prefix stays, for scripts).
+        print(f"policykb: error: {exc.text(getattr(args, 'lang', 'en'))}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:
         return 0

@@ -90,9 +90,22 @@ def test_check_strict_fails_on_warnings(capsys, tmp_path):
 def test_a_bad_profile_is_one_line_on_stderr_and_exit_2(capsys, tmp_path, content, words):
     path = tmp_path / "p.yaml"
     path.write_text(content, encoding="utf-8")
-    code, out, err = _run(capsys, "eval", str(path))
+    code, out, err = _run(capsys, "eval", str(path), "--lang", "en")
     assert code == 2 and out == "" and words in err
     assert len(err.strip().splitlines()) == 1 and err.startswith("policykb: error:")
+
+
+@pytest.mark.parametrize("content, words", [
+    ("paid_in_capital: -5000万\n", "实收资本（paid_in_capital）：“-5000万”是负数"),
+    ("industri: ict\n", "未知的事实“industri”（是否想写 'industry'？）"),
+    ("application_date: 2023/13/45\n", "申请日期（application_date）：“2023/13/45”不是真实存在的日期"),
+    ("registered_in_xicheng: maybe\n", "驻区企业（registered_in_xicheng）"),
+])
+def test_a_bad_profile_is_told_in_chinese_by_default_and_names_the_fact_by_its_label(capsys, tmp_path, content, words):
+    path = tmp_path / "p.yaml"
+    path.write_text(content, encoding="utf-8")
+    code, out, err = _run(capsys, "eval", str(path))
+    assert code == 2 and out == "" and words in err and err.startswith("policykb: error: ")
 
 
 def test_a_bad_id_for_why_exits_2_with_a_suggestion(capsys):

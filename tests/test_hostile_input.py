@@ -67,7 +67,7 @@ def _run(capsys, tmp_path, content, suffix=".yaml"):
         path.write_bytes(content)
     else:
         path.write_text(content, encoding="utf-8")
-    code = main(["eval", str(path), "--kb", str(KB_DIR), "--format", "json"])
+    code = main(["eval", str(path), "--kb", str(KB_DIR), "--format", "json", "--lang", "en"])
     out, err = capsys.readouterr()
     return code, out, err
 

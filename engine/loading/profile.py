@@ -32,7 +32,7 @@ def read_profile(path: str | Path, kb: KnowledgeBase) -> dict[str, Any]:
     data = load_file(path, ProfileError)
     if data is None:
         raise ProfileError("the profile is empty; write one fact per line, e.g. `industry: ict`",
-                           file=str(path), line=1)
+                           file=str(path), line=1, zh="档案是空的；每行写一个事实，如 `industry: ict`")
     return parse_profile(data, kb, source=str(path))
 
 
@@ -47,26 +47,29 @@ def parse_profile(data: Any, kb: KnowledgeBase, source: str | None = None) -> di
     if not isinstance(data, dict):
         raise ProfileError("a profile is a mapping of fact names to values (e.g. `paid_in_capital: 1亿元`), "
                            f"not {_kind(data)}", file=source or getattr(data, "file", None),
-                           line=getattr(data, "line", 1 if source else None))
+                           line=getattr(data, "line", 1 if source else None),
+                           zh="档案应是“事实名: 值”的映射（如 `paid_in_capital: 1亿元`）")
     facts: dict[str, Any] = {}
     for key, value in data.items():
         line = data.line_of(key) if hasattr(data, "line_of") else None
         name = fact_id(kb, key)
         if name is None:
-            raise ProfileError(f"unknown fact '{key}'", file=source, line=line,
-                               suggestion=_nearest_fact(kb, str(key)))
+            raise ProfileError(f"unknown fact '{shown(key)}'", file=source, line=line,
+                               suggestion=_nearest_fact(kb, str(key)), zh=f"未知的事实“{shown(key)}”")
         if name in facts:
-            raise ProfileError(f"'{key}' names {name}, which the profile already gives", file=source, line=line)
+            raise ProfileError(f"'{key}' names {name}, which the profile already gives", file=source, line=line,
+                               zh=f"“{key}”指的是{kb.facts[name].zh}（{name}），档案中已经给出", fact=name)
         if value is None:
             continue
         try:
             facts[name] = convert(kb.facts[name], value, kb)
         except ValueProblem as exc:
-            raise ProfileError(f"{name}: {exc}", file=source, line=line,
-                               allowed=_allowed(kb.facts[name])) from None
+            raise ProfileError(f"{name}: {exc}", file=source, line=line, allowed=_allowed(kb.facts[name]),
+                               zh=f"{kb.facts[name].zh}（{name}）：{exc.zh or exc}", fact=name) from None
         except ProfileError as exc:
             raise ProfileError(f"{name}: {exc.message}", file=source, line=exc.line or line,
-                               suggestion=exc.suggestion, allowed=exc.allowed) from None
+                               suggestion=exc.suggestion, allowed=exc.allowed,
+                               zh=f"{kb.facts[name].zh}（{name}）：{exc.zh or exc.message}", fact=name) from None
     return facts
 
 
@@ -98,8 +101,9 @@ def convert(fact: Fact, value: Any, kb: KnowledgeBase) -> Any:
         word = _BOOL_WORDS.get(value.strip().lower()) if isinstance(value, str) else None
         if word is not None:
             return word
-        raise ValueProblem(f"{json.dumps(value, ensure_ascii=False, default=str)} is not true or false "
-                           "(write true or false; yes/no and 是/否 are read too)")
+        written = shown(json.dumps(value, ensure_ascii=False, default=str))
+        raise ValueProblem(f"{written} is not true or false (write true or false; yes/no and 是/否 are read too)",
+                           zh=f"{written} 不是“是”或“否”（写 是/否，或 true/false）")
     if kind == "enum":
         if isinstance(value, str) and value not in fact.values:
             # A label (信息传输、软件和信息技术服务业, Finance) names its value, as in spreadsheets.
@@ -115,12 +119,13 @@ def convert(fact: Fact, value: Any, kb: KnowledgeBase) -> Any:
         return parse_date(value)
     if kind == "string":
         if isinstance(value, (dict, list)):
-            raise ValueProblem(f"expected text, not {type(value).__name__}")
+            raise ValueProblem("expected text, not a list or mapping", zh="应填写文字，而不是列表或映射")
         return str(value)
     if kind == "list":
         items = list(value) if isinstance(value, (list, tuple)) else None
         if items is None:
-            raise ValueProblem(f"{shown(repr(value))} is not a list; write e.g. [{next(iter(fact.values))}]")
+            raise ValueProblem(f"{shown(repr(value))} is not a list; write e.g. [{next(iter(fact.values))}]",
+                               zh=f"{shown(repr(value))} 不是列表；请写如 [{next(iter(fact.values))}]")
         result: list[str] = []
         for item in items:
             if isinstance(item, str) and item not in fact.values:
@@ -144,40 +149,47 @@ def _not_a_value(fact: Fact, value: Any) -> ProfileError:
     else:
         hint = nearest(text, fact.values)
     choices = ", ".join(f"{words['zh']} ({v})" for v, words in fact.values.items())
-    return ProfileError(f"{shown(repr(value))} is not one of its values: {choices}", suggestion=hint, allowed=list(fact.values))
+    return ProfileError(f"{shown(repr(value))} is not one of its values: {choices}", suggestion=hint,
+                        allowed=list(fact.values), zh=f"{shown(repr(value))} 不是可选的值：{choices}", fact=fact.id)
 
 
 def _records(fact: Fact, value: Any, kb: KnowledgeBase) -> tuple:
     if not isinstance(value, (list, tuple)):
-        raise ValueProblem("expected a list of {benefit, policy, amount}")
+        raise ValueProblem("expected a list of {benefit, policy, amount}", zh="应为 {benefit, policy, amount} 的列表")
     records = []
     for index, item in enumerate(value):
         line = getattr(item, "line", None)
         if not isinstance(item, dict):
-            raise ProfileError(f"item {index + 1} is not a mapping of {', '.join(fact.fields)}", line=line)
+            raise ProfileError(f"item {index + 1} is not a mapping of {', '.join(fact.fields)}", line=line,
+                               zh=f"第{index + 1}项不是 {', '.join(fact.fields)} 的映射")
         for key in item:
             if key not in fact.fields:
-                raise ProfileError(f"item {index + 1}: unknown field '{key}'", line=line,
-                                   suggestion=nearest(str(key), fact.fields), allowed=list(fact.fields))
+                raise ProfileError(f"item {index + 1}: unknown field '{shown(key)}'", line=line,
+                                   suggestion=nearest(str(key), fact.fields), allowed=list(fact.fields),
+                                   zh=f"第{index + 1}项：未知的字段“{shown(key)}”")
         missing = [key for key in fact.fields if item.get(key) is None]
         if missing:
-            raise ProfileError(f"item {index + 1} has no {', '.join(missing)}", line=line)
+            raise ProfileError(f"item {index + 1} has no {', '.join(missing)}", line=line,
+                               zh=f"第{index + 1}项缺少 {', '.join(missing)}")
         record = {}
         for key, ftype in fact.fields.items():
             raw = item[key]
             if ftype == "benefit":
                 if not isinstance(raw, str) or raw not in kb.benefits:
                     raise ProfileError(f"item {index + 1}: '{shown(raw)}' is not a benefit", line=line,
-                                       suggestion=nearest(str(raw), kb.benefits), allowed=list(kb.benefits))
+                                       suggestion=nearest(str(raw), kb.benefits), allowed=list(kb.benefits),
+                                       zh=f"第{index + 1}项：“{shown(raw)}”不是支持事项")
                 record[key] = raw
             elif ftype == "money":
                 try:
                     record[key] = parse_money(raw)
                 except ValueProblem as exc:
-                    raise ProfileError(f"item {index + 1}: {key}: {exc}", line=line) from None
+                    raise ProfileError(f"item {index + 1}: {key}: {exc}", line=line,
+                                       zh=f"第{index + 1}项：{key}：{exc.zh or exc}") from None
             else:
                 if isinstance(raw, (dict, list)) or not str(raw).strip():
-                    raise ProfileError(f"item {index + 1}: {key} must be text", line=line)
+                    raise ProfileError(f"item {index + 1}: {key} must be text", line=line,
+                                       zh=f"第{index + 1}项：{key} 应为文字")
                 record[key] = str(raw).strip()
         records.append(record)
     return tuple(records)

@@ -23,7 +23,12 @@ _SEGMENT = re.compile(r"(\d+(?:\.\d+)?)([亿万千百十]*)")
 
 
 class ValueProblem(ValueError):
-    """A value could not be read; the message says what would be valid."""
+    """A value could not be read; the message says what would be valid, in English and (``zh``)
+    in Chinese."""
+
+    def __init__(self, message: str, zh: str | None = None):
+        super().__init__(message)
+        self.zh = zh
 
 
 def parse_money(value, signed: bool = False) -> int:
@@ -59,22 +64,25 @@ def parse_money(value, signed: bool = False) -> int:
         anything else that is not an unambiguous yuan amount.
     """
     if isinstance(value, bool):
-        raise ValueProblem(f"{str(value).lower()} is not an amount of money; write e.g. 5000000 or \"500万元\"")
+        raise ValueProblem(f"{str(value).lower()} is not an amount of money; write e.g. 5000000 or \"500万元\"",
+                           zh=f"{str(value).lower()} 不是金额；请写如 5000000 或“500万元”")
     if isinstance(value, int):
         return _checked(value, value, signed)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueProblem(f"{value!r} is not a finite amount of money")
+            raise ValueProblem(f"{value!r} is not a finite amount of money", zh=f"{value!r} 不是有限的金额")
         if value != int(value):
-            raise ValueProblem(f"{value!r} is not a whole number of yuan")
+            raise ValueProblem(f"{value!r} is not a whole number of yuan", zh=f"{value!r} 不是整数元")
         return _checked(int(value), value, signed)
     if isinstance(value, Decimal):
         return _from_decimal(value, value, signed)
     if not isinstance(value, str):
-        raise ValueProblem(f"{shown(repr(value))} is not an amount of money; write e.g. 5000000 or \"500万元\"")
+        raise ValueProblem(f"{shown(repr(value))} is not an amount of money; write e.g. 5000000 or \"500万元\"",
+                           zh=f"{shown(repr(value))} 不是金额；请写如 5000000 或“500万元”")
     if value.isascii() and value.isdigit():   # plain digits, as programs write amounts: read at once
         if len(value.lstrip("0")) > len(str(MAX_YUAN)):
-            raise ValueProblem(f"'{shown(value)}' is more than 10^15 yuan, which no enterprise has")
+            raise ValueProblem(f"'{shown(value)}' is more than 10^15 yuan, which no enterprise has",
+                               zh=f"“{shown(value)}”超过 10^15 元，不可能是企业的金额")
         return _checked(int(value), value, signed)
     return _money_text(value, signed)
 
@@ -94,10 +102,12 @@ def _parse_money_text(original: str, signed: bool = False) -> int:
     text = original.strip().replace(" ", "").replace("\u3000", "")
     for foreign in _FOREIGN:
         if foreign in text:
-            raise ValueProblem(f"'{shown(original)}' is not in yuan (CNY); convert it to 人民币 first")
+            raise ValueProblem(f"'{shown(original)}' is not in yuan (CNY); convert it to 人民币 first",
+                               zh=f"“{shown(original)}”不是人民币金额，请先折算为人民币")
     if any(code in text.upper() for code in _CODES):
         raise ValueProblem(f"'{shown(original)}' has a currency code; write the amount in yuan without it, "
-                           "e.g. 100000000, \"1亿元\" or \"￥500万\"")
+                           "e.g. 100000000, \"1亿元\" or \"￥500万\"",
+                           zh=f"“{shown(original)}”带有货币代码；请直接写人民币金额，如 100000000、“1亿元”或“￥500万”")
     negative = text.startswith(_MINUS)
     if negative:
         text = text[1:]
@@ -126,14 +136,16 @@ def _chinese_numerals(text: str, original: str) -> Decimal:
     import cn2an   # only when an amount is written this way: it is slow to import
     if "点" in text:
         raise ValueProblem(f"'{shown(original)}' has a decimal in Chinese numerals; write it with digits, "
-                           "e.g. \"1.5亿元\"")
+                           "e.g. \"1.5亿元\"", zh=f"“{shown(original)}”用中文数字写了小数；请用阿拉伯数字，如“1.5亿元”")
     try:
         value = cn2an.cn2an(text, "smart")
     except (ValueError, KeyError, IndexError, TypeError):
         raise ValueProblem(f"'{shown(original)}' is not an amount in Chinese numerals that can be read; "
-                           "write e.g. \"一亿五千万元\" or \"1.5亿元\"") from None
+                           "write e.g. \"一亿五千万元\" or \"1.5亿元\"",
+                           zh=f"“{shown(original)}”无法读作中文数字金额；请写如“一亿五千万元”或“1.5亿元”") from None
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueProblem(f"'{shown(original)}' is not a whole number of yuan; write it with digits")
+        raise ValueProblem(f"'{shown(original)}' is not a whole number of yuan; write it with digits",
+                           zh=f"“{shown(original)}”不是整数元；请用阿拉伯数字填写")
     return Decimal(value)
 
 
@@ -141,7 +153,8 @@ def _within(amount: Decimal, original, limit: int, what: str) -> None:
     """Refuse an amount above ``limit`` before any arithmetic on it: ``1e1000000`` written in a
     cell would otherwise take minutes to turn into an integer, or overflow the decimal context."""
     if amount.is_finite() and amount != 0 and amount.adjusted() >= len(str(limit)):
-        raise ValueProblem(f"'{shown(original)}' is more than 10^{len(str(limit)) - 1}{what}")
+        raise ValueProblem(f"'{shown(original)}' is more than 10^{len(str(limit)) - 1}{what}",
+                           zh=f"“{shown(original)}”超过 10^{len(str(limit)) - 1}，不是合理的数值")
 
 
 def _groups(text: str, original: str) -> Decimal:
@@ -158,7 +171,7 @@ def _groups(text: str, original: str) -> Decimal:
         last_scale, position = scale, match.end()
     if position != len(text) or last_scale is None:
         raise ValueProblem(f"'{shown(original)}' is not an amount of money; write e.g. 5000000, "
-                           "\"500万元\" or \"1.2亿元\"")
+                           "\"500万元\" or \"1.2亿元\"", zh=f"“{shown(original)}”不是金额；请写如 5000000、“500万元”或“1.2亿元”")
     return total
 
 
@@ -167,33 +180,37 @@ def _check_later_group(original: str, number: str, scale: int, last_scale: int, 
     full_place = {10**4: 4, 10**8: 8}.get(last_scale)
     if scale == 1 and not (number.isdigit() and len(number) == full_place):
         raise ValueProblem(f"'{shown(original)}' is ambiguous (is '{number}' yuan or a fraction of the unit "
-                           "before it?); write e.g. \"1.5万元\" or \"15000\"")
+                           "before it?); write e.g. \"1.5万元\" or \"15000\"",
+                           zh=f"“{shown(original)}”有歧义（“{number}”是元，还是前一单位的零头？）；请写如“1.5万元”或“15000”")
     if scale >= last_scale:
         raise ValueProblem(f"'{shown(original)}' is ambiguous: its units do not decrease "
-                           "(write e.g. \"1.5亿元\")")
+                           "(write e.g. \"1.5亿元\")", zh=f"“{shown(original)}”有歧义：单位没有依次变小（请写如“1.5亿元”）")
     if "." in number or after_decimal:
-        raise ValueProblem(f"'{shown(original)}' is ambiguous; write e.g. \"1.5亿元\"")
+        raise ValueProblem(f"'{shown(original)}' is ambiguous; write e.g. \"1.5亿元\"", zh=f"“{shown(original)}”有歧义；请写如“1.5亿元”")
     if Decimal(number) * scale >= last_scale:
         raise ValueProblem(f"'{shown(original)}' is ambiguous: '{number}' does not fit under the unit before it "
-                           "(a 万 group under 亿 has at most 4 digits); write e.g. \"1.2亿元\"")
+                           "(a 万 group under 亿 has at most 4 digits); write e.g. \"1.2亿元\"",
+                           zh=f"“{shown(original)}”有歧义：“{number}”超出前一单位（亿后面的万最多4位）；请写如“1.2亿元”")
 
 
 def _from_decimal(amount: Decimal, original, signed: bool = False) -> int:
     try:
         if not amount.is_finite():
-            raise ValueProblem(f"'{shown(original)}' is not a finite amount of money")
+            raise ValueProblem(f"'{shown(original)}' is not a finite amount of money", zh=f"“{shown(original)}”不是有限的金额")
         if amount != amount.to_integral_value():
-            raise ValueProblem(f"'{shown(original)}' is not a whole number of yuan")
+            raise ValueProblem(f"'{shown(original)}' is not a whole number of yuan", zh=f"“{shown(original)}”不是整数元")
     except InvalidOperation:
-        raise ValueProblem(f"'{shown(original)}' is not an amount of money") from None
+        raise ValueProblem(f"'{shown(original)}' is not an amount of money", zh=f"“{shown(original)}”不是金额") from None
     return _checked(int(amount), original, signed)
 
 
 def _checked(yuan: int, original, signed: bool = False) -> int:
     if yuan < 0 and not signed:
-        raise ValueProblem(f"'{shown(original)}' is negative; an amount of money is 0 or more")
+        raise ValueProblem(f"'{shown(original)}' is negative; an amount of money is 0 or more",
+                           zh=f"“{shown(original)}”是负数；金额应为0或以上")
     if abs(yuan) > MAX_YUAN:
-        raise ValueProblem(f"'{shown(original)}' is more than 10^15 yuan, which no enterprise has")
+        raise ValueProblem(f"'{shown(original)}' is more than 10^15 yuan, which no enterprise has",
+                           zh=f"“{shown(original)}”超过 10^15 元，不可能是企业的金额")
     return yuan
 
 
@@ -214,9 +231,9 @@ def parse_number(value) -> Fraction:
     if isinstance(value, Fraction):
         value = str(value)
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
-        raise ValueProblem(f"{value!r} is not a number")
+        raise ValueProblem(f"{value!r} is not a number", zh=f"{value!r} 不是数值")
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueProblem(f"{value!r} is not a finite number")
+        raise ValueProblem(f"{value!r} is not a finite number", zh=f"{value!r} 不是有限的数值")
     text = str(value).strip().replace(",", "")
     try:
         exact = Decimal(text)
@@ -225,17 +242,18 @@ def parse_number(value) -> Fraction:
     if exact is not None:
         _within(exact, value, MAX_NUMBER, ", which no building has")
         if exact.is_finite() and exact != 0 and exact.adjusted() < -NUMBER_DECIMALS - 1:
-            raise ValueProblem(f"'{shown(value)}' has more than {NUMBER_DECIMALS} decimal places")
+            raise ValueProblem(f"'{shown(value)}' has more than {NUMBER_DECIMALS} decimal places", zh=f"“{shown(value)}”的小数超过{NUMBER_DECIMALS}位")
     try:
         number = Fraction(text)
     except (ValueError, ZeroDivisionError):
-        raise ValueProblem(f"'{shown(value)}' is not a number") from None
+        raise ValueProblem(f"'{shown(value)}' is not a number", zh=f"“{shown(value)}”不是数值") from None
     if number < 0:
-        raise ValueProblem(f"'{shown(value)}' is negative")
+        raise ValueProblem(f"'{shown(value)}' is negative", zh=f"“{shown(value)}”是负数")
     if number > MAX_NUMBER:
-        raise ValueProblem(f"'{shown(value)}' is more than 10^9, which no building has")
+        raise ValueProblem(f"'{shown(value)}' is more than 10^9, which no building has",
+                           zh=f"“{shown(value)}”超过 10^9，不是合理的面积")
     if (number * 10**NUMBER_DECIMALS).denominator != 1:
-        raise ValueProblem(f"'{shown(value)}' has more than {NUMBER_DECIMALS} decimal places")
+        raise ValueProblem(f"'{shown(value)}' has more than {NUMBER_DECIMALS} decimal places", zh=f"“{shown(value)}”的小数超过{NUMBER_DECIMALS}位")
     return number
 
 
@@ -243,13 +261,13 @@ def parse_percent(value) -> Fraction:
     """Read ``"10%"`` as Fraction(1, 10)."""
     text = str(value).strip()
     if not text.endswith("%"):
-        raise ValueProblem(f"'{shown(value)}' is not a percentage; write e.g. \"10%\"")
+        raise ValueProblem(f"'{shown(value)}' is not a percentage; write e.g. \"10%\"", zh=f"“{shown(value)}”不是百分比；请写如“10%”")
     try:
         share = Fraction(text[:-1]) / 100
     except (ValueError, ZeroDivisionError):
-        raise ValueProblem(f"'{shown(value)}' is not a percentage; write e.g. \"10%\"") from None
+        raise ValueProblem(f"'{shown(value)}' is not a percentage; write e.g. \"10%\"", zh=f"“{shown(value)}”不是百分比；请写如“10%”") from None
     if not 0 < share <= 1:
-        raise ValueProblem(f"'{shown(value)}' is not a percentage between 0% and 100%")
+        raise ValueProblem(f"'{shown(value)}' is not a percentage between 0% and 100%", zh=f"“{shown(value)}”不是0%到100%之间的百分比")
     return share
 
 
@@ -259,6 +277,7 @@ _CN_DATE = re.compile(r"^\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*
 _NUMERIC_DATE = re.compile(r"^\s*(\d{4})([-/.])(\d{1,2})\2(\d{1,2})\s*$")
 _DATE_AND_TIME = re.compile(r"^\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[T\s]+\d{1,2}:\d{2}")
 _DATE_FORMS = "write the date alone: 2021-03-01, 2021/3/1 or 2021年3月1日"
+_DATE_FORMS_ZH = "请只写日期：2021-03-01、2021/3/1 或 2021年3月1日"
 #: The years a case's dates can plausibly fall in: from the People's Republic's founding to the
 #: end of the century. A date outside is a typo (year 358 from 2023/5/8 read the wrong way).
 PLAUSIBLE_YEARS = (1949, 2099)
@@ -280,18 +299,20 @@ def parse_date(value) -> _dt.date:
         dates with a time, and anything that is not a date.
     """
     if isinstance(value, _dt.datetime):
-        raise ValueProblem(f"'{shown(value.isoformat())}' has a time of day; {_DATE_FORMS}")
+        raise ValueProblem(f"'{shown(value.isoformat())}' has a time of day; {_DATE_FORMS}",
+                           zh=f"“{shown(value.isoformat())}”带有时刻；{_DATE_FORMS_ZH}")
     if isinstance(value, _dt.date):
         return _plausible(value, value.isoformat())
     if isinstance(value, str):
         return _date_text(value)
-    raise ValueProblem(f"{shown(repr(value))} is not a date; {_DATE_FORMS}")
+    raise ValueProblem(f"{shown(repr(value))} is not a date; {_DATE_FORMS}", zh=f"{shown(repr(value))} 不是日期；{_DATE_FORMS_ZH}")
 
 
 def _plausible(day: _dt.date, written: str) -> _dt.date:
     low, high = PLAUSIBLE_YEARS
     if not low <= day.year <= high:
-        raise ValueProblem(f"'{shown(written)}' is not a plausible date: the year {day.year} is outside {low}–{high}")
+        raise ValueProblem(f"'{shown(written)}' is not a plausible date: the year {day.year} is outside {low}–{high}",
+                           zh=f"“{shown(written)}”不是合理的日期：{day.year}年不在{low}–{high}年之间")
     return day
 
 
@@ -308,11 +329,12 @@ def _date_text(value: str) -> _dt.date:
         try:
             found = _dt.date(year, month, day)
         except ValueError as exc:
-            raise ValueProblem(f"'{shown(value)}' is not a real date ({exc})") from None
+            raise ValueProblem(f"'{shown(value)}' is not a real date ({exc})",
+                               zh=f"“{shown(value)}”不是真实存在的日期") from None
         return _plausible(found, value.strip())
     if _DATE_AND_TIME.match(value):
-        raise ValueProblem(f"'{shown(value)}' has a time of day; {_DATE_FORMS}")
-    raise ValueProblem(f"'{shown(value)}' is not a date; {_DATE_FORMS}")
+        raise ValueProblem(f"'{shown(value)}' has a time of day; {_DATE_FORMS}", zh=f"“{shown(value)}”带有时刻；{_DATE_FORMS_ZH}")
+    raise ValueProblem(f"'{shown(value)}' is not a date; {_DATE_FORMS}", zh=f"“{shown(value)}”不是日期；{_DATE_FORMS_ZH}")
 
 
 #: How much of a value a message shows: enough to recognise it, never a 5,000-digit echo.
