@@ -110,6 +110,7 @@ def test_the_yearly_cap_binds_before_the_cumulative_one(yearly):
 @pytest.mark.parametrize("as_of, year", [
     (dt.date(2023, 3, 1), 1), (dt.date(2024, 3, 1), 1),    # the first year ends on the anniversary
     (dt.date(2024, 3, 2), 2), (dt.date(2026, 2, 28), 3),
+    (dt.date(2026, 3, 1), 3),                              # the last day of the three years (民法典 第二百零二条)
 ])
 def test_a_yearly_amount_says_which_year_of_support_the_case_is_in(yearly, as_of, year):
     result = engine.evaluate(dict(PROJECT, application_date=as_of), kb=yearly)

@@ -3,6 +3,8 @@ fact values as the engine compares them (engine/compiling/checks.py)."""
 
 import datetime as dt
 
+import pytest
+
 from engine.compiling.checks import engine_value
 from engine.model.conditions import All, Any_, ConclusionRef, FactTest, evaluate, to_dnf, unknown_facts
 
@@ -60,3 +62,16 @@ def test_every_operator_compares_as_its_name_says():
 def test_engine_values_order_dates_as_integers():
     assert engine_value(dt.date(2024, 2, 29)) == 20240229
     assert engine_value(dt.date(2024, 2, 29)) < engine_value(dt.date(2024, 3, 1))
+
+
+@pytest.mark.parametrize("start, day, holds", [
+    (dt.date(2020, 1, 3), dt.date(2023, 1, 3), True),     # 民法典 第二百零二条: the corresponding day is the last
+    (dt.date(2020, 1, 3), dt.date(2023, 1, 4), False),
+    (dt.date(2020, 1, 3), dt.date(2020, 1, 3), True),     # the day it starts from
+    (dt.date(2020, 1, 3), dt.date(2020, 1, 2), False),
+    (dt.date(2024, 2, 29), dt.date(2027, 2, 28), True),   # no 29 February: the month's last day
+    (dt.date(2024, 2, 29), dt.date(2027, 3, 1), False),
+])
+def test_within_years_counts_the_period_as_the_civil_code_does(start, day, holds):
+    test = FactTest("registration_date", "within_years", 3)
+    assert test.holds({"registration_date": start, "application_date": day}) is holds

@@ -45,7 +45,8 @@ def engine_value(value: Any) -> Any:
 def engine_field(test: FactTest) -> str:
     """The field of the engine's profile fact a test compares. A ``within_years`` test compares
     a field the reasoner adds: the case date minus the tested date, both as ``YYYYMMDD``
-    integers, so that ``0 <= field < years * 10000`` is exactly :data:`COMPARE`'s meaning."""
+    integers, so that ``0 <= field <= years * 10000`` is exactly :data:`COMPARE`'s meaning (the last
+    day of the period, its corresponding day, included)."""
     return f"{test.fact}__to_as_of" if test.op == "within_years" else test.fact
 
 

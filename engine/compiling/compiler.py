@@ -178,5 +178,8 @@ def _pattern(test: cond.FactTest) -> dict:
         # depending on what the memory held (see engine.inferring.runtime).
         return {"$or": [{"$iany": {field: {"$i": v}}} for v in value]}
     if op == "within_years":
-        return {"$and": [{"$gte": {field: 0}}, {"$lt": {field: test.value * 10000}}]}
+        # YYYYMMDD integers: the case date minus the start is at most N years' worth on the period's
+        # last day (its corresponding day, inclusive) and above it from the next day on — a
+        # 29 February start too, whose YYYY0229 bound lets 28 February in and keeps 1 March out.
+        return {"$and": [{"$gte": {field: 0}}, {"$lte": {field: test.value * 10000}}]}
     raise KnowledgeBaseError(f"operator '{op}' cannot be compiled", file=test.file, line=test.line)

@@ -22,6 +22,8 @@ The loader (:mod:`engine.loading.rules`) reads conditions from YAML into these c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from engine.model.periods import last_day
 from typing import Any, Iterator, Union
 
 #: Fact-test operators, with the fact types each applies to.
@@ -49,7 +51,7 @@ OPERATOR_TEXT = {
     "at_most": ("不高于", "is at most"), "less_than": ("低于", "is less than"),
     "between": ("介于", "is between"), "includes": ("包含", "includes"),
     "includes_any": ("包含其一", "includes one of"),
-    "within_years": ("距申请日期不足（年）", "is less than this many years before the application date:"),
+    "within_years": ("至申请日期在（年）之内", "is within this many years before the application date:"),
 }
 
 
@@ -66,10 +68,10 @@ COMPARE = {
     "between": lambda actual, expected: expected[0] <= actual <= expected[1],
     "includes": lambda actual, expected: expected in actual,
     "includes_any": lambda actual, expected: any(item in actual for item in expected),
-    # actual is (the date tested, the case's date): on or after it, before the same calendar day
-    # ``expected`` years later (a 29 February start ends with 28 February).
-    "within_years": lambda actual, expected: actual[0] <= actual[1] and (
-        (actual[1].year, actual[1].month, actual[1].day) < (actual[0].year + expected, actual[0].month, actual[0].day)),
+    # actual is (the date tested, the case's date): on or after it, and on or before the last day
+    # of the period as the Civil Code counts it (第二百零一条、第二百零二条): the corresponding day
+    # ``expected`` years later, a 29 February start ending with 28 February (engine.model.periods).
+    "within_years": lambda actual, expected: actual[0] <= actual[1] <= last_day(actual[0], expected),
 }
 
 
