@@ -396,7 +396,7 @@ def _target(kb, entry: ConditionCoverage, kind: str, wanted):
     if kind in ("boundary", "across"):
         return lambda leaf: leaf.actual == wanted
     value = kind == "holding"
-    if isinstance(node, cond.FactTest) and node.op != "within_years" and \
+    if isinstance(node, cond.FactTest) and node.op not in cond.CASE_DATE_OPS and \
             not any(node.holds({node.fact: v}) is value for v in _values(kb, node.fact)):
         return None
     return lambda leaf: leaf.value is value
@@ -469,6 +469,11 @@ def _values(kb, name: str, facts: dict | None = None) -> list:
              if isinstance(n, cond.FactTest) and n.fact == name]
     points: list = [0] if fact.type != "date" else []
     for t in tests:
+        if t.op == "not_after_case_date":
+            as_of = (facts or {}).get(cond.AS_OF_FACT)
+            if as_of is not None:
+                points += [as_of, as_of + _dt.timedelta(days=1)]
+            continue
         if t.op == "within_years":
             as_of = (facts or {}).get(cond.AS_OF_FACT)
             if as_of is not None:

@@ -154,8 +154,8 @@ def satisfiable(kb: KnowledgeBase, tests) -> tuple[bool, str | None]:
     """Whether some value of each fact makes all its tests hold; else the fact that cannot."""
     by_fact: dict[str, list[cond.FactTest]] = {}
     for test in tests:
-        if test.op == "within_years":
-            continue  # relates the fact to the case's date: any date is within years of a later one
+        if test.op in cond.CASE_DATE_OPS:
+            continue  # relates the fact to the case's date: some case date satisfies it
         by_fact.setdefault(test.fact, []).append(test)
     for name, fact_tests in by_fact.items():
         fact = kb.facts[name]
@@ -347,7 +347,7 @@ def _dates_outside_window(kb) -> list[Finding]:
         # the text does not give (null) checks nothing.
         end = (document.expiry_date if document else None) or kb.document["expiry_date"]
         for node in cond.walk(rule.when):
-            if isinstance(node, cond.FactTest) and kb.facts[node.fact].type == "date" and node.op != "within_years":
+            if isinstance(node, cond.FactTest) and kb.facts[node.fact].type == "date" and node.op not in cond.CASE_DATE_OPS:
                 values = node.value if isinstance(node.value, tuple) else (node.value,)
                 for value in values:
                     if (start is not None and value < start) or (end is not None and value > end):

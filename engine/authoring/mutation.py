@@ -488,6 +488,8 @@ def condition_words(kb: KnowledgeBase, node, lang: str) -> str:
     if node.op == "within_years":
         return (f"申请日期在{label}起{node.value}年内" if zh else
                 f"the application date within {node.value} years from {label}")
+    if node.op == "not_after_case_date":
+        return (f"{label}不晚于申请日期" if zh else f"{label} on or before the application date")
     words = cond.OPERATOR_TEXT[node.op][0 if zh else 1]
     if node.op == "between":
         shown = f"{display(kb, node.fact, node.value[0], lang)} {'至' if zh else 'and'} " \

@@ -14,7 +14,7 @@ import datetime as _dt
 from fractions import Fraction
 from typing import Any
 
-from engine.model.conditions import (AS_OF_FACT, COMPARE, All, Condition, ConclusionRef, FactTest,
+from engine.model.conditions import (AS_OF_FACT, CASE_DATE_OPS, COMPARE, All, Condition, ConclusionRef, FactTest,
                                      compared_value, awaited_fact)
 
 
@@ -47,7 +47,7 @@ def engine_field(test: FactTest) -> str:
     a field the reasoner adds: the case date minus the tested date, both as ``YYYYMMDD``
     integers, so that ``0 <= field <= years * 10000`` is exactly :data:`COMPARE`'s meaning (the last
     day of the period, its corresponding day, included)."""
-    return f"{test.fact}__to_as_of" if test.op == "within_years" else test.fact
+    return f"{test.fact}__to_as_of" if test.op in CASE_DATE_OPS else test.fact
 
 
 def to_as_of(value: _dt.date, as_of: _dt.date) -> int:
@@ -85,7 +85,7 @@ def compile_check(condition: Condition):
 
 def _compile_test(test: FactTest):
     name, op, compare, expected = test.fact, test.op, COMPARE[test.op], test.value
-    if op == "within_years":
+    if op in CASE_DATE_OPS:
         def check_period(facts, status):
             actual = compared_value(name, op, facts)
             return None if actual is None else compare(actual, expected)
@@ -181,9 +181,9 @@ def compile_statuses(conclusions: list[tuple[str, list[tuple[Condition, bool]]]]
         if key not in tests:
             name, k = f"t{len(tests)}", f"k{len(tests)}"
             a = fact(lit.fact)
-            if lit.op == "within_years":
+            if lit.op in CASE_DATE_OPS:
                 constants[k] = lit.value
-                when = f"COMPARE['within_years'](({a}, f_as_of), {k})"
+                when = f"COMPARE[{lit.op!r}](({a}, f_as_of), {k})"
                 lines.append(f"    {name} = {_UNKNOWN} if {a} is None or f_as_of is None else "
                              f"({_TRUE} if {when} else {_FALSE})")
             else:

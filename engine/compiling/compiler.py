@@ -177,6 +177,8 @@ def _pattern(test: cond.FactTest) -> dict:
         # checks a node it never initialised and refuses the ruleset (error 102) or not,
         # depending on what the memory held (see engine.inferring.runtime).
         return {"$or": [{"$iany": {field: {"$i": v}}} for v in value]}
+    if op == "not_after_case_date":   # the case date minus the date is 0 or more (or, for false, less)
+        return {"$gte": {field: 0}} if test.value else {"$lt": {field: 0}}
     if op == "within_years":
         # YYYYMMDD integers: the case date minus the start is at most N years' worth on the period's
         # last day (its corresponding day, inclusive) and above it from the next day on — a

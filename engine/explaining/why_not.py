@@ -412,7 +412,7 @@ def _candidates(fact, current, tests, as_of=None):
         elif op == "between":
             low, high = value
             yield high if current is not None and current > high else low
-        elif op == "within_years" and as_of is not None:
+        elif op in cond.CASE_DATE_OPS and as_of is not None:
             yield as_of   # the nearest date that is within the years: the case's own date
 
 

@@ -68,6 +68,10 @@ def condition_text(kb: KnowledgeBase, node, lang: str) -> str:
     if node.op == "within_years":
         return (f"申请日期在{fact.label(lang)}起{node.value}年内" if lang == "zh" else
                 f"the application date is within {node.value} years from: {fact.label(lang)}")
+    if node.op == "not_after_case_date":
+        return ((f"{fact.label(lang)}不晚于申请日期" if node.value else f"{fact.label(lang)}晚于申请日期") if lang == "zh"
+                else (f"{fact.label(lang)} is on or before the application date" if node.value
+                      else f"{fact.label(lang)} is after the application date"))
     if fact.type == "bool" and node.op == "is" and lang == "en":
         return fact.en if node.value else f"not: {fact.en}"
     words = cond.OPERATOR_TEXT[node.op][0 if lang == "zh" else 1]

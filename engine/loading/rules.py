@@ -173,6 +173,11 @@ def _condition(kb, data, file, line, rid, in_any):
 
 def _test_value(fact: Fact, op: str, raw):
     """The value a fact test compares with, in the fact's own type."""
+    if op == "not_after_case_date":
+        if raw is not True and raw is not False:
+            raise ValueProblem(f"'not_after_case_date' takes true (the date has come by the case's date) or false "
+                               f"(got {raw!r})")
+        return raw
     if op == "within_years":
         if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= 100:
             raise ValueProblem(f"'within_years' takes a whole number of years, e.g. 3 (got {raw!r})")

@@ -39,7 +39,12 @@ OPERATORS = {
     "includes": ("list",),
     "includes_any": ("list",),
     "within_years": ("date",),
+    "not_after_case_date": ("date",),
 }
+
+#: The operators that compare a date fact with the case's date (``application_date``, or
+#: ``--as-of``) rather than with a value the rule writes.
+CASE_DATE_OPS = ("within_years", "not_after_case_date")
 
 #: The fact that dates a case (``--as-of`` overrides it); ``within_years`` measures from it.
 AS_OF_FACT = "application_date"
@@ -52,6 +57,7 @@ OPERATOR_TEXT = {
     "between": ("介于", "is between"), "includes": ("包含", "includes"),
     "includes_any": ("包含其一", "includes one of"),
     "within_years": ("至申请日期在（年）之内", "is within this many years before the application date:"),
+    "not_after_case_date": ("不晚于申请日期", "is on or before the application date"),
 }
 
 
@@ -72,13 +78,15 @@ COMPARE = {
     # of the period as the Civil Code counts it (第二百零一条、第二百零二条): the corresponding day
     # ``expected`` years later, a 29 February start ending with 28 February (engine.model.periods).
     "within_years": lambda actual, expected: actual[0] <= actual[1] <= last_day(actual[0], expected),
+    # The date has come by the case's date (a listing after the application cannot be claimed yet).
+    "not_after_case_date": lambda actual, expected: (actual[0] <= actual[1]) is expected,
 }
 
 
 def compared_value(fact: str, op: str, facts: dict):
     """The value a test compares, or None when a fact it needs is unknown."""
     value = facts.get(fact)
-    if op != "within_years" or value is None:
+    if op not in CASE_DATE_OPS or value is None:
         return value
     as_of = facts.get(AS_OF_FACT)
     return None if as_of is None else (value, as_of)
@@ -86,7 +94,7 @@ def compared_value(fact: str, op: str, facts: dict):
 
 def awaited_fact(fact: str, op: str, facts: dict) -> str:
     """Which fact an undecided test is waiting for."""
-    return AS_OF_FACT if op == "within_years" and fact in facts else fact
+    return AS_OF_FACT if op in CASE_DATE_OPS and fact in facts else fact
 
 
 @dataclass(frozen=True)
@@ -148,7 +156,7 @@ def facts_used(condition: Condition) -> list[str]:
     for node in walk(condition):
         if isinstance(node, FactTest):
             seen.setdefault(node.fact)
-            if node.op == "within_years":
+            if node.op in CASE_DATE_OPS:
                 seen.setdefault(AS_OF_FACT)
     return list(seen)
 
