@@ -132,3 +132,17 @@ def test_one_fact_tested_past_the_capacity_is_refused(tmp_path):
     kb = engine.load(_with_threshold_rules(tmp_path, ["paid_in_capital"], GROUP_CAPACITY + 1))
     with pytest.raises(KnowledgeBaseError, match="error 303"):
         compile_kb(kb)
+
+
+def test_a_branch_with_two_presumptions_tests_both_on_one_gate_pattern(kb):
+    """durable_rules matches one fact once per rule: two patterns on the gate fact never both match,
+    so every presumption of a branch is a field of its one gate pattern."""
+    from engine.compiling.compiler import compile_kb, presumed_field
+    compiled = compile_kb(kb)
+    two = [r for r in compiled.rules if sum(1 for lit in r.literals if getattr(lit, "presumed", False)) >= 2]
+    assert two, "the bundled knowledge base has a branch with two presumptions (support_target.ict)"
+    for rule in two:
+        gates = [p for name, p in rule.patterns if name.startswith("p")]
+        assert len(gates) == 1
+        fields = {next(iter(t)) for t in gates[0]["$and"][1:]}
+        assert fields == {presumed_field(lit.conclusion) for lit in rule.literals if getattr(lit, "presumed", False)}

@@ -89,7 +89,8 @@ def test_relations_between_documents(graph):
 def test_a_presumed_reference_is_a_distinct_dependency(graph):
     presumed = graph.edges["rule:support_target.ict", "conclusion:meets_recognition_conditions"]
     assert presumed["relation"] == "uses" and presumed["presumed"] is True
-    assert graph.edges["rule:support_target.ict", "conclusion:digital_economy_entity"]["presumed"] is False
+    assert graph.edges["rule:support_target.ict", "conclusion:digital_economy_entity"]["presumed"] is True
+    assert graph.edges["rule:key_digital_economy_enterprise.recognized", "conclusion:support_target"]["presumed"] is False
 
 
 def test_a_benefit_is_granted_by_its_clause_and_governed_by_its_documents_validity(graph):

@@ -18,7 +18,9 @@ def test_each_conclusion_records_the_rule_its_facts_and_the_conclusions_it_built
     assert record.facts == {"registered_in_xicheng": True, "paid_in_capital": 100_000_000}
     assert record.conclusions == ["policy_in_force", "new_or_relocated_key_enterprise"]
     support = inference.derivations["support_target"][0]
-    assert support.facts["industry"] == "ict" and support.conclusions == ["digital_economy_entity"]
+    # The Article 1 entity is presumed from the recognition: a presumption, not a conclusion built on.
+    assert support.facts["industry"] == "ict" and support.conclusions == []
+    assert any(getattr(lit, "presumed", False) and lit.conclusion == "digital_economy_entity" for lit in support.literals)
 
 
 def test_derived_conclusions_come_in_dependency_order(kb, base_profile):

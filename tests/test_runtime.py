@@ -21,9 +21,9 @@ KEY_ICT = {"digital_economy_business": True, "fits_core_area_function": True, "l
            "registered_in_xicheng": True}
 
 
-#: The presumed conclusion the key-enterprise rule needs not to be denied (stratified by the
-#: reasoner; here, as the engine sees it, a marker on the gate fact).
-PRESUMED = ("meets_recognition_conditions",)
+#: The presumed conclusions the key-enterprise rules need not to be denied (stratified by the
+#: reasoner; here, as the engine sees it, markers on the gate fact).
+PRESUMED = ("meets_recognition_conditions", "digital_economy_entity")
 
 
 @pytest.fixture(scope="module")

@@ -88,11 +88,13 @@ def test_a_superseded_benefit_names_the_higher_offer(base_profile):
 def test_rules_expand_through_conclusions_to_fact_tests_only(kb):
     ways = expand(kb, "settlement_subsidy")
     assert {rule for rule, _ in ways} == {"settlement_subsidy.capital_threshold"}
-    # Support target via ICT or via a leading role; times the recognition standing on its
-    # presumed conditions (no change), on all four conditions met, or on a case before 2021-12-01.
-    assert len(ways) == 6
+    # Support target via ICT or via a leading role; times the Article 1 entity presumed from the
+    # recognition (no change) or stated; times the recognition standing on its presumed
+    # conditions (no change), on all four conditions met, or on a case before 2021-12-01.
+    assert len(ways) == 12
     assert sum(not any(t.fact in ("no_accidents_3y", "application_date") and t.op != "between" for t in tests)
-               for _, tests in ways) == 2
+               for _, tests in ways) == 4
+    assert sum(not any(t.fact == "digital_economy_business" for t in tests) for _, tests in ways) == 6
     for _, tests in ways:
         assert all(hasattr(t, "fact") for t in tests)
 

@@ -103,8 +103,11 @@ def compile_kb(kb: KnowledgeBase) -> CompiledRuleset:
         for n, ref in enumerate(refs):
             patterns.append((f"c{n}", {"$and": [{"t": "c"}, {"id": ref.conclusion}]}))
         presumed = [lit for lit in branch if isinstance(lit, cond.ConclusionRef) and lit.presumed]
-        for n, ref in enumerate(presumed):
-            patterns.append((f"p{n}", {"$and": [{"t": "gate"}, {presumed_field(ref.conclusion): 1}]}))
+        if presumed:
+            # One pattern on the one gate fact, testing every presumption of the branch: the engine
+            # matches a fact once per rule, so two patterns on the gate would never both match.
+            patterns.append(("p0", {"$and": [{"t": "gate"}] + [{presumed_field(ref.conclusion): 1}
+                                                              for ref in presumed]}))
         if len(patterns) > MAX_NAMED_FACTS:
             raise KnowledgeBaseError(
                 f"a branch joins {len(patterns)} facts; the engine allows {MAX_NAMED_FACTS}",
