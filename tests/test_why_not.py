@@ -3,7 +3,7 @@
 import pytest
 
 import engine
-from engine.explaining.why_not import expand, render_text, why_not
+from engine.explaining.why_not import answer, expand, render_text, why_not
 
 
 def _apply(profile, alternative):
@@ -18,7 +18,8 @@ def test_a_threshold_is_met_exactly_at_its_boundary(base_profile):
     assert node["status"] == "denied" and not node["holds"]
     first = node["alternatives"][0]["changes"]
     assert first == [{"fact": "paid_in_capital", "label": "实收资本", "from": 80_000_000, "to": 100_000_000,
-                      "from_display": "8,000万元", "to_display": "1亿元", "by_enterprise": True}]
+                      "from_display": "8,000万元", "to_display": "1亿元", "by_enterprise": True,
+                      "condition": "实收资本 不低于 1亿元"}]
 
 
 def test_every_alternative_grants_when_applied(base_profile):
@@ -56,10 +57,9 @@ def test_recognitions_and_dates_are_marked_not_the_enterprises_to_change(base_pr
     assert change["fact"] == "key_enterprise_recognized" and change["by_enterprise"] is False
     assert "administrative" in why_not(base_profile, "settlement_subsidy", lang="en")["alternatives"][0]["changes"][0]["note"]
     base_profile["key_enterprise_recognized"] = True
+    # The date a case is judged at is never a change to propose (no backdating).
     late = why_not(base_profile, "settlement_subsidy", as_of="2024-03-01")
-    date_change = late["alternatives"][0]["changes"][0]
-    assert date_change["fact"] == "application_date" and date_change["to"] == "2024-02-29"
-    assert date_change["by_enterprise"] is False
+    assert late["status"] == "denied" and late.get("alternatives", []) == []
 
 
 def test_the_reasons_go_down_the_chain_with_actual_values_and_thresholds(base_profile):
@@ -162,7 +162,8 @@ def test_what_the_enterprise_can_do_comes_before_what_it_cannot(base_profile):
     assert [c["fact"] for c in alternatives[0]["changes"]] == ["leading_demonstration_role"]
     assert any(c["fact"] == "industry" and c["why"] == "identity" for a in alternatives[1:] for c in a["changes"])
     text = render_text(why_not(base_profile, "settlement_subsidy", lang="en"), "en")
-    assert "Industry: Finance (finance) → Information transmission, software and IT services (ict) ⚠ the enterprise's identity" in text
+    assert ("Industry: Finance (finance) → Information transmission, software and IT services (ict) (so that: Industry "
+            "is Information transmission, software and IT services (ict)) ⚠ the enterprise's identity") in text
     assert text.index("Plays a leading, demonstrating role") < text.index("Industry: Finance (finance) →")
 
 
@@ -202,3 +203,35 @@ def test_the_facts_schema_allows_exactly_the_natures_the_loader_knows():
     from conftest import REPO
     schema = json.loads((REPO / "schemas" / "facts.schema.json").read_text(encoding="utf-8"))
     assert tuple(schema["properties"]["facts"]["items"]["properties"]["nature"]["enum"]) == FACT_NATURES
+
+
+def test_no_alternative_ever_moves_the_date_a_case_is_judged_at(kb):
+    """Backdating an application is not a way to qualify: over every scenario's profile and every
+    benefit it does not grant, no proposed change is to the application date."""
+    from engine.authoring.scenarios import load_scenarios
+    from engine.inferring.evaluation import assess
+    seen = 0
+    for case in load_scenarios(kb):
+        if case.as_of or case.documents:
+            continue
+        assessment = assess(case.profile, kb=kb)
+        for benefit in kb.benefits:
+            if assessment.result["status"][benefit] == "denied":
+                for alternative in answer(assessment, benefit).get("alternatives", []):
+                    seen += 1
+                    assert all(c["fact"] != "application_date" for c in alternative["changes"]), (case.name, benefit)
+    assert seen > 0
+
+
+def test_each_proposed_change_says_the_condition_it_satisfies_in_words(kb):
+    from engine.inferring.evaluation import assess
+    profile = {"application_date": "2023-05-08", "registered_in_xicheng": True, "fits_core_area_function": True,
+               "lawful_operation": True, "digital_economy_recognized": True, "industry": "ict",
+               "key_enterprise_recognized": True, "establishment": "new", "registration_date": "2015-06-01",
+               "major_industry_influence": True, "startup_subsidy_recognized": True}
+    for lang, words in (("zh", "申请日期在企业设立登记日期起3年内"), ("en", "within 3 years from")):
+        node = answer(assess(profile, kb=kb), "startup_cost_subsidy", lang=lang)
+        (change,) = node["alternatives"][0]["changes"]
+        assert change["fact"] == "registration_date" and words in change["condition"]
+        assert "有效期" not in change.get("note", "") and "validity window" not in change.get("note", "")
+        assert words in render_text(node, lang)

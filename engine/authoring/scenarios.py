@@ -29,7 +29,7 @@ A scenario file (``*.yaml`` or ``*.yml``) is a YAML list; each item has
   for none); ``in_force`` (document id to ``true``, ``false`` or ``null``: not said); and
   ``why_not`` (id to ``{status, next_fact, first_change, alternatives}``: the answer's status,
   the fact it asks next, the changes of its first alternative, and how many alternatives at
-  least, default 1; the runner applies every alternative proposed and re-evaluates it: it
+  least, default 1 — 0 means none may be proposed; the runner applies every alternative proposed and re-evaluates it: it
   must grant the id).
 
 Every key, id and value is checked when the file is read: a misspelt one is an error at its
@@ -328,9 +328,14 @@ def _why_not_problems(scenario: Scenario, kb: KnowledgeBase, assessment, cid: st
     if "next_fact" in want and node.get("next_fact") != want["next_fact"]:
         problems.append(f"why-not {cid}: expected next fact {want['next_fact']}, got {node.get('next_fact')}")
     alternatives = node.get("alternatives", [])
-    if len(alternatives) < want.get("alternatives", 1):
+    if want.get("alternatives") == 0 and alternatives:   # 0: no change of facts may be proposed
+        problems.append(f"why-not {cid}: expected no alternative, got {len(alternatives)}: "
+                        f"{[c['fact'] for c in alternatives[0]['changes']]} first")
+    elif len(alternatives) < want.get("alternatives", 1):
         problems.append(f"why-not {cid}: expected at least {want.get('alternatives', 1)} alternatives, "
                         f"got {len(alternatives)}")
+    if "first_change" in want and not alternatives:
+        problems.append(f"why-not {cid}: expected first change {want['first_change']}, got no alternative")
     if "first_change" in want and alternatives:
         first = {c["fact"]: c["to"] for c in alternatives[0]["changes"]}
         try:

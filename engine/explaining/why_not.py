@@ -351,12 +351,18 @@ def _changes(kb: KnowledgeBase, facts: dict, tests: tuple) -> list[dict] | None:
         current = facts.get(name)
         if current is not None and all(t.holds(changed) for t in fact_tests):
             continue
+        if name == cond.AS_OF_FACT:
+            # The date the case is judged at is never a change to propose: backdating an
+            # application is not a way to qualify, and an unknown one is asked for (the next
+            # question), not chosen. A way that needs another date is closed.
+            return None
         value = _satisfying_value(kb, name, current, fact_tests, changed.get(cond.AS_OF_FACT))
         if value is None:
             return None
         changed[name] = value
         why = beyond_the_enterprise(kb.facts[name], current)
-        changes.append({"fact": name, "from": current, "to": value, "by_enterprise": why is None, "why": why})
+        changes.append({"fact": name, "from": current, "to": value, "by_enterprise": why is None, "why": why,
+                        "tests": tuple(fact_tests)})
     return changes
 
 
@@ -371,11 +377,13 @@ def beyond_the_enterprise(fact, current) -> str | None:
     """
     if fact.administrative:
         return "administrative"
-    if fact.type == "date":
-        return "date"
     if fact.nature == "past" and current == "none":
         return None
-    return fact.nature
+    if fact.nature:
+        return fact.nature
+    if fact.type == "date":
+        return "date"
+    return None
 
 
 def _satisfying_value(kb: KnowledgeBase, name: str, current: Any, tests: list[cond.FactTest], as_of=None):
@@ -434,6 +442,10 @@ def _change_json(kb: KnowledgeBase, change: dict, lang: str) -> dict:
             "to": json_value(change["to"]), "from_display": display(kb, change["fact"], change["from"], lang),
             "to_display": display(kb, change["fact"], change["to"], lang),
             "by_enterprise": change["by_enterprise"]}
+    if change.get("tests"):
+        # The condition the change satisfies, in words (not a generic reason).
+        item["condition"] = ("；" if lang == "zh" else "; ").join(
+            dict.fromkeys(condition_text(kb, test, lang) for test in change["tests"]))
     if change["why"]:
         item["why"] = change["why"]
         item["note"] = _NOTES[change["why"]][0 if lang == "zh" else 1].format(label=fact.label(lang))
@@ -444,8 +456,8 @@ def _change_json(kb: KnowledgeBase, change: dict, lang: str) -> dict:
 _NOTES = {
     "administrative": ("须经主管部门认定，企业不能自行改变",
                        "an administrative recognition: not something the enterprise can change by itself"),
-    "date": ("{label}须在有效期内，企业不能改变措施的有效期",
-             "a date against the validity window: the enterprise cannot move the window"),
+    "date": ("{label}是已经确定的日期，企业不能为获得支持而改动",
+             "a date that is what it is: not something the enterprise changes to qualify"),
     "past": ("企业的既往事实，已经发生，企业不能改变",
              "a fact about the enterprise's past: it has happened and cannot be changed"),
     "identity": ("企业的身份属性（企业是什么），不是企业为获得支持可以改变的",
@@ -491,6 +503,8 @@ def render_text(node: dict, lang: str = "zh") -> str:
             parts = []
             for change in alternative["changes"]:
                 text = f"{change['label']}: {change['from_display']} → {change['to_display']}"
+                if change.get("condition"):
+                    text += f"（满足：{change['condition']}）" if zh else f" (so that: {change['condition']})"
                 if not change["by_enterprise"]:
                     text += f" ⚠ {change['note']}"
                 parts.append(text)
