@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.inferring import amounts
+from engine.inferring import amounts, month_dates
 from engine.errors import EvaluationError, ProfileError
 from engine.inferring.inference import Inference, Reasoner
 from engine.model import KnowledgeBase, subset
 from engine.loading.kb import kb_folder, load
 from engine.loading.profile import parse_profile
-from engine.loading.values import ValueProblem, parse_date
+from engine.loading.values import MonthDate, ValueProblem, parse_date
 
 
 @dataclass
@@ -125,8 +125,12 @@ def assess(profile: dict, as_of=None, kb=None, source: str | None = None,
 def assess_facts(facts: dict[str, Any], kb: KnowledgeBase, as_of=None, source: str | None = None,
                  engine: str = "durable") -> Assessment:
     """:func:`assess` for a profile already checked (:func:`engine.loading.profile.parse_profile`) under
-    a loaded knowledge base."""
+    a loaded knowledge base. A date known only to its month is read as every day of it
+    (:mod:`engine.inferring.month_dates`)."""
     facts = dated(facts, as_of)
+    if any(isinstance(value, MonthDate) for value in facts.values()):
+        return month_dates.assess_by_day(facts, kb, lambda day: assess_facts(day, kb, source=source, engine=engine),
+                                         lambda day: screen(day, kb))
     try:
         inference = reasoner(kb).derive(facts, engine)
     except EvaluationError as exc:

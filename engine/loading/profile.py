@@ -17,7 +17,7 @@ from typing import Any
 
 from engine.errors import ProfileError, nearest
 from engine.model import Fact, KnowledgeBase
-from engine.loading.values import ValueProblem, parse_date, parse_money, parse_number, shown
+from engine.loading.values import ValueProblem, parse_date_or_month, parse_money, parse_number, shown
 from engine.loading.yamlio import load_file
 
 _TRUE = {"true", "yes", "是", "y"}
@@ -116,7 +116,7 @@ def convert(fact: Fact, value: Any, kb: KnowledgeBase) -> Any:
     if kind == "number":
         return parse_number(value)
     if kind == "date":
-        return parse_date(value)
+        return parse_date_or_month(value)   # a month alone is some day of it (engine.inferring.month_dates)
     if kind == "string":
         if isinstance(value, (dict, list)):
             raise ValueProblem("expected text, not a list or mapping", zh="应填写文字，而不是列表或映射")

@@ -6,10 +6,12 @@ Money is always an ``int`` number of yuan. Parsing goes through :class:`decimal.
 
 from __future__ import annotations
 
+import calendar
 import datetime as _dt
 import functools
 import math
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -335,6 +337,57 @@ def _date_text(value: str) -> _dt.date:
     if _DATE_AND_TIME.match(value):
         raise ValueProblem(f"'{shown(value)}' has a time of day; {_DATE_FORMS}", zh=f"“{shown(value)}”带有时刻；{_DATE_FORMS_ZH}")
     raise ValueProblem(f"'{shown(value)}' is not a date; {_DATE_FORMS}", zh=f"“{shown(value)}”不是日期；{_DATE_FORMS_ZH}")
+
+
+@dataclass(frozen=True)
+class MonthDate:
+    """A date known only to its month (2015年6月, as a prose description often gives it): some day
+    of that month. Evaluation reads every day of it (:mod:`engine.inferring.month_dates`)."""
+
+    year: int
+    month: int
+
+    @property
+    def first(self) -> _dt.date:
+        return _dt.date(self.year, self.month, 1)
+
+    @property
+    def last(self) -> _dt.date:
+        return _dt.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    def days(self) -> list[_dt.date]:
+        return [self.first + _dt.timedelta(days=n) for n in range(self.last.day)]
+
+    def isoformat(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    def __str__(self) -> str:
+        return self.isoformat()
+
+
+_MONTH_ONLY = re.compile(r"^\s*(\d{4})\s*(?:年\s*(\d{1,2})\s*月|[-/.](\d{1,2}))\s*$")
+
+
+def parse_date_or_month(value) -> _dt.date | MonthDate:
+    """A date as :func:`parse_date` reads it, or a month alone — ``2015年6月``, ``2015-06``,
+    ``2015/6``, ``2015.6`` — as a :class:`MonthDate` (a profile's date facts; a knowledge base
+    always gives the day).
+
+    Raises
+    ------
+    ValueProblem
+        As :func:`parse_date`, and for a month that is not 1–12 or outside 1949–2099.
+    """
+    if isinstance(value, MonthDate):
+        return value
+    match = _MONTH_ONLY.match(value) if isinstance(value, str) else None
+    if match is None:
+        return parse_date(value)
+    year, month = int(match.group(1)), int(match.group(2) or match.group(3))
+    if not 1 <= month <= 12:
+        raise ValueProblem(f"'{shown(value)}' is not a real month", zh=f"“{shown(value)}”不是真实的月份")
+    _plausible(_dt.date(year, month, 1), value.strip())
+    return MonthDate(year, month)
 
 
 #: How much of a value a message shows: enough to recognise it, never a 5,000-digit echo.

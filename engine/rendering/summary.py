@@ -54,6 +54,11 @@ def _summary_head(assessment, lang: str) -> list[str]:
     number = first.data.get("doc_number") or ""
     out = [f"{name} — " + " ".join(filter(None, (number, first.title if zh else first.title_en))),
            ("评估日期: " if zh else "as of: ") + (format_date(as_of, lang) if as_of else ("未知" if zh else "unknown"))]
+    for fact, month in result.get("month_only", {}).items():
+        year, number = month.split("-")
+        out.append(f"{kb.facts[fact].zh} ({fact}) 只写到月份（{int(year)}年{int(number)}月）：按该月每一天评估，各天结果不同的事项为待定"
+                   if zh else f"{kb.facts[fact].en} ({fact}) is given by its month only ({month}): every day of it was "
+                   "evaluated, and what differs between days is undetermined")
     if len(kb.documents) > 1 or first.id != kb.home or len(result["documents"]) > 1:
         out.append(("适用文件: " if zh else "Documents: ") + documents_text(kb, result, lang))
     out += ["", "结论:" if zh else "Conclusions:"]

@@ -11,6 +11,7 @@ from typing import Iterable, Iterator
 from engine.errors import PolicyKBError, ProfileError
 from engine.inferring.evaluation import assess_facts, dated, screen
 from engine.loading.profile import parse_profile
+from engine.loading.values import MonthDate
 from engine.model import KnowledgeBase
 from engine.screening.parsing import parse_row, problems
 from engine.screening.result_rows import CsvText, flat
@@ -62,7 +63,7 @@ def evaluate_rows(kb: KnowledgeBase, rows: list[Row], as_of, kind: str | Output)
         else:
             try:
                 facts = row.data if row.checked else parse_profile(row.data, kb)
-                if screening:
+                if screening and not any(isinstance(v, MonthDate) for v in facts.values()):
                     evaluation = screen(dated(facts, as_of), kb)
                 else:
                     # The compiled rules, not the rule engine: the same result (tested), without
