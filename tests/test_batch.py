@@ -372,3 +372,12 @@ def test_an_absurd_exponent_in_a_cell_is_an_error_row_not_a_stop(kb, tmp_path):
     rows = _read_csv(batch.run(kb, tmp_path / "in.csv", tmp_path / "out.csv", quiet=True).path)
     assert [r["result"] for r in rows] == ["error", "error", "ok"]
     assert "more than 10^15 yuan" in rows[0]["message"] and "more than 10^9" in rows[1]["message"]
+
+
+def test_a_row_that_does_not_read_says_why_in_chinese_too(kb, tmp_path):
+    source = _csv(tmp_path / "in.csv", [_row(1, capital="-5000万", industry="fintech")])
+    outcome = batch.run(kb, source, tmp_path / "out.jsonl", quiet=True)
+    (record,) = [json.loads(line) for line in outcome.path.read_text(encoding="utf-8").splitlines()]
+    assert record["result"] == "error" and "is negative" in record["message"]
+    assert "实收资本（paid_in_capital）：“-5000万”是负数" in record["message_zh"]
+    assert "行业（industry）：'fintech' 不是可选的值" in record["message_zh"]

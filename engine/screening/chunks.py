@@ -56,10 +56,12 @@ def evaluate_rows(kb: KnowledgeBase, rows: list[Row], as_of, kind: str | Output)
     for row in rows:
         row = parse_row(kb, row)
         item = {"row": row.number, "id": row.ident, "result": "error", "message": row.error}
+        zh = row.error_zh or row.error   # the message in Chinese, for a person reading Chinese
         assessment = evaluation = None
         if row.error is not None:
             if row.data is not None:   # cells that could not be read, and whatever else is wrong
                 item["message"] = "; ".join([row.error] + problems(kb, row.data))
+                zh = "；".join([zh] + problems(kb, row.data, "zh"))
         else:
             try:
                 facts = row.data if row.checked else parse_profile(row.data, kb)
@@ -73,10 +75,13 @@ def evaluate_rows(kb: KnowledgeBase, rows: list[Row], as_of, kind: str | Output)
                 item["result"] = "ok"
             except ProfileError as exc:
                 item["message"] = "; ".join(problems(kb, row.data)) or str(exc)
+                zh = "；".join(problems(kb, row.data, "zh")) or exc.text("zh")
             except PolicyKBError as exc:
-                item["message"] = str(exc)
+                item["message"], zh = str(exc), exc.text("zh")
             except Exception as exc:  # an internal error of one row must not stop the batch
-                item["message"] = f"internal error: {type(exc).__name__}: {exc}"
+                item["message"] = zh = f"internal error: {type(exc).__name__}: {exc}"
+        if item["result"] == "error" and item["message"] is not None:
+            item["message_zh"] = zh
         out.append(_prepared(kb, item, assessment, evaluation, output, text, row.given))
         out.summary.add(kb, evaluation)
     return out
@@ -97,7 +102,8 @@ def _prepared(kb: KnowledgeBase, item: dict, assessment, evaluation: dict | None
     else:
         from engine.rendering.results_sheet import benefit_cells
         line = flat(kb, item, evaluation)
-        prepared.update(result=item["result"], message=item["message"], given=given,
+        message = item.get("message_zh", item["message"]) if output.lang == "zh" else item["message"]
+        prepared.update(result=item["result"], message=message, given=given,
                         sheet=benefit_cells(assessment, output.lang) if assessment is not None else None)
     if output.reports and assessment is not None:
         from engine.rendering.report import report_html

@@ -10,7 +10,7 @@ import json
 
 from engine.errors import ProfileError, nearest
 from engine.loading.profile import convert, parse_profile
-from engine.loading.values import ValueProblem
+from engine.loading.values import ValueProblem, shown
 from engine.loading.yamlio import long_number
 from engine.model import KnowledgeBase
 from engine.rendering.template import ID_COLUMNS, cell_value
@@ -32,9 +32,11 @@ def _cell(kb: KnowledgeBase, name: str, value):
             try:
                 return json.loads(value, parse_int=long_number)
             except json.JSONDecodeError as exc:
-                raise ProfileError(f"{name}: not valid JSON ({exc.msg})") from None
+                raise ProfileError(f"{name}: not valid JSON ({exc.msg})", fact=name,
+                                   zh=f"{kb.facts[name].zh}（{name}）：不是有效的 JSON（{exc.msg}）") from None
             except (ValueError, RecursionError) as exc:
-                raise ProfileError(f"{name}: not usable JSON ({exc})") from None
+                raise ProfileError(f"{name}: not usable JSON ({exc})", fact=name,
+                                   zh=f"{kb.facts[name].zh}（{name}）：JSON 无法使用（{exc}）") from None
         return value
     if isinstance(value, _dt.datetime):
         return value.date()
@@ -47,9 +49,10 @@ def _choice(kb: KnowledgeBase, name: str, value):
     for item in value if isinstance(value, list) else [value]:
         if item not in fact.values:
             labels = [words[lang] for words in fact.values.values() for lang in ("zh", "en")]
-            raise ProfileError(f"{name}: '{item}' is not one of its values",
+            raise ProfileError(f"{name}: '{shown(item)}' is not one of its values",
                                suggestion=nearest(item, labels + list(fact.values)),
-                               allowed=[f"{words['zh']} / {words['en']} ({v})" for v, words in fact.values.items()])
+                               allowed=[f"{words['zh']} / {words['en']} ({v})" for v, words in fact.values.items()],
+                               zh=f"{fact.zh}（{name}）：'{shown(item)}' 不是可选的值", fact=name)
     return value
 
 
@@ -158,15 +161,18 @@ def _csv_row(kb: KnowledgeBase, row: Row) -> Row:
         text = row.raw.decode(layout.encoding)
     except UnicodeDecodeError:
         return Row(row.number, error=f"line {row.line}: not {layout.label} text; save the file as UTF-8 "
-                                     "or pass --encoding")
+                                     "or pass --encoding",
+                   error_zh=f"第{row.line}行：不是 {layout.label} 文本；请把文件另存为 UTF-8，或指定 --encoding")
     try:
         # A record that spans lines is read as a file would be, with its newlines inside quotes.
         cells = next(csv.reader([text]), [])
     except csv.Error as exc:
-        return Row(row.number, error=f"line {row.line}: cannot read the row: {exc}")
+        return Row(row.number, error=f"line {row.line}: cannot read the row: {exc}",
+                   error_zh=f"第{row.line}行：无法读取这一行（{exc}）")
     width = len(layout.header)
     if len(cells) < width or any(c.strip() for c in cells[width:]):
         return Row(row.number, error=f"line {row.line}: {len(cells)} cells for {width} columns",
+                   error_zh=f"第{row.line}行：有 {len(cells)} 个单元格，表头有 {width} 列",
                    given=dict(zip(layout.header, cells)))
     cells = cells[:width]
     return _checked_profile(kb, row.number, layout.header, cells) or \
@@ -178,13 +184,15 @@ def _jsonl_row(row: Row) -> Row:
     try:
         data = json.loads(row.raw.decode("utf-8"), parse_int=long_number)
     except UnicodeDecodeError:
-        return Row(row.number, error=f"line {line}: not UTF-8 text")
+        return Row(row.number, error=f"line {line}: not UTF-8 text", error_zh=f"第{line}行：不是 UTF-8 文本")
     except json.JSONDecodeError as exc:
-        return Row(row.number, error=f"line {line}: not JSON ({exc.msg} at column {exc.colno})")
+        return Row(row.number, error=f"line {line}: not JSON ({exc.msg} at column {exc.colno})",
+                   error_zh=f"第{line}行：不是 JSON（第{exc.colno}列：{exc.msg}）")
     except (ValueError, RecursionError) as exc:
-        return Row(row.number, error=f"line {line}: not usable JSON ({exc})")
+        return Row(row.number, error=f"line {line}: not usable JSON ({exc})", error_zh=f"第{line}行：JSON 无法使用（{exc}）")
     if not isinstance(data, dict):
-        return Row(row.number, error=f"line {line}: a row is a JSON object of facts")
+        return Row(row.number, error=f"line {line}: a row is a JSON object of facts",
+                   error_zh=f"第{line}行：每一行应是一个事实的 JSON 对象")
     given = dict(data)
     ident = next((str(data.pop(c)) for c in ID_COLUMNS if data.get(c) not in (None, "")), None)
     for column in ID_COLUMNS:
@@ -192,9 +200,9 @@ def _jsonl_row(row: Row) -> Row:
     return Row(row.number, ident or data.get("name"), data, given=given)
 
 
-def problems(kb: KnowledgeBase, data: dict) -> list[str]:
-    """Every problem of a profile's facts, one message each: the profile reader stops at the
-    first, and a person fixing a row wants them all at once."""
+def problems(kb: KnowledgeBase, data: dict, lang: str = "en") -> list[str]:
+    """Every problem of a profile's facts, one message each in ``lang``: the profile reader stops
+    at the first, and a person fixing a row wants them all at once."""
     found = []
     for name, value in data.items():
         try:
@@ -206,7 +214,7 @@ def problems(kb: KnowledgeBase, data: dict) -> list[str]:
                 try:   # a choice written by a person: the nearest label, and every label allowed
                     _choice(kb, name, value)
                 except ProfileError as better:
-                    found.append(str(better))
+                    found.append(better.text(lang))
                     continue
-            found.append(str(exc))
+            found.append(exc.text(lang))
     return found

@@ -52,6 +52,7 @@ class Row:
     ident: str | None = None
     data: dict | None = None
     error: str | None = None
+    error_zh: str | None = None   # the error in Chinese, for a person reading Chinese
     cells: dict | None = None     # a spreadsheet row as read, converted where it is evaluated
     raw: bytes | None = None      # a CSV record or JSON line as in the file, read where it is evaluated
     line: int | None = None       # the file line the raw row ends on
