@@ -114,15 +114,18 @@ class Reference:
         op = next(k for k in node if k not in ("fact", "ground"))
         if name not in facts:
             return None, [name]
-        if op == "within_years":
+        if op in ("within_years", "not_after_case_date"):
             if "application_date" not in facts:
                 return None, ["application_date"]
             start, day = facts[name], facts["application_date"]
+            if op == "not_after_case_date":
+                return (start <= day) is node[op], []
+            # 民法典 第二百零二条: the period's last day is the corresponding day, or the month's last.
             try:
-                end = start.replace(year=start.year + node[op])
+                last = start.replace(year=start.year + node[op])
             except ValueError:  # 29 February: the period ends with 28 February
-                end = start.replace(year=start.year + node[op], month=3, day=1)
-            return start <= day < end, []
+                last = start.replace(year=start.year + node[op], day=28)
+            return start <= day <= last, []
         actual, want = facts[name], node[op]
         t = lambda v: self._threshold(name, v)  # noqa: E731
         if op == "is":
