@@ -325,14 +325,17 @@ def test_an_imported_profile_written_with_labels_fills_the_form(client):
     assert "1.2亿元" in page and "甲公司" in page
 
 
-@pytest.mark.parametrize("text, words", [
-    ("paid_in_captial: 1.2亿元\n", "did you mean &#39;paid_in_capital&#39;"),
-    ("industry: 金融科技\n", "did you mean &#39;金融&#39;"),
-    ("paid_in_capital: 一点五亿\n", "Chinese numerals"),
+@pytest.mark.parametrize("text, lang, words", [
+    ("paid_in_captial: 1.2亿元\n", "en", ["Cannot import: ", "did you mean &#39;paid_in_capital&#39;"]),
+    ("industry: 金融科技\n", "en", ["did you mean &#39;金融&#39;"]),
+    ("paid_in_capital: 一点五亿\n", "en", ["Chinese numerals"]),
+    ("paid_in_captial: 1.2亿元\n", "zh", ["无法导入：", "是否想写 &#39;paid_in_capital&#39;"]),
+    ("paid_in_capital: 一点五亿\n", "zh", ["无法导入：", "实收资本", "中文数字"]),
 ])
-def test_an_imported_profile_with_a_mistake_says_so_instead_of_dropping_it(client, text, words):
-    page = client.post("/ui/import", data={"text": text}).text
-    assert 'role="alert"' in page and words in page
+def test_an_imported_profile_with_a_mistake_says_so_instead_of_dropping_it(client, text, lang, words):
+    """In the page's language (the engine's message in Chinese on a Chinese page)."""
+    page = client.post(f"/ui/import?lang={lang}", data={"text": text}).text
+    assert 'role="alert"' in page and all(w in page for w in words), words
 
 
 def test_an_uploaded_template_with_one_enterprise_fills_the_form_and_with_several_says_to_use_batch(client, kb, tmp_path):
@@ -349,7 +352,7 @@ def test_an_uploaded_template_with_one_enterprise_fills_the_form_and_with_severa
     assert 'role="alert"' not in page and '<option value="finance" selected>' in page and "乙公司" in page
     sheet.append([row.get(i) for i in ids])
     book.save(tmp_path / "two.xlsx")
-    page = client.post("/ui/import", files={"file": ("two.xlsx", (tmp_path / "two.xlsx").read_bytes())}).text
+    page = client.post("/ui/import?lang=en", files={"file": ("two.xlsx", (tmp_path / "two.xlsx").read_bytes())}).text
     assert 'role="alert"' in page and "Batch page" in page
 
 
@@ -381,3 +384,20 @@ def test_the_batch_page_links_the_template_in_its_language(client, kb, tmp_path)
     sheet = openpyxl.load_workbook(tmp_path / "t.xlsx").worksheets[0]
     assert [c.value for c in sheet[3]][:2] == ["id", "name"] and sheet["B2"].value == "Enterprise name"
     assert client.get("/template.xlsx?lang=en").content == answer.content   # the same bytes each time
+
+
+def test_an_interview_answer_that_cannot_be_read_is_asked_again_with_the_message_at_its_field(client):
+    import html
+    import re
+    state = {"profile": json.dumps({"name": "甲"}, ensure_ascii=False), "skipped": "[]", "history": "[]"}
+    page = client.post("/ui/interview?lang=zh", data={**state, "fact": "application_date", "action": "answer",
+                                                      "f.application_date": "2023/13/45"}).text
+    assert re.search(r'name="fact" value="application_date"', page)
+    message = re.search(r'<p class="field-message error" id="msg-application_date"[^>]*>([^<]*)</p>', page)
+    assert message and "2023/13/45" in html.unescape(message.group(1)) and "请重新回答或跳过" in message.group(1)
+    hidden = dict(re.findall(r'name="(history)" value="([^"]*)"', page))
+    assert json.loads(html.unescape(hidden["history"])) == []          # not counted as answered
+    # Read as the engine reads it, the answer moves the interview on.
+    page = client.post("/ui/interview?lang=zh", data={**state, "fact": "application_date", "action": "answer",
+                                                      "f.application_date": "2023年5月8日"}).text
+    assert not re.search(r'name="fact" value="application_date"', page) and "field-message error" not in page

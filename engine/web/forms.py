@@ -1,11 +1,18 @@
 """The Evaluate form: built from the facts of the knowledge base, read back into a profile.
 
-Every fact becomes a field, grouped by the article or clause it comes from: yes/no facts as
-three choices with *unknown* the default (never *no*), enums as selects with their labels,
-money and areas as text (``1.2亿元`` is read by the engine), dates as date fields, lists as
+Every fact becomes a field, grouped by what it is about (the enterprise's registration and tax,
+its business, its record, its capital, the authorities' recognitions, …: :data:`TOPICS`), each
+with the clause it comes from: yes/no facts as three choices with *unknown* the default (never
+*no*), enums as selects with their labels, money and areas as text (``1.2亿元`` is read by the
+engine), dates as text in the engine's forms (``2021-03-01``, ``2021/3/1``, ``2021年3月1日``,
+with a calendar beside it: a browser's date field reads typed text by its locale), lists as
 checkboxes (with "none of these" to say the list is known to be empty), and Article 14's offers
 of other district policies as rows. A field left at *unknown* or empty is left out of the
 profile: unknown, not false.
+
+A fact whose label asks a negative ("近三年未发生过…事故") is asked positively on the page
+("近三年发生过…事故") and its answer stored inverted (:data:`POSITIVE`): the fact, its id and
+its meaning are the knowledge base's.
 
 Profiles also come pasted or uploaded (YAML, JSON or an Excel sheet): :func:`read_upload`.
 """
@@ -21,12 +28,70 @@ from typing import Any
 
 from ..errors import ProfileError
 from engine.model import KnowledgeBase
+from engine.model import conditions as cond
 from engine.loading.profile import fact_id
 from engine.rendering.template import cell_value
 
 UNKNOWN = ""
 NONE_OF_THESE = "__none__"
 RECORD_ROWS_MIN = 2
+
+#: The form's groups: what an analyst reads together, in the order of a file on an enterprise.
+#: A fact of the knowledge base not named here is grouped by the article it comes from, after these.
+TOPICS: list[tuple[str, str, str, tuple[str, ...]]] = [
+    ("case", "案例", "The case", ("name", "application_date")),
+    ("registration", "注册、纳税与设立", "Registration, tax and establishment",
+     ("registered_in_xicheng", "pays_tax_in_xicheng", "independent_legal_entity", "establishment",
+      "registration_date", "office_tenure")),
+    ("business", "业务与行业", "Business and industry",
+     ("digital_economy_business", "industry", "statistical_category", "digital_technology_business", "tech_domains",
+      "enterprise_category", "fits_core_area_function", "leading_demonstration_role")),
+    ("conduct", "经营与信用记录", "Conduct and record",
+     ("lawful_operation", "sound_management", "no_serious_violations_3y", "no_accidents_3y")),
+    ("capital", "资本与上市", "Capital and listing",
+     ("paid_in_capital", "listing", "listing_date", "overseas_market_recognized")),
+    ("recognitions", "主管部门的认定", "Recognitions by the authorities",
+     ("digital_economy_recognized", "key_enterprise_recognized", "strong_innovation_capacity",
+      "influential_research_lead", "good_development_prospects", "large_regional_contribution",
+      "major_industry_influence", "outstanding_contribution_last_year", "startup_subsidy_recognized",
+      "office_subsidy_2022_recognized")),
+    ("cultivation", "涵养新的重点企业", "Cultivating a new key enterprise",
+     ("cultivated_new_key_enterprise", "cultivation_investment")),
+    ("innovation", "创新平台与研发", "Innovation platforms and R&D",
+     ("innovation_support_recognized", "rnd_institution_level", "standards_led", "key_lab_level", "foreign_joint_lab",
+      "international_cooperation_project", "matching_fund_project_level", "builds_innovation_platform",
+      "undertakes_government_project")),
+    ("projects", "项目", "Projects", ("project_type", "project_field", "project_approved")),
+    ("buildings", "楼宇、基地与园区", "Buildings, bases and parks",
+     ("building_operator", "renovation_for_digital_economy", "renovation_investment", "renovated_area_m2",
+      "introduced_contribution_increment", "industrial_base_recognized")),
+    ("activities", "人才、场景、平台与活动", "Talent, scenarios, platforms and events",
+     ("qualified_talent", "consumption_scenario_application", "digital_platform_construction", "sme_digital_solutions",
+      "organizes_industry_event")),
+    ("other_support", "其他区级政策的支持（第十四条）", "Support from other district policies (Art. 14)",
+     ("other_district_support",)),
+]
+
+#: Labels on the page where the knowledge base's own is shortened with "…" or leaves out what
+#: a person needs to answer (which date a relocated enterprise gives).
+LABELS: dict[str, dict[str, str]] = {
+    "digital_economy_business": {
+        "zh": "业务属于第一条所指的数字经济：以数据为关键生产要素、以现代信息网络为重要载体、以数字技术应用为主要特征的经济形态",
+        "en": "Business falls under the Article 1 definition of the digital economy: data as the key factor of "
+              "production, modern information networks as the main carrier, digital technology as the main feature"},
+    "registration_date": {
+        "zh": "企业设立登记日期（迁入企业填最初设立登记的日期，即迁入本区之前的，不是迁入的日期）",
+        "en": "Date the enterprise was first registered (a relocated enterprise gives its original 设立登记, "
+              "before the move, not the date it moved to Xicheng)"},
+}
+
+#: Facts whose label is a negative, asked positively: answering yes stores false.
+POSITIVE: dict[str, dict[str, str]] = {
+    "no_serious_violations_3y": {"zh": "近三年有严重违法违规违纪行为或失信行为",
+                                 "en": "A serious violation, misconduct or dishonesty in the last three years"},
+    "no_accidents_3y": {"zh": "近三年发生过安全、质量、环境污染事故",
+                        "en": "A safety, quality or environmental-pollution accident in the last three years"},
+}
 
 
 @dataclass
@@ -39,6 +104,10 @@ class Field:
     unit: str | None
     options: list[tuple[str, str]] = field(default_factory=list)   # (value, label)
     value: Any = None            # the current value as the widget shows it
+    citation: str = ""           # the clause it comes from, as people write it
+    decides: tuple[str, ...] = ()   # the benefits it can decide
+    inverted: str = ""           # for a positive wording: the knowledge base's own label
+    optional: bool = False       # a fact no rule uses (the enterprise's name)
 
 
 @dataclass
@@ -55,26 +124,90 @@ def _ref_order(kb: KnowledgeBase, ref: str) -> tuple:
     return (documents.index(document) if document in documents else 99, numbers)
 
 
+def label(kb: KnowledgeBase, fact: str, lang: str) -> str:
+    """A fact's label as the form asks it: whole (never cut with "…"), positive."""
+    if fact in POSITIVE:
+        return POSITIVE[fact][lang]
+    if fact in LABELS:
+        return LABELS[fact][lang]
+    return kb.facts[fact].label(lang)
+
+
+def description(kb: KnowledgeBase, fact: str, lang: str) -> str:
+    """A fact's description for a page: without the command line's words (``--as-of``)."""
+    text = kb.facts[fact].describe(lang) or ""
+    parts = [p for p in re.split(r"(?<=[；;。])|(?<=\.)\s+", text) if p and p.strip()]
+    kept = [p.strip() for p in parts if "--" not in p]
+    if len(kept) == len(parts):
+        return text.strip()
+    out = ("" if lang == "zh" else " ").join(kept).strip()
+    if out.endswith(("；", ";")):
+        out = out[:-1] + ("。" if out.endswith("；") else ".")
+    if out and not out.endswith(("。", ".", "）", ")")):
+        out += "。" if lang == "zh" else "."
+    return out
+
+
+def deciding_facts(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """For each benefit, the facts that can decide it: those its rules test or compute the
+    amount from, down the conclusions they build on, and Article 14's offers (in the order of
+    the knowledge base's facts)."""
+    cache = kb.__dict__.get("_web_deciding")
+    if cache is not None:
+        return cache
+    order = list(kb.facts)
+    below: dict[str, set[str]] = {}
+
+    def facts_of(cid: str, seen: frozenset = frozenset()) -> set[str]:
+        if cid in below:
+            return below[cid]
+        found: set[str] = set()
+        for rule in kb.rules_for(cid):
+            found |= set(cond.facts_used(rule.when))
+            if rule.amount is not None:
+                found |= set(rule.amount.facts_needed())
+            for used in cond.conclusions_used(rule.when):
+                if used not in seen:
+                    found |= facts_of(used, seen | {cid})
+        below[cid] = found
+        return found
+
+    extra = {p.input for p in kb.precedence}
+    out = {b: sorted((facts_of(b) | extra) & set(order), key=order.index) for b in kb.benefits}
+    kb.__dict__["_web_deciding"] = out
+    return out
+
+
 def groups(kb: KnowledgeBase, lang: str, profile: dict | None = None) -> list[Group]:
-    """The form's fields grouped by the article or clause each fact comes from; the case's
-    name and date first."""
+    """The form's fields grouped by what they are about (:data:`TOPICS`); a fact no topic
+    names, by the article or clause it comes from."""
     values = form_values(kb, profile or {})
-    by_ref: dict[str, list[Field]] = {}
+    decides: dict[str, list[str]] = {}
+    for benefit, facts in deciding_facts(kb).items():
+        for name in facts:
+            decides.setdefault(name, []).append(benefit)
+    fields: dict[str, Field] = {}
     for fact in kb.facts.values():
         options = []
         if fact.type in ("enum", "list"):
             options = [(v, labels[lang]) for v, labels in fact.values.items()]
         if fact.type == "records":
             options = [(b, c.label(lang)) for b, c in kb.benefits.items()]
-        item = Field(fact.id, fact.label(lang), fact.type, fact.source, fact.describe(lang), fact.unit, options,
-                     values.get(fact.id))
-        key = "case" if fact.id in ("name", "application_date") else fact.source
-        by_ref.setdefault(key, []).append(item)
+        fields[fact.id] = Field(fact.id, label(kb, fact.id, lang), fact.type, fact.source,
+                                description(kb, fact.id, lang), fact.unit, options, values.get(fact.id),
+                                citation=kb.label(fact.source, lang), decides=tuple(decides.get(fact.id, ())),
+                                inverted=fact.label(lang) if fact.id in POSITIVE else "",
+                                optional=fact.display_only)
     out = []
-    if "case" in by_ref:
-        out.append(Group("case", "案例" if lang == "zh" else "The case", by_ref.pop("case")))
+    for key, zh, en, names in TOPICS:
+        members = [fields.pop(n) for n in names if n in fields]
+        if members:
+            out.append(Group(key, zh if lang == "zh" else en, members))
+    by_ref: dict[str, list[Field]] = {}
+    for item in fields.values():
+        by_ref.setdefault(item.source, []).append(item)
     for ref in sorted(by_ref, key=lambda r: _ref_order(kb, r)):
-        out.append(Group(ref, _ref_title(kb, ref, lang), by_ref[ref]))
+        out.append(Group(re.sub(r"[^A-Za-z0-9_-]", "-", ref), _ref_title(kb, ref, lang), by_ref[ref]))
     return out
 
 
@@ -85,8 +218,8 @@ def _ref_title(kb: KnowledgeBase, ref: str, lang: str) -> str:
 
 
 def form_values(kb: KnowledgeBase, profile: dict) -> dict[str, Any]:
-    """A profile's values as the widgets show them: yes/no as "true"/"false", dates ISO,
-    lists as sets, offers as rows of strings."""
+    """A profile's values as the widgets show them: yes/no as "true"/"false" (the opposite
+    for a fact asked positively), dates ISO, lists as sets, offers as rows of strings."""
     out: dict[str, Any] = {}
     for name, value in profile.items():
         fact = kb.facts.get(name)
@@ -94,11 +227,16 @@ def form_values(kb: KnowledgeBase, profile: dict) -> dict[str, Any]:
             continue
         if fact.type == "bool":
             if isinstance(value, bool):
-                out[name] = "true" if value else "false"
+                shown = "true" if value else "false"
             elif str(value).strip().lower() in ("true", "yes", "y", "是"):
-                out[name] = "true"
+                shown = "true"
             elif str(value).strip().lower() in ("false", "no", "n", "否"):
-                out[name] = "false"
+                shown = "false"
+            else:
+                continue
+            if name in POSITIVE:       # asked positively: the answer is the fact's opposite
+                shown = "false" if shown == "true" else "true"
+            out[name] = shown
         elif fact.type == "date":
             out[name] = _iso(value)
         elif fact.type == "list":
@@ -132,7 +270,8 @@ def profile_from_form(kb: KnowledgeBase, form) -> dict[str, Any]:
     """The profile a submitted form says: only what was given (unknown is left out).
 
     ``form`` is a multi-dict (Starlette's ``FormData``). Values stay as typed — ``1.2亿元``,
-    ``2021-09-15`` — for the engine to read and, if need be, refuse with its own words.
+    ``2021/9/15`` — for the engine to read and, if need be, refuse with its own words; a fact
+    asked positively (:data:`POSITIVE`) is stored as the opposite of the answer.
     """
     profile: dict[str, Any] = {}
     for fact in kb.facts.values():
@@ -160,7 +299,9 @@ def profile_from_form(kb: KnowledgeBase, form) -> dict[str, Any]:
             continue
         value = str(value).strip()
         if fact.type == "bool":
-            profile[fact.id] = value == "true"
+            if value not in ("true", "false"):
+                continue
+            profile[fact.id] = (value == "true") != (fact.id in POSITIVE)
         else:
             profile[fact.id] = value
     return profile

@@ -41,9 +41,30 @@ def _json_field(form, name: str, default: Any, kind: type) -> Any:
 
 async def _case(engine, kb, profile: dict, lang: str) -> tuple[dict | None, str | None]:
     try:
-        return await engine.call("case", profile=profile, lang=lang), None
+        view = await engine.call("case", profile=profile, lang=lang)
     except RemoteError as exc:
         return None, exc.text
+    if view.get("error"):
+        return None, view["error"]
+    return view, None
+
+
+def field_messages(problems: list[dict], read: dict[str, str], lang: str) -> dict[str, dict]:
+    """What each field says under it: why its value was left out, or how it was read."""
+    words = TEXTS[lang]
+    out = {fact: {"kind": "note", "text": words["read_as"].format(value=value)} for fact, value in read.items()}
+    for problem in problems:
+        if problem["fact"]:
+            out[problem["fact"]] = {"kind": "error", "text": sentence(problem["detail"], lang) + words["left_out_here"]}
+    return out
+
+
+def sentence(text: str, lang: str) -> str:
+    """A message ended as a sentence, ready for the next one to follow."""
+    text = text.rstrip()
+    if lang == "zh":
+        return text if text.endswith(("。", "！", "？")) else text.rstrip("；;，,") + "。"
+    return (text if text.endswith((".", "!", "?")) else text.rstrip(";,") + ".") + " "
 
 
 # --------------------------------------------------------------------------- Evaluate
@@ -51,10 +72,12 @@ async def _case(engine, kb, profile: dict, lang: str) -> tuple[dict | None, str 
 @router.post("/ui/result")
 async def result(request: Request, kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang),
                  engine: EngineProcess = Depends(get_engine)):
-    """The result of the Evaluate form as it stands."""
+    """The result of the Evaluate form as it stands: a fact the engine cannot read is left out,
+    and its message shown at its field (``data-fields``), the rest evaluated."""
     profile = profile_from_form(kb, await request.form())
     view, error = await _case(engine, kb, profile, lang)
-    return render("_result.html", lang=lang, kb=kb, view=view, error=error, profile=profile)
+    messages = field_messages(view["left_out"], view["read_as"], lang) if view else {}
+    return render("_result.html", lang=lang, kb=kb, view=view, error=error, profile=profile, messages=messages)
 
 
 @router.post("/ui/form")
@@ -81,7 +104,7 @@ async def import_profile(request: Request, kb: KnowledgeBase = Depends(get_kb), 
     try:
         profile, error = read_upload(kb, form.get("text"), filename, data or None), None
     except PolicyKBError as exc:
-        profile, error = {}, str(exc)
+        profile, error = {}, f"{TEXTS[lang]['import_failed']}{exc.text(lang)}"
     return render("_form.html", lang=lang, kb=kb, groups=groups(kb, lang, profile), error=error)
 
 
@@ -96,12 +119,16 @@ async def interview(request: Request, kb: KnowledgeBase = Depends(get_kb), lang:
     hidden fields; Back re-asks the last question with its answer kept.
     """
     form = await request.form()
-    profile = _json_field(form, "profile", {}, dict)
-    skipped = [f for f in _json_field(form, "skipped", [], list) if f in kb.facts]
-    history = [f for f in _json_field(form, "history", [], list) if f in kb.facts]
+    try:
+        profile = _json_field(form, "profile", {}, dict)
+        skipped = [f for f in _json_field(form, "skipped", [], list) if f in kb.facts]
+        history = [f for f in _json_field(form, "history", [], list) if f in kb.facts]
+    except ApiError as exc:
+        profile, skipped, history, error = {}, [], [], exc.error
+    else:
+        error = None
     action, fact = form.get("action", ""), form.get("fact", "")
-    ask, error = None, None
-    before = dict(profile)
+    ask = None
     if action == "restart":
         profile, skipped, history = {}, [], []
     elif fact in kb.facts and action == "answer":
@@ -120,23 +147,29 @@ async def interview(request: Request, kb: KnowledgeBase = Depends(get_kb), lang:
     elif action == "back" and history:
         ask = history.pop()
         skipped = [f for f in skipped if f != ask]
-    elif action == "revisit":      # the skipped questions, asked again
-        skipped = []
+    elif action == "revisit":      # the skipped questions, asked again (the name is optional: not again)
+        skipped = [f for f in skipped if kb.facts[f].display_only]
     try:
         step = await engine.call("interview", profile=profile, skipped=skipped, lang=lang, ask=ask)
-    except RemoteError as exc:
-        # The answer could not be read: ask the same question again, with the message.
-        error, profile = exc.text, before
-        history = history[:-1] if history and history[-1] == fact else history
-        step = await engine.call("interview", profile=profile, skipped=skipped, lang=lang, ask=fact)
+    except RemoteError as exc:      # an internal error: the page keeps the last step and says so
+        raise ApiError(500, exc.text) from None
+    problem = None
+    if not step["done"]:
+        problem = next((p for p in step["problems"] if p["fact"] == step["fact"]), None)
+        if problem:
+            problem = dict(problem, sentence=sentence(problem["detail"], lang))
+        if problem and history and history[-1] == step["fact"] and action == "answer":
+            history = history[:-1]   # the answer could not be read: the same question, with the message
     question = None
     if not step["done"]:
         fact_id = step["fact"]
         item = next(f for g in groups(kb, lang, profile) for f in g.fields if f.id == fact_id)
         question = {"field": item, "citation": kb.label(kb.facts[fact_id].source, lang),
-                    "description": kb.facts[fact_id].describe(lang)}
+                    "description": item.description, "problem": problem}
+    others = [p for p in step["problems"] if not problem or p["fact"] != problem["fact"]]
     return render("_interview.html", lang=lang, kb=kb, step=step, question=question, error=error,
-                  profile=profile, skipped=skipped, history=history,
+                  profile=profile, skipped=skipped, history=history, others=others,
+                  skipped_count=len([f for f in skipped if not kb.facts[f].display_only]),
                   answered=len([f for f in history if f in profile]))
 
 
@@ -153,7 +186,7 @@ async def why(request: Request, kb: KnowledgeBase = Depends(get_kb), lang: str =
         return render("_why.html", lang=lang, kb=kb, error=exc.error, data=None, profile={}, ident=ident)
     if ident not in kb.conclusions:
         problem = unknown_target(kb, ident)
-        return render("_why.html", lang=lang, kb=kb, error=str(problem), data=None, profile=profile, ident=ident)
+        return render("_why.html", lang=lang, kb=kb, error=problem.text(lang), data=None, profile=profile, ident=ident)
     try:
         data, error = await engine.call("explain", profile=profile, id=ident, lang=lang), None
     except RemoteError as exc:
@@ -178,7 +211,7 @@ async def compare(request: Request, kb: KnowledgeBase = Depends(get_kb), lang: s
             added = read_upload(kb, str(form.get("text")), None, None)
             cases.append({"name": added.get("name") or f"{TEXTS[lang]['case']} {len(cases) + 1}", "profile": added})
         except PolicyKBError as exc:
-            error = str(exc)
+            error = f"{TEXTS[lang]['import_failed']}{exc.text(lang)}"
     cases = [{"name": str(c.get("name") or ""), "profile": c.get("profile") if isinstance(c.get("profile"), dict) else {}}
              for c in cases][:8]
     views = await engine.call("compare", cases=cases, lang=lang) if cases else []
@@ -188,7 +221,8 @@ async def compare(request: Request, kb: KnowledgeBase = Depends(get_kb), lang: s
 def compare_table(kb: KnowledgeBase, views: list[dict], lang: str) -> dict:
     """Rows of benefits, conclusions and facts, one column per case, each cell marked when it
     differs from the first case's."""
-    columns = [{"name": v["name"], "error": v["error"], "view": v["view"]} for v in views]
+    columns = [{"name": v["name"], "error": v["error"], "view": v["view"], "left_out": v.get("left_out") or []}
+               for v in views]
     ok = [c["view"] for c in columns if c["view"]]
 
     def mark(cells):
@@ -240,6 +274,9 @@ async def policy(request: Request, kb: KnowledgeBase = Depends(get_kb), lang: st
         error = exc.error
     except RemoteError as exc:
         error = exc.text
+    if marks and marks.get("left_out"):
+        sep = "；" if lang == "zh" else "; "
+        error = TEXTS[lang]["left_out_title"] + sep.join(p["text"] for p in marks["left_out"])
     return render("_policy.html", lang=lang, kb=kb, policy=policy_view(kb, lang, marks), marked=marks is not None,
                   error=error, enterprise=(marks or {}).get("enterprise"))
 
@@ -278,9 +315,13 @@ async def print_report(request: Request, kb: KnowledgeBase = Depends(get_kb), la
     form = await request.form()
     profile = _json_field(form, "profile", {}, dict)
     try:
-        page = await engine.call("report", profile=profile, lang=lang)
+        made = await engine.call("report", profile=profile, lang=lang)
     except RemoteError as exc:
         raise ApiError(400, exc.text) from None
+    if made["page"] is None:
+        sep = "；" if lang == "zh" else "; "
+        raise ApiError(400, TEXTS[lang]["cannot_print"] + sep.join(p["text"] for p in made["left_out"]))
+    page = made["page"]
     toolbar = (f'<div class="policykb-toolbar"><button type="button" id="print-now">{TEXTS[lang]["report_print"]}</button> '
                f'<a href="/evaluate?lang={lang}">policykb</a></div>')
     page = page.replace("<body>", "<body>\n" + toolbar, 1)

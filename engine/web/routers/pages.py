@@ -28,7 +28,9 @@ def home(lang: str = Depends(get_lang)):
 
 @router.get("/evaluate")
 def evaluate_page(kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang)):
-    return render("evaluate.html", page="evaluate", lang=lang, kb=kb, groups=groups(kb, lang), error=None)
+    benefits = [(b, c.label(lang)) for b, c in kb.benefits.items()]
+    return render("evaluate.html", page="evaluate", lang=lang, kb=kb, groups=groups(kb, lang), error=None,
+                  benefits=benefits)
 
 
 @router.get("/interview")

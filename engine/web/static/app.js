@@ -155,6 +155,9 @@
   // ------------------------------------------------------------------ after each swap
 
   document.addEventListener("htmx:afterSwap", function (event) {
+    event.detail.target.classList.remove("stale", "updating");
+    if (event.detail.target.id === "result") placeMessages();
+    if (event.detail.target.id === "result" || event.detail.target.id === "form-area") applyFocus();
     var holder = event.detail.target.querySelector("[data-profile]");
     if (holder && (page === "evaluate" || page === "interview" || page === "why")) {
       try { current = JSON.parse(holder.dataset.profile); } catch (e) { return; }
@@ -190,8 +193,15 @@
       cases.push({ name: caseName(current, "#" + (cases.length + 1)), profile: current || {} });
       openCompare(cases);
     } else if (button.classList.contains("copy-link")) {
-      var done = function () { button.textContent = body.dataset.msgCopied; };
-      if (navigator.clipboard) navigator.clipboard.writeText(location.href).then(done, done); else done();
+      copyLink(button);
+    } else if (button.classList.contains("calendar")) {
+      openCalendar(button);
+    } else if (button.classList.contains("to-field")) {
+      toField(button.dataset.fact);
+    } else if (button.id === "focus-all") {
+      var focus = document.getElementById("focus-benefit");
+      focus.value = "";
+      applyFocus();
     } else if (button.classList.contains("apply-copy")) {
       var facts = JSON.parse(button.dataset.changes), values = JSON.parse(button.dataset.values);
       var copy = JSON.parse(JSON.stringify(current || {}));
@@ -214,4 +224,172 @@
     var item = compareList()[Number(link.dataset.index)];
     if (item) link.href = withLang("/evaluate") + hashFor({ case: item.profile });
   });
+
+  // ------------------------------------------------------------------ a failed request is said at once
+
+  // A request that fails (the server answers 4xx/5xx, cannot be reached, or does not answer in
+  // time) leaves what is on screen from before the change: it is marked out of date, with the
+  // reason in the page's language, until a request succeeds.
+  function requestFailed(event, text) {
+    var target = event.detail.target || (event.detail.elt && document.querySelector(event.detail.elt.getAttribute("hx-target") || "main"));
+    if (!target) return;
+    target.classList.remove("updating");
+    target.classList.add("stale");
+    var box = target.querySelector(":scope > .request-error");
+    if (!box) {
+      box = document.createElement("p");
+      box.className = "request-error error";
+      box.setAttribute("role", "alert");
+      target.insertBefore(box, target.firstChild);
+    }
+    box.textContent = text;
+    if (target.id === "result") placeMessages(true);
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : "";
+    requestFailed(event, body.dataset.msgFailed.replace("{status}", status));
+  });
+  document.addEventListener("htmx:sendError", function (event) { requestFailed(event, body.dataset.msgOffline); });
+  document.addEventListener("htmx:timeout", function (event) { requestFailed(event, body.dataset.msgTimeout); });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "result" && target.querySelector("#case")) target.classList.add("updating");
+  });
+
+  // ------------------------------------------------------------------ messages at their fields
+
+  // The result says, per fact, why its value was left out or how it was read (data-fields on
+  // #case); each message goes under its field. ``clear`` empties them (a stale result's).
+  function placeMessages(clear) {
+    var holder = document.getElementById("case");
+    var messages = {};
+    if (holder && !clear) {
+      try { messages = JSON.parse(holder.dataset.fields || "{}"); } catch (e) { messages = {}; }
+    }
+    document.querySelectorAll("#profile-form .field-message").forEach(function (slot) {
+      var message = messages[slot.dataset.for];
+      var field = slot.closest(".field");
+      var input = field && field.querySelector("input[type=text], select");
+      slot.textContent = message ? message.text : "";
+      slot.hidden = !message;
+      slot.className = "field-message" + (message ? " " + message.kind : "");
+      if (message && message.kind === "error") slot.setAttribute("role", "alert"); else slot.removeAttribute("role");
+      var invalid = !!(message && message.kind === "error");
+      if (field) field.classList.toggle("invalid", invalid);
+      if (input) { if (invalid) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid"); }
+    });
+  }
+
+  function toField(fact) {
+    var field = document.querySelector("#profile-form [data-fact='" + CSS.escape(fact) + "']");
+    if (!field) return;
+    if (field.hidden) { document.getElementById("focus-benefit").value = ""; applyFocus(); }
+    field.scrollIntoView({ block: "center" });
+    var input = field.querySelector("input:not([type=hidden]):not(.date-picker), select");
+    if (input) input.focus();
+  }
+
+  // ------------------------------------------------------------------ check one benefit
+
+  // The form shows only the facts that decide the chosen benefit (data-decides on each field);
+  // the others stay in the form, hidden, with what was filled in.
+  function applyFocus() {
+    var select = document.getElementById("focus-benefit");
+    if (!select) return;
+    var chosen = select.value, count = 0;
+    document.querySelectorAll("#profile-form .field[data-fact]").forEach(function (field) {
+      var decides = (" " + (field.dataset.decides || "") + " ").indexOf(" " + chosen + " ") >= 0;
+      field.hidden = !!chosen && !decides && !field.dataset.always;
+      if (chosen && decides) count++;
+    });
+    document.querySelectorAll("#profile-form fieldset.group").forEach(function (group) {
+      group.hidden = !!chosen && !group.querySelector(".field[data-fact]:not([hidden])");
+    });
+    var note = document.getElementById("focus-note");
+    if (note) {
+      note.hidden = !chosen;
+      var label = chosen ? select.options[select.selectedIndex].textContent : "";
+      note.querySelector(".text").textContent = note.dataset.template.replace("{benefit}", label).replace("{n}", count);
+    }
+    document.querySelectorAll("table.benefits tr.focus").forEach(function (row) { row.classList.remove("focus"); });
+    var row = chosen && document.getElementById("benefit-" + chosen);
+    if (row) row.classList.add("focus");
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "focus-benefit") applyFocus();
+  });
+
+  // ------------------------------------------------------------------ dates: typed text, a calendar beside
+
+  // A date is typed as text in the engine's forms (2021-03-01, 2021/3/1, 2021年3月1日), read by
+  // the server whatever the browser's locale; the calendar only writes an ISO date into it.
+  function isoOf(text) {
+    var m = /^\s*(\d{4})\s*(?:[-\/.]|年)\s*(\d{1,2})\s*(?:[-\/.]|月)\s*(\d{1,2})\s*日?\s*$/.exec(text || "");
+    if (!m) return "";
+    var pad = function (n) { return (n.length < 2 ? "0" : "") + n; };
+    return m[1] + "-" + pad(m[2]) + "-" + pad(m[3]);
+  }
+
+  function openCalendar(button) {
+    var picker = button.parentNode.querySelector(".date-picker");
+    var text = document.getElementById(button.dataset.for);
+    if (!picker || !text) return;
+    picker.value = isoOf(text.value);
+    if (typeof picker.showPicker === "function") {
+      try { picker.showPicker(); return; } catch (e) { /* not allowed here: focus it instead */ }
+    }
+    picker.focus();
+  }
+
+  function fromCalendar(event) {
+    var picker = event.target;
+    if (!picker.classList || !picker.classList.contains("date-picker") || !picker.value) return;
+    var text = document.getElementById(picker.dataset.for);
+    if (text && text.value !== picker.value) text.value = picker.value;
+  }
+  // Capture: the text is written before the form (htmx) hears the change and sends it.
+  document.addEventListener("change", fromCalendar, true);
+  document.addEventListener("input", fromCalendar, true);
+
+  // ------------------------------------------------------------------ copy the link
+
+  // Copied only when the clipboard says so; otherwise (no clipboard API on plain http, or the
+  // browser refuses) the link is shown, selected, for the person to copy.
+  function copyLink(button) {
+    var link = location.href;
+    var manual = function () { showLink(button, link); };
+    var clipboard = navigator.clipboard;
+    if (clipboard && typeof clipboard.writeText === "function") {
+      var copied = function () { button.textContent = body.dataset.msgCopied; };
+      try { clipboard.writeText(link).then(copied, manual); } catch (e) { manual(); }
+    } else {
+      manual();
+    }
+  }
+
+  function showLink(button, link) {
+    var actions = button.closest(".actions") || button.parentNode;
+    var box = actions.parentNode.querySelector(".copy-fallback");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "copy-fallback";
+      var field = document.createElement("input");
+      field.type = "text";
+      field.readOnly = true;
+      field.setAttribute("aria-label", body.dataset.msgPermalink);
+      var note = document.createElement("p");
+      note.className = "muted";
+      note.setAttribute("role", "status");
+      note.textContent = body.dataset.msgCopyManual;
+      box.appendChild(field);
+      box.appendChild(note);
+      actions.insertAdjacentElement("afterend", box);
+    }
+    var input = box.querySelector("input");
+    input.value = link;
+    input.focus();
+    input.select();
+  }
 })();
