@@ -331,8 +331,9 @@ def _date_text(value: str) -> _dt.date:
         try:
             found = _dt.date(year, month, day)
         except ValueError as exc:
+            why = "月份应为1–12" if not 1 <= month <= 12 else "这个月没有这一天"
             raise ValueProblem(f"'{shown(value)}' is not a real date ({exc})",
-                               zh=f"“{shown(value)}”不是真实存在的日期") from None
+                               zh=f"“{shown(value)}”不是真实存在的日期（{why}）") from None
         return _plausible(found, value.strip())
     if _DATE_AND_TIME.match(value):
         raise ValueProblem(f"'{shown(value)}' has a time of day; {_DATE_FORMS}", zh=f"“{shown(value)}”带有时刻；{_DATE_FORMS_ZH}")
