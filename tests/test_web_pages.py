@@ -428,6 +428,17 @@ def test_a_typed_date_is_read_in_the_engines_forms_whatever_the_browsers_locale(
         context.close()
 
 
+def test_a_month_alone_typed_on_the_page_is_read_as_some_day_of_it(page):
+    """2015年6月, as a prose description gives it: every day of the month is evaluated."""
+    page.goto("/evaluate?lang=zh")
+    page.wait_for_selector("#case")
+    page.locator("input[name='f.registration_date']").click()
+    page.keyboard.type("2015年6月")
+    wait_until(page, "document.querySelector('#msg-registration_date') && "
+                     "document.querySelector('#msg-registration_date').textContent.includes('2015年6月的某一天')")
+    assert page.locator("#msg-registration_date.error").count() == 0
+
+
 def test_an_impossible_date_is_refused_at_its_field_in_the_pages_language(page):
     for lang, frame in (("zh", "评估时已略去此项"), ("en", "Left out of the evaluation")):
         page.goto(f"/evaluate?lang={lang}")

@@ -23,7 +23,7 @@ from engine.loading.values import format_date, format_money
 from engine.explaining.why_not import answer, first_failure, missing_below, missing_by_target
 from engine.explaining.wording import article14_decision, article14_text, display, json_value, named, nothing_to_ask, range_text
 from engine.loading.profile import fact_id, parse_profile
-from engine.loading.values import parse_date, parse_money, parse_number
+from engine.loading.values import MonthDate, parse_date_or_month, parse_money, parse_number
 from engine.model import conditions as cond
 from . import forms
 
@@ -120,8 +120,11 @@ def read_as(kb: KnowledgeBase, profile: dict, lang: str) -> dict[str, str]:
         written = value.strip()
         try:
             if fact.type == "date":
-                day = parse_date(written)
-                if written != day.isoformat():
+                day = parse_date_or_month(written)
+                if isinstance(day, MonthDate):   # some day of that month: every day is evaluated
+                    out[name] = (f"{day.year}年{day.month}月的某一天（逐日评估）" if lang == "zh"
+                                 else f"some day of {day.isoformat()} (every day evaluated)")
+                elif written != day.isoformat():
                     out[name] = format_date(day, lang) + ("" if lang == "en" else f"（{day.isoformat()}）")
             elif fact.type == "money":
                 yuan = parse_money(written, signed=fact.signed)
