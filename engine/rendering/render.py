@@ -42,7 +42,7 @@ _NOT_IN_DOCUMENTS = ("governs",)
 #: How each relation is drawn in DOT, and its Mermaid arrow.
 _DOT_EDGE = {"uses": "", "derives": ", penwidth=1.5", "cites": ', style=dotted, color="#777777"',
              "contains": ', arrowhead=none, color="#5b7fa6"', "defers_to": ', style=dashed, color="#b8860b"',
-             "governs": ', style=dotted, color="#aa3333"', "grants": ', color="#2e7d32"',
+             "governs": ', style=dotted, color="#aa3333"', "grants": ', color="#555555"',
              "implements": ', penwidth=2, color="#1f5fa8", fontcolor="#1f5fa8"',
              "overlaps": ', dir=both, penwidth=2, style=dashed, color="#c0392b", fontcolor="#c0392b"',
              "supersedes": ', penwidth=2, color="#6a1b9a", fontcolor="#6a1b9a"'}
@@ -51,7 +51,7 @@ _MERMAID_EDGE = {"uses": "-->", "derives": "==>", "cites": "-.->", "contains": "
 _STYLE = {  # kind: (shape, fill colour)
     "document": ("note", "#f2f2f2"), "article": ("box", "#dbe9f6"), "clause": ("box", "#eef5fb"),
     "subpolicy": ("folder", "#fdf1d6"), "fact": ("ellipse", "#ffffff"), "rule": ("box", "#eeeeee"),
-    "conclusion": ("box", "#e3f4e1"), "benefit": ("doubleoctagon", "#c8ecc3"),
+    "conclusion": ("box", "#dcdcdc"), "benefit": ("doubleoctagon", "#c4c4c4"),
 }
 
 
@@ -417,9 +417,9 @@ body {{ margin: 0; font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft Ya
 #panel {{ width: 24rem; padding: 1rem; border-left: 1px solid #ccc; overflow: auto; font-size: .9rem; }}
 svg {{ width: 100%; height: 100%; user-select: none; }}
 .edge {{ fill: none; stroke: #999; stroke-width: 1; }}
-.edge.derives {{ stroke: #2e7d32; }} .edge.cites, .edge.governs {{ stroke-dasharray: 2 3; }}
+.edge.derives {{ stroke: #555; }} .edge.cites, .edge.governs {{ stroke-dasharray: 2 3; }}
 .edge.defers_to {{ stroke: #b8860b; stroke-dasharray: 6 3; }} .edge.presumed {{ stroke-dasharray: 5 3; }}
-.edge.grants {{ stroke: #2e7d32; }} .edge.implements {{ stroke: #1f5fa8; stroke-width: 2; }}
+.edge.grants {{ stroke: #555; }} .edge.implements {{ stroke: #1f5fa8; stroke-width: 2; }}
 .edge.overlaps {{ stroke: #c0392b; stroke-width: 2; stroke-dasharray: 6 3; }} .edge.supersedes {{ stroke: #6a1b9a; stroke-width: 2; }}
 .node rect {{ stroke: #666; }} .node text {{ font-size: 12px; }} .node {{ cursor: pointer; }}
 .dim {{ opacity: .15; }} .picked rect {{ stroke: #d32f2f; stroke-width: 3; }}
