@@ -381,3 +381,64 @@ def test_a_row_that_does_not_read_says_why_in_chinese_too(kb, tmp_path):
     assert record["result"] == "error" and "is negative" in record["message"]
     assert "实收资本（paid_in_capital）：“-5000万”是负数" in record["message_zh"]
     assert "行业（industry）：'fintech' 不是可选的值" in record["message_zh"]
+
+
+# --------------------------------------------------------------------------- the labelled CSV, the page's rows
+
+def test_the_labelled_csv_reads_in_the_chosen_language_with_the_ids_below(kb, sample, tmp_path):
+    from engine.web import jobs
+    machine = batch.run(kb, sample, tmp_path / "out.csv", quiet=True).path
+    machine_bytes = machine.read_bytes()
+    for lang, granted, error in (("zh", "给予", "有误"), ("en", "granted", "error")):
+        errors = jobs.error_rows(machine)
+        messages = jobs.row_messages(kb, sample, set(errors), lang)
+        problems = [dict(errors[n], row=n, messages=messages.get(n) or jobs.split_message(kb, errors[n]["message"], lang))
+                    for n in sorted(errors)]
+        out = jobs.labelled_csv(kb, sample, machine, tmp_path / f"labelled-{lang}.csv", problems, lang)
+        labels, ids, *rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+        assert ids == list(result_rows.LABELLED_LEAD) + result_rows.columns(kb)[7:]
+        assert labels == result_rows.labelled_header(kb, lang)[0] and labels[2] == ("企业名称" if lang == "zh" else "Enterprise")
+        table = [dict(zip(ids, row)) for row in rows]
+        assert [r["row"] for r in table] == [str(n) for n in range(1, 9)]          # every row, in order
+        assert [r["id"] for r in table] == [f"E{n}" for n in range(1, 9)]
+        assert table[0]["name"] == "企业1" and table[6]["name"] == "short row"     # a short row keeps its name
+        assert table[0]["settlement_subsidy"] == granted and table[0]["settlement_subsidy_max"] == "20000000"
+        assert [r["result"] for r in table].count(error) == 4
+        assert table[4]["superseded"] == kb.conclusions["settlement_subsidy"].label(lang)
+    assert machine.read_bytes() == machine_bytes   # the machine CSV stays as policykb batch wrote it
+    zh = list(csv.reader(io.StringIO((tmp_path / "labelled-zh.csv").read_text(encoding="utf-8-sig"))))
+    third = dict(zip(zh[1], zh[4]))
+    assert third["message"].startswith("行业（industry）：'fintech' 不是可选的值")
+
+
+def test_the_rows_read_again_give_the_problems_of_the_file_one_by_one(kb, sample, tmp_path):
+    """In English, the page's problems of a row are the message the file holds, cut into its
+    problems; in Chinese, each fact's problem in Chinese where the engine words it so."""
+    from engine.web import jobs
+    bad = _row(9, capital="一点五亿", industry="fintech", offers="{not json")
+    source = _csv(tmp_path / "in.csv", [_row(1), _row(3, industry="fintech"), _row(4, capital="一点五亿"),
+                                          _row(6, offers="{not json"), ["E7", "short row"], bad])
+    machine = batch.run(kb, source, tmp_path / "out.csv", quiet=True).path
+    errors = jobs.error_rows(machine)
+    assert sorted(errors) == [2, 3, 4, 5, 6]
+    english = jobs.row_messages(kb, source, set(errors), "en")
+    for number, found in errors.items():
+        assert english[number] == jobs.split_message(kb, found["message"], "en"), number
+    assert [m["fact"] for m in english[6]] == ["other_district_support", "industry", "paid_in_capital"]
+    assert english[6][1]["text"].startswith("Industry (industry): 'fintech' is not one of its values")
+    chinese = jobs.row_messages(kb, source, set(errors), "zh")
+    assert chinese[2][0]["text"].startswith("行业（industry）：'fintech' 不是可选的值")
+    assert chinese[3][0]["text"].startswith("实收资本（paid_in_capital）：“一点五亿”用中文数字写了小数")
+    assert [m["text"] for m in chinese[5]] == ["第6行：有 2 个单元格，表头有 15 列"]
+    assert not chinese[5][0]["english"]
+    # A problem is headed by the fact's label; what the engine words in English only is marked so.
+    assert chinese[4][0]["head"] == "其他区级支持政策（other_district_support）："
+    assert chinese[4][0]["english"] == chinese[4][0]["body"].isascii()
+
+
+@pytest.mark.parametrize("name,expected", [("企业名单.csv", "企业名单.csv"), ("../../etc/passwd.csv", "passwd.csv"),
+                                           ("C:\\Users\\a\\名单.CSV", "名单.csv"), (".hidden.csv", "hidden.csv"),
+                                           ("a\x00b<c>.csv", "abc.csv"), (".csv", "input.csv"), ("", "input.csv")])
+def test_an_uploaded_name_is_kept_as_a_safe_file_name(name, expected):
+    from engine.web.jobs import safe_name
+    assert safe_name(name, ".csv") == expected

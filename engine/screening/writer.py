@@ -88,3 +88,20 @@ class Writer:
             self.book.save(self.partial, summary if summary is not None else Summary())
         else:
             self.handle.close()
+
+
+def write_labelled_csv(path: Path, kb: KnowledgeBase, lang: str, rows) -> Path:
+    """The labelled CSV a person reads (:func:`engine.screening.result_rows.labelled_row`): two
+    header rows, the columns' labels in ``lang`` then their ids; UTF-8 with a byte-order mark, so
+    that Excel opens it in the right encoding; every cell neutralised as a formula. Written to
+    ``PATH.incomplete`` and renamed when every row is in. ``rows``: lists of cells, in order."""
+    from engine.screening.result_rows import labelled_header
+    partial = path.with_name(path.name + ".incomplete")
+    with partial.open("w", encoding="utf-8-sig", newline="") as handle:
+        out = csv.writer(handle, lineterminator="\r\n")
+        for header in labelled_header(kb, lang):
+            out.writerow([csv_cell(c) for c in header])
+        for row in rows:
+            out.writerow([csv_cell(c) for c in row])
+    os.replace(partial, path)
+    return path

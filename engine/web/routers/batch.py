@@ -1,9 +1,12 @@
 """Batch screening in the browser: upload, progress, results and summary (:mod:`engine.web.jobs`).
 
 ``POST /ui/batch`` (multipart: ``file``, ``output`` csv|xlsx|jsonl, ``as_of``) starts a job and
-answers with its progress fragment; ``GET /ui/batch/{job}`` is the fragment the page polls;
-``GET /batch/{job}/results`` and ``GET /batch/{job}/summary`` download the results and open the
-summary page. The upload limit is stated on the page and enforced (413).
+answers with its progress fragment; ``GET /ui/batch/{job}`` is the fragment the page polls —
+when done, with every row that has problems (its number, id or name, each problem in the page's
+language); ``GET /batch/{job}/results`` downloads what ``policykb batch`` writes,
+``GET /batch/{job}/results-labelled`` a CSV job's labelled CSV (in the page's language), and
+``GET /batch/{job}/summary`` opens the summary page. The upload limit is stated on the page and
+enforced (413). The words of these fragments are :data:`WORDS`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,35 @@ from ..templating import render
 
 router = APIRouter(include_in_schema=False)
 
+#: The batch fragments' words, by language.
+WORDS = {
+    "zh": {"done": "“{name}”筛查完成：共 {rows} 行，{ok} 行已评估，{errors} 行有误。",
+           "done_clean": "“{name}”筛查完成：共 {rows} 行，全部已评估。",
+           "problems": "有误的行（这些行未评估；改正后重新上传即可）", "row": "行", "who": "编号 / 企业名称",
+           "what": "问题", "more": "另有 {n} 行有误，未在此列出：见下载的结果文件。",
+           "labelled": "下载结果（CSV，中文表头）", "machine": "供程序使用的 CSV（列名为 id，状态为 granted 等英文词）",
+           "download": "下载结果（{kind}）", "unnamed": "（未命名）",
+           "labelled_note": "CSV 第 1 行为中文列名，第 2 行为列的 id；用 Excel 打开即可。",
+           "choose_file": "请先选择文件",
+           "not_batch": "“{name}”不是 CSV、Excel（.xlsx）或 JSON Lines（.jsonl）文件"},
+    "en": {"done": "“{name}” screened: {rows} rows, {ok} evaluated, {errors} with problems.",
+           "done_clean": "“{name}” screened: {rows} rows, all evaluated.",
+           "problems": "Rows with problems (not evaluated; correct them and upload again)", "row": "Row",
+           "who": "ID / enterprise", "what": "Problems", "more": "{n} more rows with problems are not listed here: see the results file.",
+           "labelled": "Download the results (CSV, headed in English)",
+           "machine": "CSV for scripts (columns by id, statuses as granted, denied, …)",
+           "download": "Download the results ({kind})", "unnamed": "(unnamed)",
+           "labelled_note": "Row 1 of the CSV holds the column labels, row 2 their ids; it opens in Excel as it is.",
+           "choose_file": "choose a file first",
+           "not_batch": "'{name}' is not CSV, Excel (.xlsx) or JSON Lines (.jsonl)"},
+}
+_KINDS = {".csv": "CSV", ".xlsx": "Excel", ".jsonl": "JSON Lines"}
+
+
+def _fragment(lang: str, kb: KnowledgeBase, job: str | None, status: dict):
+    return render("_batch.html", lang=lang, kb=kb, job=job, status=status, W=WORDS[lang], kinds=_KINDS,
+                  shown=jobs.SHOWN)
+
 _MEDIA = {".csv": "text/csv; charset=utf-8", ".jsonl": "application/x-ndjson; charset=utf-8",
           ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -34,21 +66,19 @@ async def start_batch(request: Request, kb: KnowledgeBase = Depends(get_kb), lan
                       settings: Settings = Depends(get_settings)):
     form = await request.form()
     upload = form.get("file")
+    words = WORDS[lang]
     if upload is None or not hasattr(upload, "read") or not upload.filename:
-        return render("_batch.html", lang=lang, kb=kb, job=None, status={"state": "failed",
-                      "message": "choose a file first" if lang == "en" else "请先选择文件"})
+        return _fragment(lang, kb, None, {"state": "failed", "message": words["choose_file"]})
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in jobs.INPUTS:
-        message = (f"'{upload.filename}' is not CSV, Excel (.xlsx) or JSON Lines (.jsonl)" if lang == "en"
-                   else f"“{upload.filename}”不是 CSV、Excel（.xlsx）或 JSON Lines（.jsonl）文件")
-        return render("_batch.html", lang=lang, kb=kb, job=None, status={"state": "failed", "message": message})
+        return _fragment(lang, kb, None, {"state": "failed", "message": words["not_batch"].format(name=upload.filename)})
     data = await upload.read()
     output = str(form.get("output") or "")
     output = output if output in jobs.OUTPUTS else jobs.INPUTS[suffix]
     as_of = str(form.get("as_of") or "").strip() or None
-    job, folder = jobs.new_job(settings.data_dir, suffix, data)
-    jobs.start(folder, settings.kb, f"input{suffix}", output, as_of, lang)
-    return render("_batch.html", lang=lang, kb=kb, job=job, status=jobs.read_status(folder))
+    job, folder, name = jobs.new_job(settings.data_dir, upload.filename, suffix, data)
+    jobs.start(folder, settings.kb, name, output, as_of, lang)
+    return _fragment(lang, kb, job, jobs.read_status(folder))
 
 
 def _folder(settings: Settings, job: str) -> Path:
@@ -62,7 +92,7 @@ def _folder(settings: Settings, job: str) -> Path:
 def batch_progress(job: str, kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang),
                    settings: Settings = Depends(get_settings)):
     folder = _folder(settings, job)
-    return render("_batch.html", lang=lang, kb=kb, job=job, status=jobs.read_status(folder))
+    return _fragment(lang, kb, job, jobs.read_status(folder))
 
 
 @router.get("/batch/{job}/results")
@@ -73,7 +103,23 @@ def batch_results(job: str, settings: Settings = Depends(get_settings)):
         raise ApiError(404, "the results are not ready")
     path = folder / status["output"]
     return FileResponse(path, media_type=_MEDIA.get(path.suffix, "application/octet-stream"),
-                        filename=f"policykb-results{path.suffix}")
+                        filename=_download_name(status, "", path.suffix))
+
+
+@router.get("/batch/{job}/results-labelled")
+def batch_results_labelled(job: str, settings: Settings = Depends(get_settings)):
+    folder = _folder(settings, job)
+    status = jobs.read_status(folder)
+    if status.get("state") != "done" or not status.get("labelled"):
+        raise ApiError(404, "a labelled CSV is made for a CSV job only, once it is done")
+    return FileResponse(folder / jobs.LABELLED, media_type=_MEDIA[".csv"],
+                        filename=_download_name(status, "-labelled", ".csv"))
+
+
+def _download_name(status: dict, tail: str, suffix: str) -> str:
+    """``<uploaded name>-results<tail><suffix>``: the download says which upload it answers."""
+    stem = Path(status.get("name") or "policykb").stem
+    return f"{stem}-results{tail}{suffix}"
 
 
 @router.get("/batch/{job}/summary")
