@@ -127,7 +127,7 @@ def test_the_why_sections_are_trees_with_labels_quotes_and_amounts(kb):
     page = report_html(engine.assess(LONG, kb=kb), "zh")
     section = page[page.index('<section id="settlement_subsidy">'):page.index('<section id="cultivation_subsidy">')]
     assert "<pre" not in page and section.count("<details open") >= 5
-    assert "<strong>入驻补助</strong> <code>settlement_subsidy</code>" in section
+    assert '<h3>入驻补助 <span class="id">settlement_<wbr>subsidy</span>' in section   # the id in small print
     assert "实收资本 = <b>1亿元</b>" in section and "实收资本 不低于 1亿元" in section
     assert "“对新设立或者新迁入的重点数字经济企业，实收资本1亿元人民币" in section
     assert "金额: 500万元 – 2,000万元" in section
@@ -147,9 +147,12 @@ def test_the_report_shows_article_14_as_eval_does(kb):
 
 def test_the_report_names_missing_and_next_facts_by_label(kb):
     page = report_html(engine.assess({"application_date": "2022-01-01", "registered_in_xicheng": True}, kb=kb), "zh")
-    assert "下一步应询问: 新涵养重点数字经济企业 (cultivated_<wbr>new_<wbr>key_<wbr>enterprise)" in page
-    assert ("<li><strong>涵养补助 (cultivation_subsidy)</strong>: 新涵养重点数字经济企业 (cultivated_new_key_enterprise)、"
-            "对新涵养企业实收资本投资或出资金额 (cultivation_investment)</li>") in page
+    # Labels first; each id after its label, in small print.
+    def small(ident):
+        return f'<span class="id">{ident.replace("_", "_<wbr>")}</span>'
+    assert f"下一步应询问: 新涵养重点数字经济企业 {small('cultivated_new_key_enterprise')}" in page
+    assert (f"<li><strong>涵养补助 {small('cultivation_subsidy')}</strong>: 新涵养重点数字经济企业 "
+            f"{small('cultivated_new_key_enterprise')}、对新涵养企业实收资本投资或出资金额 {small('cultivation_investment')}</li>") in page
 
 
 def test_the_report_escapes_what_other_policies_are_called(kb):
@@ -159,3 +162,124 @@ def test_the_report_escapes_what_other_policies_are_called(kb):
     parser = _Collector()
     parser.feed(page)
     assert "img" not in parser.tags and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+# --------------------------------------------------------------------------- the first page
+
+def _cover(page: str) -> str:
+    return page[page.index('<section class="cover"'):page.index('<section class="details"')]
+
+
+class _Outside(HTMLParser):
+    """The text a reader reads in full size: everything but the small print (``span.id``) and the
+    page's head."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.small, self.text = 0, [], []
+        self.head = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("head", "style", "title"):
+            self.head = True
+        if tag == "span":
+            self.small.append(("class", "id") in attrs)
+
+    def handle_endtag(self, tag):
+        if tag in ("head", "style", "title"):
+            self.head = False
+        if tag == "span" and self.small:
+            self.small.pop()
+
+    def handle_data(self, data):
+        if not self.head and not any(self.small):
+            self.text.append(data)
+
+
+def test_the_first_page_says_who_when_which_documents_and_what_was_decided(kb):
+    import datetime
+    profile = read_profile(KB_DIR / "examples" / "new_ict_key_enterprise.yaml", kb)
+    assessment = engine.assess(profile, kb=kb)
+    cover = _cover(report_html(assessment, "zh"))
+    assert "<h1>北京数智云图科技有限公司</h1>" in cover and "2021年9月15日" in cover
+    assert cover.count('<span class="blank"></span>') == 2 and "（签名）" in cover   # to fill in by hand
+    # Every document, each with whether it applies on the case's date (and why not).
+    for document in kb.documents.values():
+        assert f"《{document.label('zh')}》" in cover
+    assert cover.count('class="applies"') == 1 and cover.count("不适用（案例日期早于施行日期）") == 2
+    assert "给予（3 项）" in cover and "500万元 – 2,000万元" in cover
+    assert "待定（1 项）及原因" in cover and "下一步应询问：经认定（创新能力提升支持）" in cover
+    assert "不给予（10 项）" in cover and "涵养补助" in cover
+    # The knowledge base's version: once, in the small footer, nowhere else.
+    page = report_html(assessment, "zh")
+    assert page.count(assessment.result["kb_version"]) == 1 and \
+        f'<footer class="kb">由 policykb 按知识库版本 {assessment.result["kb_version"]}' in cover
+    named = _cover(report_html(assessment, "en", preparer="<b>Li Hua</b>", prepared=datetime.date(2024, 5, 6)))
+    assert "&lt;b&gt;Li Hua&lt;/b&gt;" in named and "2024-05-06" in named and '<span class="blank">' not in named
+    assert "Open (1), and why" in named and "ask next: Recognized for innovation-capacity support" in named
+
+
+def test_what_is_open_on_the_first_page_includes_an_overlap_waiting_on_an_amount(kb):
+    cover = _cover(report_html(engine.assess(LONG, kb=kb), "zh"))
+    open_part = cover[cover.index("及原因"):cover.index("不给予（")]
+    assert "入驻补助" in open_part and "金额孰高待定" in open_part
+
+
+@pytest.mark.parametrize("example", ["new_ict_key_enterprise.yaml", "relocated_fintech_listed.yaml"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_ids_are_only_in_small_print(kb, example, lang):
+    assessment = engine.assess(read_profile(KB_DIR / "examples" / example, kb), kb=kb)
+    parser = _Outside()
+    parser.feed(report_html(assessment, lang))
+    text = "".join(parser.text)
+    snake = {i for i in [*kb.facts, *kb.conclusions, *kb.documents] if "_" in i}
+    shown = sorted(i for i in snake if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", text))
+    assert shown == [], f"ids in full-size text: {shown}"
+    if lang == "zh":   # a value's id (ict, purchased) too
+        assert not re.search(r"\((?:ict|purchased|rented|none|new)\)", text)
+
+
+def test_a_step_derived_once_is_linked_not_derived_again(kb):
+    page = report_html(engine.assess(read_profile(KB_DIR / "examples" / "new_ict_key_enterprise.yaml", kb), kb=kb), "zh")
+    # The settlement subsidy and the rent subsidy both rest on 新设立或新迁入的重点数字经济企业.
+    assert page.count('id="d-new_or_relocated_key_enterprise"') == 1
+    assert '<a href="#d-new_or_relocated_key_enterprise">推导见上文</a>' in page
+
+
+def _playwright_chromium():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright package is not installed")
+    return sync_playwright, _chromium()
+
+
+A4_CONTENT_HEIGHT = (297 - 14 - 16) / 25.4 * 96   # the page's height less the @page margins, in CSS px
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_printed_the_first_page_is_one_page_and_the_report_is_short(kb, tmp_path, lang):
+    sync_playwright, chromium = _playwright_chromium()
+    cases = {"ict": read_profile(KB_DIR / "examples" / "new_ict_key_enterprise.yaml", kb),
+             "nothing_known": {"name": "空白测试公司", "application_date": "2022-07-01"}, "long": LONG}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+            pages = {}
+            for name, profile in cases.items():
+                path = tmp_path / f"{name}-{lang}.html"
+                path.write_text(report_html(engine.assess(profile, kb=kb), lang), encoding="utf-8")
+                page.goto(path.as_uri())
+                page.emulate_media(media="print")
+                page.set_viewport_size({"width": round((210 - 28) / 25.4 * 96), "height": 1000})
+                height = page.evaluate("document.getElementById('summary').getBoundingClientRect().height")
+                assert height <= A4_CONTENT_HEIGHT, f"{name}: the first page runs over ({height:.0f}px)"
+                pdf = page.pdf(format="A4", print_background=True)
+                pages[name] = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+        finally:
+            browser.close()
+    # The enterprise of the README took 13 pages (14 in English) before the first page was a summary.
+    assert pages["ict"] <= 9, pages
+    assert max(pages.values()) <= 12, pages
