@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = about_a_profile("report", "write a self-contained HTML or Markdown report for a profile", formats=None)
     p.add_argument("--out", required=True, metavar="FILE", help="FILE.html or FILE.md")
+    p.add_argument("--preparer", metavar="NAME", help="who prepared the report, printed on its first page "
+                                                     "(default: a blank line to sign)")
+    p.add_argument("--prepared", metavar="DATE", help="the date it was prepared (default: a blank line to fill in)")
 
     p = sub.add_parser("test", help="run the YAML scenarios of a knowledge base")
     p.add_argument("paths", nargs="*", help="scenario files or folders (default: the knowledge base's scenarios/)")
@@ -272,8 +275,16 @@ def _report(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm", ".md"):
         raise ProfileError(f"--out must end in .html or .md, not '{out.suffix or out.name}'")
+    prepared = None
+    if args.prepared:
+        from engine.loading.values import ValueProblem, parse_date
+        try:
+            prepared = parse_date(args.prepared)
+        except ValueProblem as exc:
+            raise ProfileError(f"--prepared: {exc}", zh=f"--prepared：{exc.zh or exc}") from None
     assessment = _assess(args)
-    text = report_markdown(assessment, args.lang) if out.suffix.lower() == ".md" else report_html(assessment, args.lang)
+    text = report_markdown(assessment, args.lang) if out.suffix.lower() == ".md" else \
+        report_html(assessment, args.lang, preparer=args.preparer, prepared=prepared)
     _write_file(out, text.encode("utf-8"))
     print(f"wrote {out}", file=sys.stderr)
     return 0

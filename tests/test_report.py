@@ -283,3 +283,16 @@ def test_printed_the_first_page_is_one_page_and_the_report_is_short(kb, tmp_path
     # The enterprise of the README took 13 pages (14 in English) before the first page was a summary.
     assert pages["ict"] <= 9, pages
     assert max(pages.values()) <= 12, pages
+
+
+def test_the_command_line_prints_the_preparer_and_the_date_prepared(tmp_path, capsys):
+    from engine.cli import main
+    from conftest import KB_DIR
+    out = tmp_path / "r.html"
+    assert main(["report", str(KB_DIR / "examples" / "new_ict_key_enterprise.yaml"), "--out", str(out),
+                 "--preparer", "张三", "--prepared", "2026/12/2"]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "张三" in page and "2026年12月2日" in page
+    assert main(["report", str(KB_DIR / "examples" / "new_ict_key_enterprise.yaml"), "--out", str(out),
+                 "--prepared", "2026/13/2"]) == 2
+    assert "--prepared：“2026/13/2”不是真实存在的日期" in capsys.readouterr().err

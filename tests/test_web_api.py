@@ -401,3 +401,13 @@ def test_an_interview_answer_that_cannot_be_read_is_asked_again_with_the_message
     page = client.post("/ui/interview?lang=zh", data={**state, "fact": "application_date", "action": "answer",
                                                       "f.application_date": "2023年5月8日"}).text
     assert not re.search(r'name="fact" value="application_date"', page) and "field-message error" not in page
+
+
+def test_the_batch_as_of_date_is_typed_text_read_by_the_engine_and_refused_in_the_pages_language(client):
+    files = {"file": ("e.csv", "id,name,industry\nE1,甲,ict\n".encode("utf-8"), "text/csv")}
+    page = client.post("/ui/batch?lang=zh", files=files, data={"as_of": "2023/13/45"}).text
+    assert "“2023/13/45”不是真实存在的日期（月份应为1–12）" in page
+    page = client.post("/ui/batch?lang=en", files=files, data={"as_of": "2023/13/45"}).text
+    assert "is not a real date" in page
+    form = client.get("/batch?lang=zh").text
+    assert 'name="as_of" placeholder="2021-03-01"' in form and 'type="date" name="as_of"' not in form

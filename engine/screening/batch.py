@@ -100,7 +100,8 @@ def run(kb: KnowledgeBase, source: Path, out: Path, *, workers: int = 1, as_of=N
     else:
         results = evaluate_local(kb, rows, as_of, workers, kind)
     try:
-        writer = Writer(out, kb, rows.columns, lang, reports, f"policykb batch: {source.name}")
+        title = SUMMARY_WORDS[lang]["title"] + ("：" if lang == "zh" else ": ") + source.name
+        writer = Writer(out, kb, rows.columns, lang, reports, title)
     except OSError as exc:
         raise ProfileError(f"cannot write the output: {exc.strerror}", file=str(out)) from None
     summary = Summary()

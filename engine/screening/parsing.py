@@ -124,7 +124,7 @@ def _with_problems(kb: KnowledgeBase, number: int, values: dict) -> Row:
     """A row whose cells did not all read: each cell as the profile reader takes it, and every
     cell that cannot be read in the row's error."""
     ident = _ident(values)
-    data, problems = {}, []
+    data, problems, problems_zh = {}, [], []
     for name, value in values.items():
         # Most cells of a wide sheet are blank: skipped before any other work (this loop runs
         # for every cell of every row).
@@ -134,6 +134,7 @@ def _with_problems(kb: KnowledgeBase, number: int, values: dict) -> Row:
             converted = _cell(kb, name, value)
         except ProfileError as exc:
             problems.append(str(exc))
+            problems_zh.append(exc.text("zh"))
             continue
         if converted is not None:
             data[name] = converted
@@ -141,7 +142,7 @@ def _with_problems(kb: KnowledgeBase, number: int, values: dict) -> Row:
     # the checked reader names it.
     name = data.get("name")
     return Row(number, ident or (None if name is None else str(name)), data, "; ".join(problems) or None,
-               given=values)
+               error_zh="；".join(problems_zh) or None, given=values)
 
 
 def parse_row(kb: KnowledgeBase, row: Row) -> Row:

@@ -19,6 +19,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
+from engine.loading.values import ValueProblem, parse_date
 from engine.model import KnowledgeBase
 from .. import jobs
 from ..deps import get_kb, get_lang, get_settings
@@ -76,6 +77,13 @@ async def start_batch(request: Request, kb: KnowledgeBase = Depends(get_kb), lan
     output = str(form.get("output") or "")
     output = output if output in jobs.OUTPUTS else jobs.INPUTS[suffix]
     as_of = str(form.get("as_of") or "").strip() or None
+    if as_of is not None:
+        # Typed text read by the engine (2023/5/8, 2023年5月8日), not a browser's date field read
+        # by its locale; a date that cannot be read is said here, in the page's language.
+        try:
+            as_of = parse_date(as_of).isoformat()
+        except ValueProblem as exc:
+            return _fragment(lang, kb, None, {"state": "failed", "message": exc.zh if lang == "zh" and exc.zh else str(exc)})
     job, folder, name = jobs.new_job(settings.data_dir, upload.filename, suffix, data)
     jobs.start(folder, settings.kb, name, output, as_of, lang)
     return _fragment(lang, kb, job, jobs.read_status(folder))
