@@ -13,8 +13,6 @@ import base64
 import csv
 import io
 import json
-import os
-import shutil
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -22,10 +20,9 @@ import pytest
 
 from engine.web.testing import running_server
 
+from browser import browser  # noqa: F401 (a fixture)
+
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 KEY_ENTERPRISE = {
     "name": "北京数智云图科技有限公司", "application_date": "2021-09-15", "registered_in_xicheng": True,
@@ -34,26 +31,6 @@ KEY_ENTERPRISE = {
     "establishment": "new", "paid_in_capital": "1.2亿元", "office_tenure": "rented", "listing": "none",
 }
 HOSTILE = "<script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\">"
-
-
-def _unavailable(why: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests need {why} (CI installs Chromium with apt-get)")
-    pytest.skip(f"browser tests skipped: {why}")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package (pip install '.[test]')")
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"Chromium at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

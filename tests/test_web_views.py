@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -25,31 +23,10 @@ import pytest
 
 from engine.web.testing import running_server
 
+from browser import browser  # noqa: F401 (a fixture)
+
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 SIZES = [(1280, 800), (1920, 1080)]
-
-
-def _unavailable(why: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests need {why} (CI installs Chromium with apt-get)")
-    pytest.skip(f"browser tests skipped: {why}")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package (pip install '.[test]')")
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"Chromium at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -268,8 +268,10 @@ def _message(kb, text: str, lang: str, fact: str | None = None) -> dict:
         label = kb.facts[fact].label(lang)
         head, body = (f"{label} ({fact}): ", text[plain.end():]) if lang == "en" else (f"{label}（{fact}）：", text[plain.end():])
     else:
-        worded = re.match(r"[^：]*（[a-z][a-z0-9_]*）：", text)   # 行业（industry）：…, as the engine words it
+        worded = re.match(r"[^：]*（([a-z][a-z0-9_]*)）：", text)   # 行业（industry）：…, as the engine words it
         head, body = (worded.group(0), text[worded.end():]) if worded else ("", text)
+        if fact is None and worded and worded.group(1) in kb.facts:
+            fact = worded.group(1)
     return {"fact": fact, "head": head, "body": body, "text": head + body,
             "english": lang == "zh" and _english(body)}
 
