@@ -224,7 +224,7 @@ footer.kb { margin-top: 1.2em; padding-top: .3em; border-top: 1px solid #ccc; fo
 @page { size: A4; margin: 14mm 14mm 16mm; }
 @media print {
   body { margin: 0; max-width: none; padding: 0; font-size: 9.5pt; line-height: 1.4; }
-  section.cover { break-after: page; }
+  section.cover { break-after: page; font-size: 9pt; line-height: 1.32; }   /* room for more documents */
   h2, h3 { break-after: avoid; }
   tr, blockquote, summary { break-inside: avoid; }
   .details h3 { margin: .8em 0 .2em; }
