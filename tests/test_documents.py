@@ -237,7 +237,7 @@ def test_unknown_dates_read_as_unknown_on_the_graph_and_the_policy_text_page(tmp
     kb = engine.load(folder)
     node = build(kb).nodes[f"document:{kb.home}"]
     assert "施行日期未知" in node["label"] and "start unknown" in node["label_en"]
-    with TestClient(create_app(Settings(kb=str(folder), data_dir=tmp_path / "serve"))) as client:
+    with TestClient(create_app(Settings(kb=str(folder), data_dir=tmp_path / "serve")), base_url="http://127.0.0.1") as client:
         for lang, word in (("zh", "施行日期未知"), ("en", "start unknown")):
             page = client.get(f"/policy?lang={lang}")
             assert page.status_code == 200 and word in page.text and "None" not in page.text

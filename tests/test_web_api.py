@@ -42,7 +42,7 @@ def plain(value):
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     settings = Settings(kb=str(REPO / "kb"), data_dir=tmp_path_factory.mktemp("serve"))
-    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+    with TestClient(create_app(settings), raise_server_exceptions=False, base_url="http://127.0.0.1") as test_client:
         yield test_client
 
 
@@ -284,7 +284,7 @@ def test_a_dying_engine_fails_its_request_with_500_and_is_replaced():
             assert after.status_code == 200 and after.json()["enterprise"] == "next"
             # Limits hold through the real server too, and it keeps serving.
             big = b'{"profile": {"name": "' + b"x" * (10 * 1024 * 1024) + b'"}}'
-            assert http.post("/api/evaluate", content=big).status_code == 413
+            assert http.post("/api/evaluate", content=big, headers={"content-type": "application/json"}).status_code == 413
             assert http.get("/healthz").json()["status"] == "ok"
         process.send_signal(signal.SIGTERM)
         assert process.wait(20) == 0

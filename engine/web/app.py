@@ -22,9 +22,9 @@ from fastapi.staticfiles import StaticFiles
 from engine.inferring.evaluation import knowledge_base
 from engine.loading.schemas import profile_schema
 from . import errors
-from .middleware import BodyLimit, SecurityHeaders
+from .middleware import BodyLimit, RequestGuard, SecurityHeaders
 from .models import ErrorBody, EvaluateRequest, ExplainRequest
-from .settings import Settings
+from .settings import UPLOAD_MEMORY, UPLOAD_SECONDS, Settings
 from .worker import EngineProcess
 
 STATIC = Path(__file__).parent / "static"
@@ -39,11 +39,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         engine = EngineProcess(settings.kb, settings.call_timeout, settings.test_faults)
         engine.start()
-        app.state.engine = engine
+        # Uploads are read in a process of their own, started on first use, memory capped.
+        uploads = EngineProcess(settings.kb, UPLOAD_SECONDS, memory=UPLOAD_MEMORY, warm=False,
+                                name="policykb-uploads")
+        app.state.engine, app.state.uploads = engine, uploads
+        watch_master()
         try:
             yield
         finally:
             engine.stop()
+            uploads.stop()
 
     app = FastAPI(title="policykb", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="西行规发〔2020〕1号 and the documents around it, as a knowledge base: evaluate an "
@@ -60,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.body_limit, upload_limit=settings.upload_limit)
+    app.add_middleware(RequestGuard, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(SecurityHeaders)
     app.openapi = lambda: _openapi(app, kb)
     return app
@@ -86,3 +92,25 @@ def _openapi(app: FastAPI, kb) -> dict:
                                                   "suggestion": {"type": ["string", "null"]}}}
     app.openapi_schema = schema
     return schema
+
+
+def watch_master(interval: float = 1.0) -> None:
+    """In a uvicorn worker of ``policykb serve --workers N``: stop when the master is gone (killed
+    with -9, its workers would otherwise go on holding the port). The worker is sent SIGTERM, so
+    that it stops as it would at Ctrl-C; if that has not ended it in 10 s, it exits."""
+    import os
+    import signal
+    import threading
+    import time
+    master = os.environ.get("POLICYKB_SERVE_MASTER_PID")
+    if not master or int(master) == os.getpid() or os.getppid() != int(master):
+        return   # not a worker (one worker: uvicorn serves in the master itself)
+
+    def watch() -> None:
+        while os.getppid() == int(master):
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(10)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="policykb-watch-master", daemon=True).start()

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
+from engine.loading.unicode_text import find_lone_surrogate, path_text, surrogate_problem
 from engine.loading.yamlio import long_number
 from engine.model import KnowledgeBase
 from .errors import ApiError, validation_error
@@ -32,6 +33,11 @@ async def get_kb(request: Request) -> KnowledgeBase:
 async def get_engine(request: Request) -> EngineProcess:
     """This worker's engine process."""
     return request.app.state.engine
+
+
+async def get_upload_process(request: Request) -> EngineProcess:
+    """This worker's upload process: uploaded files are read there, memory capped."""
+    return request.app.state.uploads
 
 
 async def get_settings(request: Request) -> Settings:
@@ -83,6 +89,10 @@ def parse_json(raw: bytes) -> Any:
         raise ApiError(400, f"malformed JSON: {exc}") from None
     if _depth(data) > MAX_DEPTH:
         raise ApiError(400, f"the JSON is nested deeper than {MAX_DEPTH} levels")
+    found = find_lone_surrogate(data)
+    if found is not None:
+        where = path_text(found[0])
+        raise ApiError(400, surrogate_problem(where, found[1])[0], field=where or None)
     return data
 
 

@@ -8,13 +8,15 @@ saying the same thing.
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from ..errors import nearest
 from engine.model import KnowledgeBase
@@ -134,10 +136,45 @@ def install(app: FastAPI) -> None:
             return JSONResponse({"error": str(exc)}, status_code=500)
         return _page(500, str(exc))
 
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect):
+        # The client went away while sending its request: nobody reads the answer; nothing to log.
+        return Response(status_code=400)
+
+    @app.exception_handler(OSError)
+    async def _storage(request: Request, exc: OSError):
+        status, message = storage_error(exc)
+        log.error("policykb serve: %s (%s)", message, request.url.path)
+        if _is_api(request):
+            return JSONResponse({"error": message}, status_code=status)
+        return _page(status, message)
+
+    @app.exception_handler(UnicodeError)
+    async def _not_text(request: Request, exc: UnicodeError):
+        # What reached the server as text but is not (a lone surrogate past the checks at entry).
+        message = "the request holds text that is not valid Unicode (a lone surrogate); send UTF-8 text"
+        if _is_api(request):
+            return JSONResponse(ApiError(400, message).body(), status_code=400)
+        return _page(400, message)
+
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception):
         log.exception("policykb serve: internal error on %s", request.url.path)
-        message = f"internal error: {type(exc).__name__}: {exc}"
+        message = f"internal error: {exc}" if str(exc) else "internal error"
         if _is_api(request):
             return JSONResponse({"error": message}, status_code=500)
         return _page(500, message)
+
+
+#: Full (507) and cannot be written (503): the errors of a data folder, by errno.
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_UNWRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def storage_error(exc: OSError) -> tuple[int, str]:
+    """The status and message of a file error met while serving a request (docs/api.md)."""
+    if exc.errno in _FULL:
+        return 507, f"the server's data folder is full ({exc.strerror}); nothing was saved — try again later"
+    if exc.errno in _UNWRITABLE:
+        return 503, f"the server cannot write its data folder ({exc.strerror}); nothing was saved"
+    return 500, f"internal error: {exc.strerror or exc}"

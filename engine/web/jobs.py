@@ -19,7 +19,9 @@ import multiprocessing
 import os
 import re
 import secrets
+import shutil
 import signal
+import threading
 import time
 import unicodedata
 from pathlib import Path
@@ -66,7 +68,7 @@ def new_job(data_dir: Path, filename: str, suffix: str, data: bytes) -> tuple[st
     (folder / "upload").mkdir(parents=True)
     name = safe_name(filename, suffix)
     (folder / "upload" / name).write_bytes(data)
-    write_status(folder, {"state": "queued", "done": 0, "total": None, "name": name})
+    write_status(folder, {"state": "starting", "done": 0, "total": None, "name": name, "created": time.time()})
     return job, folder, name
 
 
@@ -83,20 +85,24 @@ def read_status(folder: Path) -> dict:
         return {"state": "queued", "done": 0, "total": None}
 
 
-def start(folder: Path, kb_path: str | None, input_name: str, output_kind: str, as_of: str | None, lang: str) -> None:
-    """Run the job in its own process (the server's engine processes stay free for pages)."""
-    multiprocessing.active_children()  # reap finished jobs
+def start(folder: Path, settings, input_name: str, output_kind: str, as_of: str | None, lang: str) -> None:
+    """Run the job in its own process (the server's engine processes stay free for pages), with
+    the limits of ``settings`` (:mod:`.job_control`). The process is a daemon of this worker:
+    when the worker stops, the job is cancelled rather than orphaned; a thread reaps it when it
+    ends, so no finished job lingers as a zombie."""
     process = multiprocessing.get_context("spawn").Process(
-        target=_run, args=(str(folder), kb_path, input_name, output_kind, as_of, lang), daemon=False,
-        name="policykb-batch")
+        target=_run, name="policykb-batch", daemon=True,
+        args=(str(folder), str(settings.data_dir), settings.kb, input_name, output_kind, as_of, lang,
+              settings.max_jobs, settings.job_memory, settings.job_seconds))
     process.start()
+    threading.Thread(target=process.join, name="policykb-batch-reaper", daemon=True).start()
 
 
 class _ProgressStream:
     """Receives :class:`engine.screening.batch.Progress`'s terminal line and keeps the counts in status.json."""
 
-    def __init__(self, folder: Path, name: str):
-        self.folder, self.name = folder, name
+    def __init__(self, folder: Path, base: dict):
+        self.folder, self.base = folder, base
 
     def isatty(self) -> bool:  # the progress line is written only to a terminal
         return True
@@ -106,35 +112,73 @@ class _ProgressStream:
         if found:
             done = int(found.group(1).replace(",", ""))
             total = int(found.group(2).replace(",", "")) if found.group(2) else None
-            write_status(self.folder, {"state": "running", "done": done, "total": total, "name": self.name})
+            write_status(self.folder, dict(self.base, state="running", done=done, total=total))
 
     def flush(self) -> None:
         pass
 
 
-def _run(folder: str, kb_path: str | None, input_name: str, output_kind: str, as_of: str | None, lang: str) -> None:
+def _run(folder: str, data_dir: str, kb_path: str | None, input_name: str, output_kind: str, as_of: str | None,
+         lang: str, max_jobs: int, memory: int, seconds: float) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from . import job_control
+    here = Path(folder)
+    job_control.on_sigterm()
+    job_control.hold_alive(here)
+    created = read_status(here).get("created", time.time())
+    base = {"name": input_name, "created": created, "pid": os.getpid()}
+    try:
+        write_status(here, dict(base, state="queued", done=0, total=None, place=1))
+        job_control.wait_for_slot(Path(data_dir), here, max_jobs,
+                                  lambda place: write_status(here, dict(base, state="queued", done=0, total=None,
+                                                                        place=place)))
+        job_control.limit(memory, seconds)
+        _screen(here, kb_path, input_name, output_kind, as_of, lang, base)
+    except job_control.Cancelled:
+        by_user = (here / job_control.CANCEL).exists()
+        write_status(here, dict(base, state="cancelled", done=read_status(here).get("done", 0), total=None,
+                                reason="user" if by_user else "server"))
+    except job_control.TooLong:
+        write_status(here, dict(base, state="failed", done=0, total=None, reason="time",
+                                limit=int(seconds)))
+    except MemoryError:
+        write_status(here, dict(base, state="failed", done=0, total=None, reason="memory",
+                                limit=memory))
+    except OSError as exc:   # the data folder is full or cannot be written
+        try:
+            write_status(here, dict(base, state="failed", done=0, total=None, reason="disk",
+                                    message=exc.strerror or "the data folder cannot be written"))
+        except OSError:
+            pass
+    except Exception as exc:  # noqa: BLE001 — the page says what stopped it, never a traceback
+        write_status(here, dict(base, state="failed", done=0, total=None, reason="internal", message=str(exc)))
+    finally:
+        # The enterprises' data goes when the job ends; the results stay for download until the
+        # server stops.
+        shutil.rmtree(here / "upload", ignore_errors=True)
+
+
+def _screen(here: Path, kb_path: str | None, input_name: str, output_kind: str, as_of: str | None, lang: str,
+            base: dict) -> None:
     from engine.errors import PolicyKBError
     from engine.inferring.evaluation import knowledge_base
     from engine.loading.values import parse_date
     from engine.screening.batch import SUMMARY_WORDS, run
-    here = Path(folder)
     source = here / "upload" / input_name
     out = here / f"results{OUTPUTS[output_kind]}"
-    write_status(here, {"state": "running", "done": 0, "total": None, "name": input_name})
+    write_status(here, dict(base, state="running", done=0, total=None))
     started = time.monotonic()
     try:
         kb = knowledge_base(kb_path)
         day = parse_date(as_of) if as_of else None
-        outcome = run(kb, source, out, workers=1, as_of=day, progress_stream=_ProgressStream(here, input_name),
+        outcome = run(kb, source, out, workers=1, as_of=day, progress_stream=_ProgressStream(here, base),
                       lang=lang)
         summary = outcome.summary
         title = SUMMARY_WORDS[lang]["title"] + ("：" if lang == "zh" else ": ") + input_name
         (here / "summary.html").write_text(summary.html(kb, title, lang), encoding="utf-8")
         (here / "summary.txt").write_text(summary.text(kb, lang), encoding="utf-8")
-        status = {"state": "done" if outcome.complete else "failed", "done": summary.rows, "total": summary.rows,
-                  "errors": summary.errors, "rows": summary.rows, "output": outcome.path.name,
-                  "message": outcome.reason, "name": input_name}
+        status = dict(base, state="done" if outcome.complete else "failed", done=summary.rows, total=summary.rows,
+                      errors=summary.errors, rows=summary.rows, output=outcome.path.name, message=outcome.reason)
         if outcome.complete:
             errors = error_rows(outcome.path)
             messages = row_messages(kb, source, set(errors), lang) if errors else {}
@@ -151,11 +195,8 @@ def _run(folder: str, kb_path: str | None, input_name: str, output_kind: str, as
         status["seconds"] = round(time.monotonic() - started, 2)
         write_status(here, status)
     except PolicyKBError as exc:
-        write_status(here, {"state": "failed", "done": 0, "total": None, "name": input_name,
-                            "message": exc.text(lang).replace(str(source.parent) + os.sep, "")})
-    except Exception as exc:  # noqa: BLE001 — the page shows the message, never a traceback
-        write_status(here, {"state": "failed", "done": 0, "total": None, "name": input_name,
-                            "message": f"{type(exc).__name__}: {exc}"})
+        write_status(here, dict(base, state="failed", done=0, total=None,
+                                message=exc.text(lang).replace(str(source.parent) + os.sep, "")))
 
 
 # --------------------------------------------------------------------------- rows with problems

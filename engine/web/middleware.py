@@ -104,3 +104,89 @@ async def _too_large(send, limit: int) -> None:
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})
+
+
+#: Methods that change nothing: never refused for their origin.
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class RequestGuard:
+    """What a browser on another site, or a name pointed at this machine, must not do.
+
+    - **Host** (DNS rebinding): a request whose ``Host`` is not one of ``allowed_hosts`` (the
+      names the server was started for; ``"*"`` allows any) is answered 400.
+    - **Origin** (cross-site requests): a POST whose ``Origin`` — or, without one, ``Referer`` —
+      is another site than the one in ``Host`` is answered 403. Scripts (curl, Python) send
+      neither and are not affected.
+    - **Content type**: a POST to ``/api/`` must say ``Content-Type: application/json`` (415
+      otherwise), which no cross-site form can send without the browser asking first.
+    """
+
+    def __init__(self, app, allowed_hosts: tuple[str, ...]):
+        self.app = app
+        self.any_host = "*" in allowed_hosts
+        self.allowed_hosts = frozenset(h.lower().strip("[]") for h in allowed_hosts)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers", []))
+        host = headers.get(b"host", b"").decode("latin-1")
+        name = host_name(host)
+        if not self.any_host and name not in self.allowed_hosts:
+            return await _refuse(scope, send, 400, f"this server does not answer to the name '{_printable(name)}' "
+                                                   f"(Host header); it answers to {', '.join(sorted(self.allowed_hosts))} "
+                                                   "— start it with --allow-host NAME to add a name")
+        if scope["method"] not in _SAFE_METHODS:
+            origin = headers.get(b"origin") or headers.get(b"referer")
+            if origin is not None and not same_site(origin.decode("latin-1"), host):
+                return await _refuse(scope, send, 403, f"a request from another site ({_printable(origin.decode('latin-1'))}) "
+                                                       "cannot change anything here; use the workbench's own pages")
+            if scope["path"].startswith("/api/"):
+                kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+                if kind != b"application/json":
+                    shown = _printable(kind.decode("latin-1")) or "none"
+                    return await _refuse(scope, send, 415, f"the body must be JSON sent with Content-Type: "
+                                                           f"application/json (this request said {shown})")
+        await self.app(scope, receive, send)
+
+
+def host_name(host: str) -> str:
+    """The name part of a ``Host`` header or a URL's authority: no port, no brackets, lower case."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host[1:]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def same_site(origin: str, host: str) -> bool:
+    """Whether ``origin`` (an ``Origin`` or ``Referer`` value) is this server as named in ``host``."""
+    from urllib.parse import urlsplit
+    try:
+        parts = urlsplit(origin.strip())
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == host.strip().lower()
+
+
+def _printable(text: str) -> str:
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= 80 else text[:80] + "…"
+
+
+async def _refuse(scope, send, status: int, message: str) -> None:
+    """The documented error body: JSON under /api/ (with the 400 fields), else a short page."""
+    path = scope["path"]
+    if path.startswith("/api/") or path in ("/healthz", "/openapi.json"):
+        body = {"error": message}
+        if status == 400:
+            body.update(field=None, suggestion=None, allowed=None)
+        data, kind = json.dumps(body).encode(), b"application/json"
+    else:
+        import html
+        data = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{status}</title></head>'
+                f'<body><h1>{status}</h1><p>{html.escape(message)}</p></body></html>').encode()
+        kind = b"text/html; charset=utf-8"
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", kind), (b"content-length", str(len(data)).encode())]})
+    await send({"type": "http.response.body", "body": data})

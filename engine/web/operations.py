@@ -35,6 +35,17 @@ def warm(kb: KnowledgeBase) -> None:
     assess({}, kb=kb)
 
 
+def read_upload(kb: KnowledgeBase, text: str | None, filename: str | None, data: bytes | None,
+                lang: str = "zh") -> dict:
+    """A pasted or uploaded profile read for the Evaluate form (:func:`forms.read_upload`):
+    ``{"profile": …, "error": None}`` or ``{"profile": {}, "error": <the problem in lang>}``.
+    Run in the upload process, whose memory is capped, never in an HTTP worker."""
+    try:
+        return {"profile": forms.read_upload(kb, text, filename, data), "error": None}
+    except PolicyKBError as exc:
+        return {"profile": {}, "error": exc.text(lang)}
+
+
 def _dumps(data) -> str:
     return json.dumps(data, ensure_ascii=False)
 

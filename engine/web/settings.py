@@ -18,9 +18,23 @@ BODY_LIMIT = 5 * 1024 * 1024
 UPLOAD_LIMIT = 20 * 1024 * 1024
 #: The longest one evaluation may take before its engine process is stopped and replaced.
 CALL_TIMEOUT = 60.0
+#: The process that reads an uploaded profile (the Evaluate page's import): its memory and time.
+UPLOAD_MEMORY = 1024 ** 3
+UPLOAD_SECONDS = 30.0
+#: Batch jobs running at once (across every worker); later ones wait in a queue, their place shown.
+MAX_JOBS = 2
+#: Batch jobs waiting at most; an upload beyond them is refused with 503 until one ends.
+MAX_QUEUED = 8
+#: The longest a batch job may run, and the memory (address space) its process may use.
+JOB_SECONDS = 3600
+JOB_MEMORY = 2 * 1024 ** 3
+#: The names a server on a loopback address answers to (the Host header; DNS rebinding).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 _ENV = {"kb": "POLICYKB_SERVE_KB", "data": "POLICYKB_SERVE_DATA", "body": "POLICYKB_SERVE_BODY_LIMIT",
-        "upload": "POLICYKB_SERVE_UPLOAD_LIMIT", "faults": "POLICYKB_SERVE_TEST_FAULTS"}
+        "upload": "POLICYKB_SERVE_UPLOAD_LIMIT", "faults": "POLICYKB_SERVE_TEST_FAULTS",
+        "hosts": "POLICYKB_SERVE_HOSTS", "jobs": "POLICYKB_SERVE_MAX_JOBS", "queued": "POLICYKB_SERVE_MAX_QUEUED",
+        "job_seconds": "POLICYKB_SERVE_JOB_SECONDS", "job_memory": "POLICYKB_SERVE_JOB_MEMORY"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,11 @@ class Settings:
     body_limit: int = BODY_LIMIT
     upload_limit: int = UPLOAD_LIMIT
     call_timeout: float = CALL_TIMEOUT
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    max_jobs: int = MAX_JOBS
+    max_queued: int = MAX_QUEUED
+    job_seconds: float = JOB_SECONDS
+    job_memory: int = JOB_MEMORY
     # Tests only: lets a profile named "__policykb_crash_worker__" kill its engine process, to
     # check that the request fails with 500 and the process is replaced. Off unless set.
     test_faults: bool = False
@@ -39,7 +58,9 @@ class Settings:
     def to_environ(self) -> dict[str, str]:
         """These settings as environment variables for worker processes."""
         env = {_ENV["data"]: str(self.data_dir), _ENV["body"]: str(self.body_limit),
-               _ENV["upload"]: str(self.upload_limit)}
+               _ENV["upload"]: str(self.upload_limit), _ENV["hosts"]: ",".join(self.allowed_hosts),
+               _ENV["jobs"]: str(self.max_jobs), _ENV["queued"]: str(self.max_queued),
+               _ENV["job_seconds"]: str(self.job_seconds), _ENV["job_memory"]: str(self.job_memory)}
         if self.kb:
             env[_ENV["kb"]] = self.kb
         if self.test_faults:
@@ -55,4 +76,9 @@ class Settings:
                    data_dir=Path(env.get(_ENV["data"]) or default.data_dir),
                    body_limit=int(env.get(_ENV["body"]) or BODY_LIMIT),
                    upload_limit=int(env.get(_ENV["upload"]) or UPLOAD_LIMIT),
+                   allowed_hosts=tuple(filter(None, (env.get(_ENV["hosts"]) or "").split(","))) or LOOPBACK_HOSTS,
+                   max_jobs=int(env.get(_ENV["jobs"]) or MAX_JOBS),
+                   max_queued=int(env.get(_ENV["queued"]) or MAX_QUEUED),
+                   job_seconds=float(env.get(_ENV["job_seconds"]) or JOB_SECONDS),
+                   job_memory=int(env.get(_ENV["job_memory"]) or JOB_MEMORY),
                    test_faults=env.get(_ENV["faults"]) == "1")

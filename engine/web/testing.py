@@ -28,21 +28,28 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_server(workers: int = 1, kb: str | None = None, faults: bool = False, timeout: float = 60.0,
-                   extra_env: dict | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+                   extra_env: dict | None = None, extra_args: list[str] | None = None, log: Path | None = None,
+                   preexec_fn=None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``log``: a file for the server's standard error (else a pipe); ``preexec_fn``: run in the
+    server's process before it starts (tests set resource limits with it)."""
     port = free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1", **(extra_env or {}))
     if faults:
         env["POLICYKB_SERVE_TEST_FAULTS"] = "1"
     command = [sys.executable, "-m", "engine.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers)] + (["--kb", kb] if kb else [])
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, encoding="utf-8")
+               "--workers", str(workers)] + (["--kb", kb] if kb else []) + list(extra_args or [])
+    stderr = open(log, "w", encoding="utf-8") if log else subprocess.PIPE
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr,
+                               text=True, encoding="utf-8", preexec_fn=preexec_fn)
+    if log:
+        stderr.close()
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"policykb serve exited with {process.returncode}: {process.stderr.read()}")
+                said = process.stderr.read() if process.stderr else Path(log).read_text(encoding="utf-8")
+                raise RuntimeError(f"policykb serve exited with {process.returncode}: {said}")
             try:
                 with urllib.request.urlopen(base + "/healthz", timeout=2) as answer:
                     if answer.status == 200:

@@ -17,12 +17,15 @@ with keyword fields do not survive pickling).
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+log = logging.getLogger("policykb.serve")
 
 
 class WorkerDied(Exception):
@@ -33,6 +36,10 @@ class WorkerTimeout(Exception):
     """The call took longer than the limit; the engine process was stopped and replaced."""
 
 
+class WorkerOutOfMemory(Exception):
+    """The call needed more memory than the process may use (it goes on serving)."""
+
+
 class RemoteError(Exception):
     """A :class:`~engine.errors.PolicyKBError` raised in the engine process."""
 
@@ -40,17 +47,25 @@ class RemoteError(Exception):
         super().__init__(text)
         self.kind, self.fields, self.text = kind, fields, text
 
+    def words(self, lang: str) -> str:
+        """The message in ``lang`` (the Chinese one where the engine wrote it)."""
+        return (self.fields.get("zh_text") or self.text) if lang == "zh" else self.text
 
-def _child_main(conn, kb_path: str | None, faults: bool) -> None:
+
+def _child_main(conn, kb_path: str | None, faults: bool, memory: int | None = None, warm: bool = True) -> None:
     """The engine process: load the knowledge base once, then answer calls until the pipe closes."""
     # Ctrl-C reaches the whole process group; the server stops this process itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if memory:
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     from ..errors import PolicyKBError
     from engine.inferring.evaluation import knowledge_base
     from . import operations
     try:
         kb = knowledge_base(kb_path)
-        operations.warm(kb)
+        if warm:
+            operations.warm(kb)
     except PolicyKBError as exc:
         conn.send(("error", type(exc).__name__, exc.to_dict(), str(exc)))
         return
@@ -65,9 +80,12 @@ def _child_main(conn, kb_path: str | None, faults: bool) -> None:
         try:
             answer = ("ok", getattr(operations, op)(kb, **kwargs))
         except PolicyKBError as exc:
-            answer = ("error", type(exc).__name__, exc.to_dict(), _without_file(exc))
+            answer = ("error", type(exc).__name__, dict(exc.to_dict(), zh_text=_without_file(exc, "zh")),
+                      _without_file(exc))
+        except MemoryError:
+            answer = ("memory", "the request needed more memory than the limit of this process")
         except Exception as exc:  # noqa: BLE001 — reported to the caller as a 500, never a traceback
-            answer = ("internal", f"{type(exc).__name__}: {exc}")
+            answer = ("internal", str(exc) or "an unexpected error")
         try:
             conn.send(answer)
         except (EOFError, OSError):
@@ -79,12 +97,12 @@ def _asks_to_crash(kwargs: dict) -> bool:
     return any(isinstance(p, dict) and p.get("name") == "__policykb_crash_worker__" for p in profiles)
 
 
-def _without_file(exc) -> str:
+def _without_file(exc, lang: str = "en") -> str:
     """The message the command line would print, without the file name (a request has none)."""
     file, line, column = exc.file, exc.line, exc.column
     exc.file = exc.line = exc.column = None
     try:
-        return str(exc)
+        return exc.text(lang)
     finally:
         exc.file, exc.line, exc.column = file, line, column
 
@@ -96,8 +114,12 @@ class EngineProcess:
     process serves them strictly one after another.
     """
 
-    def __init__(self, kb_path: str | None, timeout: float, faults: bool = False):
+    def __init__(self, kb_path: str | None, timeout: float, faults: bool = False, memory: int | None = None,
+                 warm: bool = True, name: str = "policykb-engine"):
+        """``memory``: a cap on the process's address space (uploads are parsed in one so capped);
+        ``warm``: compile the rules at start (not needed by a process that only reads uploads)."""
         self.kb_path, self.timeout, self.faults = kb_path, timeout, faults
+        self.memory, self.warm, self.name = memory, warm, name
         self._context = multiprocessing.get_context("spawn")
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policykb-engine")
         self._process = None
@@ -117,8 +139,9 @@ class EngineProcess:
 
     def _start(self) -> None:
         parent, child = self._context.Pipe()
-        process = self._context.Process(target=_child_main, args=(child, self.kb_path, self.faults),
-                                        name="policykb-engine", daemon=True)
+        process = self._context.Process(target=_child_main,
+                                        args=(child, self.kb_path, self.faults, self.memory, self.warm),
+                                        name=self.name, daemon=True)
         process.start()
         child.close()
         try:
@@ -147,9 +170,11 @@ class EngineProcess:
                 self._process.join(2)
         self._process = self._conn = None
 
-    def _replace(self) -> None:
+    def _replace(self, reason: str = "it stopped") -> None:
         self._stop()
         self.restarts += 1
+        log.warning("policykb serve: engine process restarted (%s; %d restart%s in this worker)",
+                    reason, self.restarts, "" if self.restarts == 1 else "s")
         self._start()
 
     @property
@@ -169,31 +194,39 @@ class EngineProcess:
         (no thread hop per call); an asyncio lock keeps calls strictly one after another.
         """
         async with self._queue:
-            if self._process is None or not self._process.is_alive():
+            if self._process is None and self.restarts == 0 and self.version is None:
+                await self._in_thread(self.start)   # a process started on first use
+            elif self._process is None or not self._process.is_alive():
                 # It died between calls (killed from outside): this call has not been sent yet,
                 # so it is served by the replacement.
-                await self._in_thread(self._replace_locked)
+                await self._in_thread(lambda: self._replace_locked("it was found stopped between two calls"))
             loop = asyncio.get_running_loop()
             conn = self._conn
             ready = loop.create_future()
             fd = conn.fileno()
-            loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
             try:
                 try:
+                    # Some event loops (uvloop) leave a descriptor they watched non-blocking: a
+                    # message larger than the socket's buffer (a request of 350 KB) would then fail
+                    # with EAGAIN half-sent. The call is sent whole, blocking — the engine process
+                    # is idle and reading — and only then is the answer watched for.
+                    os.set_blocking(fd, True)
                     conn.send((op, kwargs))
+                    loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
                     await asyncio.wait_for(ready, self.timeout)
-                    # Some event loops (uvloop) make a watched descriptor non-blocking; the rest of a
-                    # long answer (a report) must be waited for, not refused with EAGAIN.
+                    # The rest of a long answer (a report) must be waited for, not refused with EAGAIN.
                     os.set_blocking(fd, True)
                     answer = conn.recv()
                 except asyncio.TimeoutError:
                     loop.remove_reader(fd)
                     self._process.kill()
-                    await self._in_thread(self._replace_locked)
+                    await self._in_thread(lambda: self._replace_locked(f"a call took longer than {self.timeout:g} s"))
                     raise WorkerTimeout(f"the evaluation took longer than {self.timeout:g} s and was stopped") from None
-                except (EOFError, OSError):
+                except (EOFError, OSError) as exc:
                     loop.remove_reader(fd)
-                    await self._in_thread(self._replace_locked)
+                    reason = "it stopped while serving a call" if isinstance(exc, EOFError) else \
+                        f"its pipe failed: {exc.strerror or 'closed'}"
+                    await self._in_thread(lambda: self._replace_locked(reason))
                     raise WorkerDied("the engine process stopped while serving this request; "
                                      "it has been restarted — send the request again") from None
             finally:
@@ -205,12 +238,14 @@ class EngineProcess:
             return answer[1]
         if answer[0] == "error":
             raise RemoteError(answer[1], answer[2], answer[3])
+        if answer[0] == "memory":
+            raise WorkerOutOfMemory(answer[1])
         raise RuntimeError(answer[1])
 
     async def _in_thread(self, function) -> None:
         # Starting an engine process takes a second or two: not on the event loop.
         await asyncio.get_running_loop().run_in_executor(self._executor, function)
 
-    def _replace_locked(self) -> None:
+    def _replace_locked(self, reason: str) -> None:
         with self._lock:
-            self._replace()
+            self._replace(reason)

@@ -18,12 +18,14 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from engine.loading.values import ValueProblem, parse_date
 from engine.model import KnowledgeBase
-from .. import jobs
+from .. import job_control, jobs
 from ..deps import get_kb, get_lang, get_settings
 from ..errors import ApiError
+from ..middleware import limit_text
 from ..settings import Settings
 from ..templating import render
 
@@ -39,7 +41,18 @@ WORDS = {
            "download": "下载结果（{kind}）", "unnamed": "（未命名）",
            "labelled_note": "CSV 第 1 行为中文列名，第 2 行为列的 id；用 Excel 打开即可。",
            "choose_file": "请先选择文件",
-           "not_batch": "“{name}”不是 CSV、Excel（.xlsx）或 JSON Lines（.jsonl）文件"},
+           "not_batch": "“{name}”不是 CSV、Excel（.xlsx）或 JSON Lines（.jsonl）文件",
+           "queued": "排队等候：第 {place} 位（同时最多运行 {slots} 个任务）", "starting": "正在启动…",
+           "cancel": "取消任务", "cancelled_user": "已取消，未写出结果。",
+           "cancelled_server": "服务器停止，任务已取消；请重新上传文件。",
+           "failed_time": "任务运行超过了时间上限（{limit}），已停止；请把文件拆成几份再上传。",
+           "failed_memory": "任务超过了内存上限（{limit}），已停止；请把文件拆成几份再上传。",
+           "failed_died": "处理任务的进程意外停止（可能内存不足或被终止）；请重新上传文件。",
+           "failed_disk": "服务器的数据目录无法写入（{message}）；请联系管理员。",
+           "failed_internal": "内部错误使任务停止：{message}",
+           "gone": "找不到这个任务：服务器重启后任务会被清除。请重新上传文件。",
+           "too_many": "等候中的任务已满（{n} 个）；请等其他任务完成后再上传。",
+           "no_space": "服务器的数据目录已满或无法写入，文件未能保存；请联系管理员。"},
     "en": {"done": "“{name}” screened: {rows} rows, {ok} evaluated, {errors} with problems.",
            "done_clean": "“{name}” screened: {rows} rows, all evaluated.",
            "problems": "Rows with problems (not evaluated; correct them and upload again)", "row": "Row",
@@ -49,14 +62,40 @@ WORDS = {
            "download": "Download the results ({kind})", "unnamed": "(unnamed)",
            "labelled_note": "Row 1 of the CSV holds the column labels, row 2 their ids; it opens in Excel as it is.",
            "choose_file": "choose a file first",
-           "not_batch": "'{name}' is not CSV, Excel (.xlsx) or JSON Lines (.jsonl)"},
+           "not_batch": "'{name}' is not CSV, Excel (.xlsx) or JSON Lines (.jsonl)",
+           "queued": "Waiting in the queue: place {place} ({slots} jobs run at a time)", "starting": "Starting…",
+           "cancel": "Cancel the job", "cancelled_user": "Cancelled; no results were written.",
+           "cancelled_server": "Cancelled: the server stopped. Upload the file again.",
+           "failed_time": "The job ran past its time limit ({limit}) and was stopped; split the file and upload the parts.",
+           "failed_memory": "The job passed its memory limit ({limit}) and was stopped; split the file and upload the parts.",
+           "failed_died": "The job's process stopped unexpectedly (out of memory, or killed); upload the file again.",
+           "failed_disk": "The server cannot write its data folder ({message}); tell its administrator.",
+           "failed_internal": "An internal error stopped the job: {message}",
+           "gone": "There is no such job: jobs are removed when the server restarts. Upload the file again.",
+           "too_many": "The queue of waiting jobs is full ({n}); upload again when one has finished.",
+           "no_space": "The server's data folder is full or cannot be written, so the file was not saved; tell its administrator."},
 }
 _KINDS = {".csv": "CSV", ".xlsx": "Excel", ".jsonl": "JSON Lines"}
 
 
-def _fragment(lang: str, kb: KnowledgeBase, job: str | None, status: dict):
-    return render("_batch.html", lang=lang, kb=kb, job=job, status=status, W=WORDS[lang], kinds=_KINDS,
-                  shown=jobs.SHOWN)
+def _fragment(lang: str, kb: KnowledgeBase, job: str | None, status: dict, slots: int = 1):
+    return render("_batch.html", lang=lang, kb=kb, job=job, status=_worded(status, lang), W=WORDS[lang],
+                  kinds=_KINDS, shown=jobs.SHOWN, slots=slots)
+
+
+def _worded(status: dict, lang: str) -> dict:
+    """A stopped job's message in the page's language, from the reason its process recorded."""
+    words, reason = WORDS[lang], status.get("reason")
+    if status.get("state") == "cancelled":
+        return dict(status, message=words["cancelled_user" if reason == "user" else "cancelled_server"])
+    if status.get("state") != "failed" or reason is None:
+        return status
+    if reason in ("time", "memory"):
+        figure = status.get("limit") or 0
+        shown = (f"{figure // 60:,} 分钟" if lang == "zh" else f"{figure // 60:,} minutes") if reason == "time" \
+            else limit_text(figure)
+        return dict(status, message=words[f"failed_{reason}"].format(limit=shown))
+    return dict(status, message=words[f"failed_{reason}"].format(message=status.get("message") or ""))
 
 _MEDIA = {".csv": "text/csv; charset=utf-8", ".jsonl": "application/x-ndjson; charset=utf-8",
           ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -84,9 +123,15 @@ async def start_batch(request: Request, kb: KnowledgeBase = Depends(get_kb), lan
             as_of = parse_date(as_of).isoformat()
         except ValueProblem as exc:
             return _fragment(lang, kb, None, {"state": "failed", "message": exc.zh if lang == "zh" and exc.zh else str(exc)})
-    job, folder, name = jobs.new_job(settings.data_dir, upload.filename, suffix, data)
-    jobs.start(folder, settings.kb, name, output, as_of, lang)
-    return _fragment(lang, kb, job, jobs.read_status(folder))
+    waiting = await run_in_threadpool(job_control.waiting_jobs, settings.data_dir)
+    if waiting >= settings.max_queued:
+        return _fragment(lang, kb, None, {"state": "failed", "message": words["too_many"].format(n=waiting)})
+    try:
+        job, folder, name = await run_in_threadpool(jobs.new_job, settings.data_dir, upload.filename, suffix, data)
+    except OSError:
+        return _fragment(lang, kb, None, {"state": "failed", "message": words["no_space"]})
+    jobs.start(folder, settings, name, output, as_of, lang)
+    return _fragment(lang, kb, job, jobs.read_status(folder), settings.max_jobs)
 
 
 def _folder(settings: Settings, job: str) -> Path:
@@ -99,8 +144,25 @@ def _folder(settings: Settings, job: str) -> Path:
 @router.get("/ui/batch/{job}")
 def batch_progress(job: str, kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang),
                    settings: Settings = Depends(get_settings)):
-    folder = _folder(settings, job)
-    return _fragment(lang, kb, job, jobs.read_status(folder))
+    """The fragment the page polls. A job that is gone (the server restarted) or whose process
+    died is said so, and the polling stops (a 4xx would leave the page waiting)."""
+    folder = jobs.job_folder(settings.data_dir, job)
+    if folder is None:
+        return _fragment(lang, kb, None, {"state": "failed", "message": WORDS[lang]["gone"]})
+    status = job_control.settled(folder, jobs.read_status(folder), jobs.write_status)
+    return _fragment(lang, kb, job, status, settings.max_jobs)
+
+
+@router.post("/ui/batch/{job}/cancel")
+def batch_cancel(job: str, kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang),
+                 settings: Settings = Depends(get_settings)):
+    """Stop a job that waits or runs; the fragment shows it cancelled once its process says so."""
+    folder = jobs.job_folder(settings.data_dir, job)
+    if folder is None:
+        return _fragment(lang, kb, None, {"state": "failed", "message": WORDS[lang]["gone"]})
+    job_control.cancel(folder)
+    status = job_control.settled(folder, jobs.read_status(folder), jobs.write_status)
+    return _fragment(lang, kb, job, status, settings.max_jobs)
 
 
 @router.get("/batch/{job}/results")

@@ -18,12 +18,12 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from engine.model import KnowledgeBase
 from engine.explaining.wording import unknown_target
-from ..deps import get_engine, get_kb, get_lang, parse_json
+from ..deps import get_engine, get_kb, get_lang, get_upload_process, parse_json
 from ..errors import ApiError
-from ..forms import groups, profile_from_form, read_upload
+from ..forms import groups, profile_from_form
 from ..policy_text import policy_view
 from ..templating import TEXTS, render
-from ..worker import EngineProcess, RemoteError
+from ..worker import EngineProcess, RemoteError, WorkerDied, WorkerOutOfMemory, WorkerTimeout
 
 router = APIRouter(prefix="", include_in_schema=False)
 
@@ -43,7 +43,7 @@ async def _case(engine, kb, profile: dict, lang: str) -> tuple[dict | None, str 
     try:
         view = await engine.call("case", profile=profile, lang=lang)
     except RemoteError as exc:
-        return None, exc.text
+        return None, exc.words(lang)
     if view.get("error"):
         return None, view["error"]
     return view, None
@@ -93,18 +93,26 @@ async def form_from_profile(request: Request, kb: KnowledgeBase = Depends(get_kb
 
 
 @router.post("/ui/import")
-async def import_profile(request: Request, kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang)):
-    """The Evaluate form filled from a pasted or uploaded profile (YAML, JSON or Excel)."""
-    from ...errors import PolicyKBError
+async def import_profile(request: Request, kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang),
+                         uploads: EngineProcess = Depends(get_upload_process)):
+    """The Evaluate form filled from a pasted or uploaded profile (YAML, JSON or Excel).
+
+    The file is read in the upload process (memory capped, a time limit), never here: a
+    workbook built to blow up when unpacked costs this worker nothing."""
     form = await request.form()
     upload = form.get("file")
     data = filename = None
     if upload is not None and hasattr(upload, "read"):
         data, filename = await upload.read(), upload.filename
+    text = form.get("text")
     try:
-        profile, error = read_upload(kb, form.get("text"), filename, data or None), None
-    except PolicyKBError as exc:
-        profile, error = {}, f"{TEXTS[lang]['import_failed']}{exc.text(lang)}"
+        answer = await uploads.call("read_upload", text=text if isinstance(text, str) else None,
+                                    filename=filename, data=data or None, lang=lang)
+        profile, error = answer["profile"], answer["error"]
+    except (WorkerDied, WorkerTimeout, WorkerOutOfMemory):
+        profile, error = {}, TEXTS[lang]["import_too_big"]
+    if error:
+        error = f"{TEXTS[lang]['import_failed']}{error}"
     return render("_form.html", lang=lang, kb=kb, groups=groups(kb, lang, profile), error=error)
 
 
@@ -152,7 +160,7 @@ async def interview(request: Request, kb: KnowledgeBase = Depends(get_kb), lang:
     try:
         step = await engine.call("interview", profile=profile, skipped=skipped, lang=lang, ask=ask)
     except RemoteError as exc:      # an internal error: the page keeps the last step and says so
-        raise ApiError(500, exc.text) from None
+        raise ApiError(500, exc.words(lang)) from None
     problem = None
     if not step["done"]:
         problem = next((p for p in step["problems"] if p["fact"] == step["fact"]), None)
@@ -190,7 +198,7 @@ async def why(request: Request, kb: KnowledgeBase = Depends(get_kb), lang: str =
     try:
         data, error = await engine.call("explain", profile=profile, id=ident, lang=lang), None
     except RemoteError as exc:
-        data, error = None, exc.text
+        data, error = None, exc.words(lang)
     return render("_why.html", lang=lang, kb=kb, error=error, data=data, profile=profile, ident=ident)
 
 
@@ -273,7 +281,7 @@ async def policy(request: Request, kb: KnowledgeBase = Depends(get_kb), lang: st
     except ApiError as exc:
         error = exc.error
     except RemoteError as exc:
-        error = exc.text
+        error = exc.words(lang)
     if marks and marks.get("left_out"):
         sep = "；" if lang == "zh" else "; "
         error = TEXTS[lang]["left_out_title"] + sep.join(p["text"] for p in marks["left_out"])
@@ -302,7 +310,7 @@ async def case_marks(request: Request, kb: KnowledgeBase = Depends(get_kb), lang
     except ApiError as exc:
         return JSONResponse({"error": exc.error}, status_code=400)
     except RemoteError as exc:
-        return JSONResponse({"error": exc.text}, status_code=400)
+        return JSONResponse({"error": exc.words(lang)}, status_code=400)
 
 
 # --------------------------------------------------------------------------- print
@@ -317,7 +325,7 @@ async def print_report(request: Request, kb: KnowledgeBase = Depends(get_kb), la
     try:
         made = await engine.call("report", profile=profile, lang=lang)
     except RemoteError as exc:
-        raise ApiError(400, exc.text) from None
+        raise ApiError(400, exc.words(lang)) from None
     if made["page"] is None:
         sep = "；" if lang == "zh" else "; "
         raise ApiError(400, TEXTS[lang]["cannot_print"] + sep.join(p["text"] for p in made["left_out"]))
