@@ -261,7 +261,7 @@ def _problems(case: Scenario, kb: KnowledgeBase) -> list[str]:
     except PolicyKBError as exc:
         return [f"error: {exc}"]
     except Exception as exc:  # noqa: BLE001 - a traceback under policykb test is a failure as well
-        return [f"internal error: {type(exc).__name__}: {exc}"]
+        return [f"internal error while evaluating: {exc or 'no detail'}"]
 
 
 def _order(rule_id: str) -> list[Scenario]:

@@ -11,6 +11,11 @@ from engine.loading.yamlio import Mapping
 from engine.model import Where
 
 
+#: The longest id a knowledge base may give a rule, fact, conclusion, benefit or sub-policy:
+#: ids are names people read, cite and type, and they are printed in every result.
+MAX_ID_LENGTH = 100
+
+
 class Reader:
     """Checks one YAML mapping's keys and values, raising located errors."""
 
@@ -49,6 +54,16 @@ class Reader:
             raise self.error(f"'{key}' of {self.what} must be non-empty text", key)
         return value.strip()
 
+    def ident(self, key="id") -> str:
+        """An id (non-empty text) of at most :data:`MAX_ID_LENGTH` characters."""
+        value = self.text(key)
+        if len(value) > MAX_ID_LENGTH:
+            raise self.error(f"the '{key}' of {self.what} is {len(value):,} characters long ('{value[:30]}…'): "
+                             f"ids are at most {MAX_ID_LENGTH} characters", key,
+                             zh=f"{self.what} 的 '{key}' 有 {len(value):,} 个字符（'{value[:30]}…'）："
+                                f"id 最多 {MAX_ID_LENGTH} 个字符")
+        return value
+
     def list(self, key, default=None) -> list:
         value = self.data.get(key, default)
         if value is None:
@@ -62,8 +77,12 @@ class Reader:
 
 
 def kind_of(value) -> str:
+    """What a value is, in a person's words (never a Python type name)."""
+    import datetime
+    if isinstance(value, datetime.date):
+        return "a date"
     return {dict: "a mapping", list: "a list", str: "text", bool: "true/false",
-            int: "a number", float: "a number", type(None): "nothing"}.get(type(value), type(value).__name__)
+            int: "a number", float: "a number", type(None): "nothing"}.get(type(value), "a value of another kind")
 
 
 def normalize(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from engine.errors import KnowledgeBaseError, nearest
 from engine.loading.reader import Reader, first_difference, normalize
-from engine.loading.values import ValueProblem, parse_date, parse_money, parse_number, parse_percent
+from engine.loading.values import ValueProblem, parse_date, parse_money, parse_number, parse_percent, written
 from engine.loading.yamlio import Sequence
 from engine.model import Amount, Draft, Fact, KnowledgeBase, Precedence, Rule
 from engine.model import conditions as cond
@@ -32,7 +32,7 @@ def read_rules_file(kb: KnowledgeBase, data, file, document: str):
         if source not in kb.facts or kb.facts[source].type != "records":
             raise reader.error(f"'{source}' is not a records fact", "input",
                                suggestion=nearest(source, kb.facts))
-        kb.precedence.append(Precedence(reader.text("id"), cites, quote, source,
+        kb.precedence.append(Precedence(reader.ident(), cites, quote, source,
                                         _explain(reader), reader.text("notes", "", required=False),
                                         reader.where()))
 
@@ -62,7 +62,7 @@ def _draft(kb: KnowledgeBase, item, file, document: str) -> Draft:
     """A rule ``policykb draft`` wrote and nobody has reviewed yet: only its id and citation are
     read (the rest is a proposal with TODOs); it is kept aside and never evaluated."""
     reader = Reader(item, "a draft rule", file)
-    rid = reader.text("id")
+    rid = reader.ident()
     reader.what = f"draft rule '{rid}'"
     cites = cite(reader, kb, "cites", document)
     review = reader.data.get("review") or []
@@ -81,7 +81,7 @@ def _rule(kb: KnowledgeBase, item, file, document: str) -> Rule:
                            "(and 'draft: true')", "review")
     reader.keys(("id", "cites", "quote", "when", "then", "explain"),
                 ("also_cites", "amount", "defers_to", "notes", "text_missing", "draft"))
-    rid = reader.text("id")
+    rid = reader.ident()
     reader.what = f"rule '{rid}'"
     cites = cite(reader, kb, "cites", document)
     also = [cite(reader, kb, "also_cites", document, r) for r in reader.list("also_cites")]
@@ -176,11 +176,11 @@ def _test_value(fact: Fact, op: str, raw):
     if op == "not_after_case_date":
         if raw is not True and raw is not False:
             raise ValueProblem(f"'not_after_case_date' takes true (the date has come by the case's date) or false "
-                               f"(got {raw!r})")
+                               f"(got {written(raw)})")
         return raw
     if op == "within_years":
         if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= 100:
-            raise ValueProblem(f"'within_years' takes a whole number of years, e.g. 3 (got {raw!r})")
+            raise ValueProblem(f"'within_years' takes a whole number of years, e.g. 3 (got {written(raw)})")
         return raw
     if op == "between":
         if not isinstance(raw, list) or len(raw) != 2:
@@ -222,10 +222,10 @@ def _scalar(fact: Fact, raw):
 def _kb_money(reader: Reader, key, rid, raw=None) -> int:
     raw = reader.data.get(key) if raw is None else raw
     if isinstance(raw, float):
-        raise reader.error(f"'{key}' is a float ({raw!r}): amounts are integer yuan with their unit, "
+        raise reader.error(f"'{key}' is a float ({written(raw)}): amounts are integer yuan with their unit, "
                            "e.g. \"500万元\"", key, rule_id=rid)
     if not isinstance(raw, str) or not raw.strip().endswith("元"):
-        raise reader.error(f"'{key}' must be money with its unit, e.g. \"500万元\" (got {raw!r})", key, rule_id=rid)
+        raise reader.error(f"'{key}' must be money with its unit, e.g. \"500万元\" (got {written(raw)})", key, rule_id=rid)
     try:
         return parse_money(raw)
     except ValueProblem as exc:
@@ -255,7 +255,7 @@ def _per_year(kb, reader: Reader, file, rid) -> dict:
     sub.keys((), ("years", "from"))
     years = sub.data.get("years")
     if years is not None and (not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 100):
-        raise sub.error(f"'years' is a whole number of years, e.g. 3 for 连续三年 (got {years!r})", "years", rule_id=rid)
+        raise sub.error(f"'years' is a whole number of years, e.g. 3 for 连续三年 (got {written(years)})", "years", rule_id=rid)
     start = sub.text("from", None, required=False)
     if start is not None and (start not in kb.facts or kb.facts[start].type != "date"):
         raise sub.error(f"'{start}' is not a date fact (the years of support count from a date)", "from",

@@ -72,9 +72,9 @@ def parse_money(value, signed: bool = False) -> int:
         return _checked(value, value, signed)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueProblem(f"{value!r} is not a finite amount of money", zh=f"{value!r} 不是有限的金额")
+            raise ValueProblem(f"{written(value)} is not a finite amount of money", zh=f"{written(value)} 不是有限的金额")
         if value != int(value):
-            raise ValueProblem(f"{value!r} is not a whole number of yuan", zh=f"{value!r} 不是整数元")
+            raise ValueProblem(f"{written(value)} is not a whole number of yuan", zh=f"{written(value)} 不是整数元")
         return _checked(int(value), value, signed)
     if isinstance(value, Decimal):
         return _from_decimal(value, value, signed)
@@ -233,9 +233,9 @@ def parse_number(value) -> Fraction:
     if isinstance(value, Fraction):
         value = str(value)
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
-        raise ValueProblem(f"{value!r} is not a number", zh=f"{value!r} 不是数值")
+        raise ValueProblem(f"{written(value)} is not a number", zh=f"{written(value)} 不是数值")
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueProblem(f"{value!r} is not a finite number", zh=f"{value!r} 不是有限的数值")
+        raise ValueProblem(f"{written(value)} is not a finite number", zh=f"{written(value)} 不是有限的数值")
     text = str(value).strip().replace(",", "")
     try:
         exact = Decimal(text)
@@ -393,6 +393,17 @@ def parse_date_or_month(value) -> _dt.date | MonthDate:
 
 #: How much of a value a message shows: enough to recognise it, never a 5,000-digit echo.
 SHOWN = 40
+
+
+def written(value) -> str:
+    """A value as a message quotes it, as it would be written in a profile (``"text"``, ``1.5``,
+    ``2021-01-01``, ``Infinity``), never as Python spells it; at most :data:`SHOWN` characters."""
+    import json
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = str(value)
+    return shown(text)
 
 
 def shown(value) -> str:

@@ -18,7 +18,7 @@ def read_subpolicies(data, file, citations, document, known):
     for item in top.list("subpolicies"):
         reader = Reader(item, "a sub-policy", file)
         reader.keys(("id", "title", "title_en", "named", "deferred_by"), ("notes", "encoded_as"))
-        sid = reader.text("id")
+        sid = reader.ident()
         if sid in found or sid in known:
             first = (found.get(sid) or known[sid]).where
             raise reader.error(f"sub-policy '{sid}' is defined twice (first at {first})", "id")
@@ -51,7 +51,7 @@ def read_facts(data, file, articles, clauses):
         reader.keys(("id", "type", "zh", "en", "source"),
                     ("unit", "values", "administrative", "added", "display_only", "description", "description_zh",
                      "fields", "nature", "signed"))
-        fid = reader.text("id")
+        fid = reader.ident()
         if not re.fullmatch(r"[a-z][a-z0-9_]*", fid):
             raise reader.error(f"fact id '{fid}' must be lower_snake_case", "id")
         if fid in found:
@@ -114,7 +114,7 @@ def read_conclusions(data, file, citations, document, facts, known):
         for item in top.list(key):
             reader = Reader(item, f"a {kind}", file)
             reader.keys(("id", "article", "zh", "en"), ("internal",) if kind == "conclusion" else ())
-            cid = reader.text("id")
+            cid = reader.ident()
             if cid in found or cid in known:
                 raise reader.error(f"'{cid}' is defined twice (first at {(found.get(cid) or known[cid]).where})", "id")
             if cid in facts:

@@ -79,7 +79,8 @@ def evaluate_rows(kb: KnowledgeBase, rows: list[Row], as_of, kind: str | Output)
             except PolicyKBError as exc:
                 item["message"], zh = str(exc), exc.text("zh")
             except Exception as exc:  # an internal error of one row must not stop the batch
-                item["message"] = zh = f"internal error: {type(exc).__name__}: {exc}"
+                item["message"] = f"internal error while evaluating this row: {exc or 'no detail'}"
+                zh = f"评估这一行时出现内部错误：{exc or '无详情'}"
         if item["result"] == "error" and item["message"] is not None:
             item["message_zh"] = zh
         out.append(_prepared(kb, item, assessment, evaluation, output, text, row.given))
