@@ -10,13 +10,14 @@ Errors are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 from pathlib import Path
 
 from engine.authoring.checking import check
-from .errors import EvaluationError, PolicyKBError, ProfileError
+from .errors import EvaluationError, PolicyKBError, ProfileError, write_problem
 from engine.inferring.evaluation import assess, knowledge_base
 from engine.explaining.explanation import render_text, tree
 from engine.loading.profile import read_profile
@@ -170,8 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
+        _refuse_lone_surrogates(parser, args)
         return {"eval": _eval, "why": _why, "why-not": _why_not, "report": _report, "test": _test,
                 "diff": _diff, "impact": _impact, "graph": _graph, "schema": _schema, "batch": _batch,
                 "template": _template, "draft": _draft, "mutate": _mutate, "regenerate": _regenerate,
@@ -185,6 +188,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     except BrokenPipeError:
         return 0
+
+
+def _refuse_lone_surrogates(parser, args) -> None:
+    """An argument that is not UTF-8 (a file name, an id) is refused before it is used."""
+    from engine.loading.unicode_text import refuse_in_arguments
+    actions = [a for p in [parser, *[a.choices[args.command] for a in parser._actions
+                                     if isinstance(a, argparse._SubParsersAction)]] for a in p._actions]
+    refuse_in_arguments(vars(args), {a.dest: a.option_strings[0] if a.option_strings else a.dest.upper()
+                                     for a in actions})
 
 
 def documents_option(parser) -> None:
@@ -207,23 +219,42 @@ def _assess(args):
 
 
 def _write_file(path, data: bytes) -> None:
-    """Write an output file; a path that cannot be written is the user's input error."""
+    """Write an output file; a path that cannot be written (a missing or read-only folder, a
+    full disk, a file too large) is one line of error, and no half-written file is left."""
+    path = Path(path)
+    existed = path.exists()
     try:
-        Path(path).write_bytes(data)
+        with path.open("wb") as handle:
+            _write_fully(handle, data)
     except OSError as exc:
-        raise ProfileError(f"cannot write: {exc.strerror}", file=str(path)) from None
+        if not existed and path.is_file():
+            path.unlink(missing_ok=True)
+        raise write_problem(path, exc) from None
+
+
+def _write_fully(handle, data: bytes) -> None:
+    """Write all of ``data``: a write cut short (a file reaching its size limit) is tried again
+    with the rest, which then fails with the reason, instead of silently writing less."""
+    view = memoryview(data)
+    while view:
+        view = view[handle.write(view) or 0:]
 
 
 def _emit(text: str) -> None:
     """Write to standard output in UTF-8, whatever the locale says: JSON and text carry Chinese
     as the characters themselves, never as \\uXXXX, and a non-UTF-8 terminal gets no traceback."""
-    sys.stdout.flush()
-    out = getattr(sys.stdout, "buffer", None)
-    if out is None:  # a text-only stream (some embedding hosts): it takes str
-        sys.stdout.write(text)
-    else:
-        out.write(text.encode("utf-8"))
-    (out or sys.stdout).flush()
+    try:
+        sys.stdout.flush()
+        out = getattr(sys.stdout, "buffer", None)
+        if out is None:  # a text-only stream (some embedding hosts): it takes str
+            sys.stdout.write(text)
+        else:
+            _write_fully(out, text.encode("utf-8"))
+        (out or sys.stdout).flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:   # standard output on a full disk, or a file too large
+        raise write_problem("standard output", exc, path_zh="标准输出") from None
 
 
 def _eval(args) -> int:
@@ -397,7 +428,7 @@ def _graph(args) -> int:
         try:
             written = write_all(graph, title, Path(args.out))
         except OSError as exc:
-            raise ProfileError(f"cannot write the diagrams: {exc.strerror}", file=args.out) from None
+            raise write_problem(f"the diagrams in {args.out}", exc, path_zh=f"{args.out} 中的图") from None
         for path in written:
             print(f"wrote {path}", file=sys.stderr)
         return 0
@@ -453,9 +484,33 @@ def _template(args) -> int:
     kb = knowledge_base(args.kb)
     if args.documents:
         under_documents(kb, args.documents)   # refuses an unknown document with the nearest id
-    write_template(kb, out, args.lang, args.documents)
+    existed, problem = out.exists(), None
+    with _closing_quietly():   # a failed write's files close without complaints
+        try:
+            write_template(kb, out, args.lang, args.documents)
+        except (OSError, PolicyKBError) as exc:
+            cause = exc if isinstance(exc, OSError) else exc.__context__
+            problem = write_problem(out, cause) if isinstance(cause, OSError) else exc
+            cause = None
+    if problem is not None:   # no half-written workbook left behind
+        for leftover in ([] if existed else [out]) + [out.with_name(out.name + ".raw")]:
+            if leftover.is_file():
+                leftover.unlink()
+        raise problem
     print(f"wrote {out}", file=sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def _closing_quietly():
+    """Collect the files a failed write left open, without the complaints of their closing."""
+    import gc
+    hook, sys.unraisablehook = sys.unraisablehook, lambda unraisable: None
+    try:
+        yield
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 def _serve(args) -> int:

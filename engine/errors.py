@@ -90,3 +90,23 @@ def nearest(name: str, known: Iterable[str]) -> str | None:
     """The known name closest to ``name``, for "did you mean" suggestions."""
     matches = difflib.get_close_matches(str(name), sorted(set(map(str, known))), n=1, cutoff=0.6)
     return matches[0] if matches else None
+
+
+#: The Chinese words for the reasons a file cannot be written, by errno name.
+_WRITE_REASONS_ZH = {"ENOSPC": "磁盘空间不足", "EFBIG": "文件超过了允许的大小", "EROFS": "文件系统是只读的",
+                     "EACCES": "没有写入权限", "EPERM": "不允许写入", "EDQUOT": "超出了磁盘配额",
+                     "ENOENT": "所在的文件夹不存在", "EISDIR": "这是一个文件夹", "ENOTDIR": "路径中有一项不是文件夹",
+                     "EIO": "输入/输出错误", "ENAMETOOLONG": "文件名太长"}
+
+
+def write_problem(path, exc: OSError, what: str | None = None, path_zh: str | None = None) -> ProfileError:
+    """The one-line refusal of an output that cannot be written (a full disk, a file too large,
+    a read-only or forbidden folder): ``cannot write PATH: No space left on device``, in English
+    and Chinese; ``what`` names the output where the path alone does not (``--reports``),
+    ``path_zh`` the output in Chinese where it is words, not a path."""
+    import errno
+    reason = exc.strerror or "the system refused the write"
+    reason_zh = _WRITE_REASONS_ZH.get(errno.errorcode.get(exc.errno or 0, ""), reason)
+    where, where_zh = (f"{what}: ", f"{what}：") if what else ("", "")
+    return ProfileError(f"{where}cannot write {path}: {reason}",
+                        zh=f"{where_zh}无法写入 {path_zh or path}：{reason_zh}")

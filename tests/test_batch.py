@@ -147,7 +147,9 @@ def test_an_interrupted_run_leaves_a_file_that_says_it_is_incomplete(kb, sample,
     outcome = batch.run(kb, sample, tmp_path / "out.csv", quiet=True)
     assert not outcome.complete and outcome.reason == "interrupted"
     assert not (tmp_path / "out.csv").exists() and outcome.path.name == "out.csv.incomplete"
-    rows = _read_csv(outcome.path)
+    marker, rest = outcome.path.read_text(encoding="utf-8").split("\n", 1)
+    assert marker.startswith("未完成")   # it says so from its first line, whatever stops the run
+    rows = list(csv.DictReader(io.StringIO(rest)))
     assert [r["row"] for r in rows[:-1]] == ["1", "2", "3"]
     assert rows[-1]["result"] == "incomplete" and "3 rows written" in rows[-1]["message"]
 

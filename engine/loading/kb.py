@@ -88,9 +88,10 @@ def load(path: str | Path | None = None) -> KnowledgeBase:
         rule_files += [(document.id, f) for f in sorted((folder / "rules").glob("*.yaml"))]
     if not rule_files:
         raise KnowledgeBaseError("the knowledge base has no rules/*.yaml", file=str(folders[0] / "rules"))
-    kb.version = _version(root, files + [f for _, f in rule_files])
     for document_id, rule_file in rule_files:
         read_rules_file(kb, load_file(rule_file, KnowledgeBaseError), str(rule_file), document_id)
+    # After every file is read and checked (a file too big is refused before it is read whole).
+    kb.version = _version(root, files + [f for _, f in rule_files])
     if index is not None:
         read_relations(kb, index, str(root / INDEX_FILE))
     settle(kb)

@@ -18,7 +18,7 @@ from typing import Any
 from engine.errors import ProfileError, nearest
 from engine.model import Fact, KnowledgeBase
 from engine.loading.values import ValueProblem, parse_date_or_month, parse_money, parse_number, shown
-from engine.loading.yamlio import load_file
+from engine.loading.yamlio import load_file, refuse_lone_surrogates
 
 _TRUE = {"true", "yes", "是", "y"}
 _FALSE = {"false", "no", "否", "n"}
@@ -49,6 +49,7 @@ def parse_profile(data: Any, kb: KnowledgeBase, source: str | None = None) -> di
                            f"not {_kind(data)}", file=source or getattr(data, "file", None),
                            line=getattr(data, "line", 1 if source else None),
                            zh="档案应是“事实名: 值”的映射（如 `paid_in_capital: 1亿元`）")
+    refuse_lone_surrogates(data, source, ProfileError)   # text that is no text, from Python or the web
     facts: dict[str, Any] = {}
     for key, value in data.items():
         line = data.line_of(key) if hasattr(data, "line_of") else None
@@ -85,7 +86,7 @@ def _kind(data: Any) -> str:
         return "a number"
     if isinstance(data, datetime.date):
         return "a date"
-    return f"a value of type {type(data).__name__}"
+    return "a value of another kind"
 
 
 def _allowed(fact: Fact):

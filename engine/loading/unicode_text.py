@@ -62,3 +62,23 @@ def surrogate_problem(where: str, excerpt: str) -> tuple[str, str]:
     return (f"{place_en}the text '{excerpt}' holds a lone surrogate, which is not a character and cannot "
             "be written as UTF-8; send the text as UTF-8 without it",
             f"{place_zh}文本“{excerpt}”含有孤立的代理码位（不是字符，无法写成 UTF-8）；请去掉它，以 UTF-8 发送")
+
+
+def refuse_in_arguments(values: dict, names: dict) -> None:
+    """Refuse a command-line argument holding a lone surrogate (Python reads an argument that is
+    not UTF-8 with ``surrogateescape``): ``values`` by destination, ``names`` how each is written
+    (``--out``, ``PROFILE``); the message quotes the text around it (a long path's start is no help).
+
+    Raises
+    ------
+    ProfileError
+        For the first such argument, in English and Chinese.
+    """
+    from engine.errors import ProfileError
+    for dest, value in values.items():
+        for item in value if isinstance(value, list) else [value]:
+            at = lone_surrogate(item) if isinstance(item, str) else None
+            if at is not None:
+                name, excerpt = names.get(dest, dest), ("…" if at > 20 else "") + shown(item[max(at - 20, 0):])
+                raise ProfileError(surrogate_problem(f"argument {name}", excerpt)[0],
+                                   zh=surrogate_problem(f"参数 {name}", excerpt)[1])

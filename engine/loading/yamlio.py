@@ -24,6 +24,7 @@ from typing import Any, Callable
 import yaml
 
 from engine.errors import PolicyKBError
+from engine.loading.unicode_text import find_lone_surrogate, path_text, surrogate_problem
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
@@ -190,8 +191,13 @@ def _check_size(node, source: str, error: Callable[..., PolicyKBError]) -> None:
 def read_text(path: Path, error: Callable[..., PolicyKBError]) -> str:
     """Read a UTF-8 text file, turning every I/O problem into ``error``."""
     source = str(path)
+    limit = f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, the limit of a file this tool reads"
     try:
-        data = path.read_bytes()
+        # The size first: a file far too big is refused before it is read whole.
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise error(limit, file=source, zh=f"文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MiB（可读取的文件大小上限）")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)   # a file that grew meanwhile is read no further
     except FileNotFoundError:
         raise error("no such file", file=source) from None
     except IsADirectoryError:
@@ -199,7 +205,7 @@ def read_text(path: Path, error: Callable[..., PolicyKBError]) -> str:
     except OSError as exc:
         raise error(f"cannot read: {exc.strerror}", file=source) from None
     if len(data) > MAX_FILE_BYTES:
-        raise error(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB", file=source)
+        raise error(limit, file=source, zh=f"文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MiB（可读取的文件大小上限）")
     _refuse_binary(data, source, error)
     try:
         text = data.decode("utf-8-sig")
@@ -274,8 +280,39 @@ def load_file(path: Path, error: Callable[..., PolicyKBError]) -> Any:
     """Load a YAML (or JSON, which is YAML) file safely with positions."""
     text = read_text(path, error)
     if path.suffix.lower() == ".json":
-        return _load_json(text, str(path), error)
-    return loads(text, str(path), error)
+        data = _load_json(text, str(path), error)
+    else:
+        data = loads(text, str(path), error)
+    refuse_lone_surrogates(data, str(path), error)
+    return data
+
+
+def refuse_lone_surrogates(data: Any, source: str | None, error: Callable[..., PolicyKBError]) -> None:
+    """Refuse text holding a lone surrogate (JSON's ``"\\ud800"``; see
+    :mod:`engine.loading.unicode_text`) in a key or a value of ``data``, naming where it is.
+
+    Raises
+    ------
+    PolicyKBError
+        (``error``) with the path of the text and the line where it is known.
+    """
+    found = find_lone_surrogate(data)
+    if found is None:
+        return
+    where, excerpt = found
+    line, item = getattr(data, "line", None), data
+    for part in where:   # the deepest line known on the way down
+        if hasattr(item, "line_of"):
+            try:
+                line = item.line_of(part) or line
+            except (IndexError, TypeError):
+                pass
+        try:
+            item = item[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    message, zh = surrogate_problem(path_text(where), excerpt)
+    raise error(message, file=source, line=line, zh=zh)
 
 
 def _load_json(text: str, source: str, error):

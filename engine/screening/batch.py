@@ -9,9 +9,10 @@ the same chunks — and written in input order as CSV, JSON Lines or Excel (:mod
 with the input and the process writing the output does little else. Text cells are kept from
 running as spreadsheet formulas (:mod:`engine.rendering.spreadsheet`). Nothing is lost: a row
 that cannot be read or evaluated is an output row with its error, and the batch goes on. Output
-goes to ``OUTPUT.incomplete`` and is renamed to ``OUTPUT`` only when every row is written; an
-interrupted run leaves the ``.incomplete`` file, ending with a row that says so, never a silently
-short ``OUTPUT``.
+goes to ``OUTPUT.incomplete`` — made before the work starts, and saying in its first line that it
+is incomplete — and becomes ``OUTPUT`` only when every row is written; an interrupted run leaves
+the ``.incomplete`` file, ending with a row that says so, never a silently short ``OUTPUT``. An
+output that cannot be written (a full disk) is one line of error, with nothing left behind.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import ProfileError
+from engine.errors import ProfileError, write_problem
 from engine.model import KnowledgeBase
 from engine.screening.chunks import Output
 from engine.screening.local import evaluate_local
@@ -94,17 +95,20 @@ def run(kb: KnowledgeBase, source: Path, out: Path, *, workers: int = 1, as_of=N
     stream = progress_stream if progress_stream is not None else sys.stderr
     shown = not quiet and stream.isatty()
     progress = Progress(stream, count_rows(source, sheet) if shown else None, enabled=shown)
-    if engine == "dask":
-        from engine.screening.dask_engine import evaluate_dask
-        results = evaluate_dask(kb, rows, as_of, workers, scheduler, kind)
-    else:
-        results = evaluate_local(kb, rows, as_of, workers, kind)
+    # The output is made (and so known to be writable) before any row is evaluated.
+    title = SUMMARY_WORDS[lang]["title"] + ("：" if lang == "zh" else ": ") + source.name
+    writer = Writer(out, kb, rows.columns, lang, reports, title)
     try:
-        title = SUMMARY_WORDS[lang]["title"] + ("：" if lang == "zh" else ": ") + source.name
-        writer = Writer(out, kb, rows.columns, lang, reports, title)
-    except OSError as exc:
-        raise ProfileError(f"cannot write the output: {exc.strerror}", file=str(out)) from None
+        if engine == "dask":
+            from engine.screening.dask_engine import evaluate_dask
+            results = evaluate_dask(kb, rows, as_of, workers, scheduler, kind)
+        else:
+            results = evaluate_local(kb, rows, as_of, workers, kind)
+    except BaseException:
+        writer.fail()
+        raise
     summary = Summary()
+    problem = None
     try:
         for chunk in results:
             for item in chunk:
@@ -113,13 +117,31 @@ def run(kb: KnowledgeBase, source: Path, out: Path, *, workers: int = 1, as_of=N
             progress.advance(len(chunk))
     except KeyboardInterrupt:
         progress.close()
-        return Outcome(writer.abandon("interrupted", summary), summary, False, "interrupted")
+        return Outcome(_abandoned(writer, "interrupted", summary), summary, False, "interrupted")
     except BrokenProcessPool:
         progress.close()
-        return Outcome(writer.abandon("a worker process died", summary), summary, False, "a worker process died")
+        return Outcome(_abandoned(writer, "a worker process died", summary), summary, False, "a worker process died")
+    except OSError as exc:   # the output cannot be written (a full disk): one line, nothing left behind
+        problem = write_problem(out, exc)
+    except ProfileError as exc:     # e.g. a report of --reports that cannot be written
+        problem = exc
     except BaseException as exc:
         progress.close()
-        writer.abandon(f"stopped by an error: {type(exc).__name__}: {exc}", summary)
+        _abandoned(writer, f"stopped by an error: {exc}" if str(exc) else "stopped by an error", summary)
         raise
     progress.close()
+    if problem is not None:   # out of the except block, so that what the error held can go
+        results.close()
+        writer.fail()
+        raise problem
     return Outcome(writer.finish(summary), summary, True)
+
+
+def _abandoned(writer: Writer, reason: str, summary: Summary) -> Path:
+    """The partial output, marked as incomplete at its end too; where even that cannot be
+    written, the output is given up (it says inside it is incomplete from its first line)."""
+    try:
+        return writer.abandon(reason, summary)
+    except OSError as exc:
+        writer.fail()
+        raise write_problem(writer.path, exc) from None

@@ -10,6 +10,8 @@ import json
 
 from engine.errors import ProfileError, nearest
 from engine.loading.profile import convert, parse_profile
+from engine.loading.unicode_text import find_lone_surrogate, lone_surrogate, path_text, surrogate_problem
+from engine.loading.unicode_text import shown as printable
 from engine.loading.values import ValueProblem, shown
 from engine.loading.yamlio import long_number
 from engine.model import KnowledgeBase
@@ -30,13 +32,18 @@ def _cell(kb: KnowledgeBase, name: str, value):
             return cell_value(kb, name, value)   # a label not found is refused by problems()
         if kind == "records":
             try:
-                return json.loads(value, parse_int=long_number)
+                data = json.loads(value, parse_int=long_number)
             except json.JSONDecodeError as exc:
                 raise ProfileError(f"{name}: not valid JSON ({exc.msg})", fact=name,
                                    zh=f"{kb.facts[name].zh}（{name}）：不是有效的 JSON（{exc.msg}）") from None
             except (ValueError, RecursionError) as exc:
                 raise ProfileError(f"{name}: not usable JSON ({exc})", fact=name,
                                    zh=f"{kb.facts[name].zh}（{name}）：JSON 无法使用（{exc}）") from None
+            found = find_lone_surrogate(data)   # JSON's "\ud800": text that is no text
+            if found is not None:
+                message, zh = surrogate_problem(path_text((name,) + found[0]), found[1])
+                raise ProfileError(message, fact=name, zh=zh)
+            return data
         return value
     if isinstance(value, _dt.datetime):
         return value.date()
@@ -164,6 +171,9 @@ def _csv_row(kb: KnowledgeBase, row: Row) -> Row:
         return Row(row.number, error=f"line {row.line}: not {layout.label} text; save the file as UTF-8 "
                                      "or pass --encoding",
                    error_zh=f"第{row.line}行：不是 {layout.label} 文本；请把文件另存为 UTF-8，或指定 --encoding")
+    if lone_surrogate(text) is not None:   # an --encoding that makes text that is no text
+        message, zh = surrogate_problem(f"line {row.line}", printable(text[lone_surrogate(text):].rstrip("\r\n")))
+        return Row(row.number, error=message, error_zh=zh.replace(f"line {row.line}", f"第{row.line}行"))
     try:
         # A record that spans lines is read as a file would be, with its newlines inside quotes.
         cells = next(csv.reader([text]), [])
@@ -194,6 +204,12 @@ def _jsonl_row(row: Row) -> Row:
     if not isinstance(data, dict):
         return Row(row.number, error=f"line {line}: a row is a JSON object of facts",
                    error_zh=f"第{line}行：每一行应是一个事实的 JSON 对象")
+    found = find_lone_surrogate(data)   # "\ud800": text that is no text, refused as this row's error
+    if found is not None:
+        message, zh = surrogate_problem(path_text(found[0]), found[1])
+        ident = next((str(data[c]) for c in ID_COLUMNS if isinstance(data.get(c), str) and data[c]
+                      and lone_surrogate(data[c]) is None), None)
+        return Row(row.number, ident, error=f"line {line}: {message}", error_zh=f"第{line}行：{zh}")
     given = dict(data)
     ident = next((str(data.pop(c)) for c in ID_COLUMNS if data.get(c) not in (None, "")), None)
     for column in ID_COLUMNS:
