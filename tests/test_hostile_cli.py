@@ -243,6 +243,9 @@ def test_workers_die_with_a_batch_killed_outright_and_the_partial_file_says_it_i
     finally:
         if batch.poll() is None:
             batch.kill()
+        for pid in locals().get("workers", ()):   # none should be left; if one is, it goes now
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
     first = json.loads(partial.read_text(encoding="utf-8").splitlines()[0])
     assert first["incomplete"] is True and "INCOMPLETE" in first["message"]
 
