@@ -37,13 +37,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        watch_master()
         engine = EngineProcess(settings.kb, settings.call_timeout, settings.test_faults)
         engine.start()
         # Uploads are read in a process of their own, started on first use, memory capped.
         uploads = EngineProcess(settings.kb, UPLOAD_SECONDS, memory=UPLOAD_MEMORY, warm=False,
                                 name="policykb-uploads")
         app.state.engine, app.state.uploads = engine, uploads
-        watch_master()
         try:
             yield
         finally:
@@ -103,10 +103,10 @@ def watch_master(interval: float = 1.0) -> None:
     import threading
     import time
     master = os.environ.get("POLICYKB_SERVE_MASTER_PID")
-    if not master or int(master) == os.getpid() or os.getppid() != int(master):
+    if not master or int(master) == os.getpid():
         return   # not a worker (one worker: uvicorn serves in the master itself)
 
-    def watch() -> None:
+    def watch() -> None:   # the master may be gone already, before this worker finished starting
         while os.getppid() == int(master):
             time.sleep(interval)
         os.kill(os.getpid(), signal.SIGTERM)

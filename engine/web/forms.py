@@ -370,6 +370,8 @@ def _plain(value):
 def _from_xlsx(kb: KnowledgeBase, data: bytes, filename: str | None) -> dict:
     """An Excel profile: either two columns (fact, value) or a header row of facts and one row."""
     import openpyxl
+    from engine.loading.workbooks import PROFILE_LIMITS, check_workbook
+    check_workbook(data, PROFILE_LIMITS, filename)   # a workbook too big to read is refused unread
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 — openpyxl raises many kinds for a file that is not a workbook

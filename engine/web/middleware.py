@@ -13,7 +13,10 @@ import json
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
-_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+# "same-origin", not "no-referrer": under "no-referrer" a browser sends `Origin: null` with the
+# workbench's own form posts (the printable report), which RequestGuard could not tell from
+# another site's; no page address reaches another site either way.
+_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
             (b"x-frame-options", b"DENY")]
 
 

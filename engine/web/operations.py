@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from engine.errors import EvaluationError, PolicyKBError
@@ -44,6 +45,17 @@ def read_upload(kb: KnowledgeBase, text: str | None, filename: str | None, data:
         return {"profile": forms.read_upload(kb, text, filename, data), "error": None}
     except PolicyKBError as exc:
         return {"profile": {}, "error": exc.text(lang)}
+
+
+def check_batch_workbook(kb: KnowledgeBase, path: str, name: str, lang: str = "zh") -> str | None:
+    """Why an uploaded batch workbook is too big to read (in ``lang``), or None when it may be
+    screened; checked in the upload process before a job is started for it."""
+    from engine.loading.workbooks import BATCH_LIMITS, check_workbook
+    try:
+        check_workbook(Path(path), BATCH_LIMITS, name)
+    except PolicyKBError as exc:
+        return exc.text(lang)
+    return None
 
 
 def _dumps(data) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import shutil
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
@@ -23,11 +24,12 @@ from starlette.concurrency import run_in_threadpool
 from engine.loading.values import ValueProblem, parse_date
 from engine.model import KnowledgeBase
 from .. import job_control, jobs
-from ..deps import get_kb, get_lang, get_settings
-from ..errors import ApiError
+from ..deps import get_kb, get_lang, get_settings, get_upload_process
+from ..errors import ApiError, storage_error
 from ..middleware import limit_text
 from ..settings import Settings
 from ..templating import render
+from ..worker import EngineProcess, WorkerDied, WorkerOutOfMemory, WorkerTimeout
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,7 +54,8 @@ WORDS = {
            "failed_internal": "内部错误使任务停止：{message}",
            "gone": "找不到这个任务：服务器重启后任务会被清除。请重新上传文件。",
            "too_many": "等候中的任务已满（{n} 个）；请等其他任务完成后再上传。",
-           "no_space": "服务器的数据目录已满或无法写入，文件未能保存；请联系管理员。"},
+           "no_space": "服务器的数据目录已满或无法写入，文件未能保存；请联系管理员。",
+           "too_big": "检查这个工作簿超出了时间或内存上限；请把它拆成几个文件。"},
     "en": {"done": "“{name}” screened: {rows} rows, {ok} evaluated, {errors} with problems.",
            "done_clean": "“{name}” screened: {rows} rows, all evaluated.",
            "problems": "Rows with problems (not evaluated; correct them and upload again)", "row": "Row",
@@ -73,13 +76,14 @@ WORDS = {
            "failed_internal": "An internal error stopped the job: {message}",
            "gone": "There is no such job: jobs are removed when the server restarts. Upload the file again.",
            "too_many": "The queue of waiting jobs is full ({n}); upload again when one has finished.",
-           "no_space": "The server's data folder is full or cannot be written, so the file was not saved; tell its administrator."},
+           "no_space": "The server's data folder is full or cannot be written, so the file was not saved; tell its administrator.",
+           "too_big": "Checking this workbook went past the time or memory limit; split it into several files."},
 }
 _KINDS = {".csv": "CSV", ".xlsx": "Excel", ".jsonl": "JSON Lines"}
 
 
-def _fragment(lang: str, kb: KnowledgeBase, job: str | None, status: dict, slots: int = 1):
-    return render("_batch.html", lang=lang, kb=kb, job=job, status=_worded(status, lang), W=WORDS[lang],
+def _fragment(lang: str, kb: KnowledgeBase, job: str | None, status: dict, slots: int = 1, status_code: int = 200):
+    return render("_batch.html", status_code, lang=lang, kb=kb, job=job, status=_worded(status, lang), W=WORDS[lang],
                   kinds=_KINDS, shown=jobs.SHOWN, slots=slots)
 
 
@@ -103,7 +107,8 @@ _MEDIA = {".csv": "text/csv; charset=utf-8", ".jsonl": "application/x-ndjson; ch
 
 @router.post("/ui/batch")
 async def start_batch(request: Request, kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang),
-                      settings: Settings = Depends(get_settings)):
+                      settings: Settings = Depends(get_settings),
+                      uploads: EngineProcess = Depends(get_upload_process)):
     form = await request.form()
     upload = form.get("file")
     words = WORDS[lang]
@@ -125,11 +130,22 @@ async def start_batch(request: Request, kb: KnowledgeBase = Depends(get_kb), lan
             return _fragment(lang, kb, None, {"state": "failed", "message": exc.zh if lang == "zh" and exc.zh else str(exc)})
     waiting = await run_in_threadpool(job_control.waiting_jobs, settings.data_dir)
     if waiting >= settings.max_queued:
-        return _fragment(lang, kb, None, {"state": "failed", "message": words["too_many"].format(n=waiting)})
+        return _fragment(lang, kb, None, {"state": "failed", "message": words["too_many"].format(n=waiting)},
+                         status_code=503)
     try:
         job, folder, name = await run_in_threadpool(jobs.new_job, settings.data_dir, upload.filename, suffix, data)
-    except OSError:
-        return _fragment(lang, kb, None, {"state": "failed", "message": words["no_space"]})
+    except OSError as exc:   # 507 (full) or 503 (cannot be written), the page's fragment as its body
+        return _fragment(lang, kb, None, {"state": "failed", "message": words["no_space"]},
+                         status_code=storage_error(exc)[0])
+    if suffix == ".xlsx":   # a workbook too big to read is refused before a job is started for it
+        try:
+            refused = await uploads.call("check_batch_workbook", path=str(folder / "upload" / name),
+                                         name=upload.filename, lang=lang)
+        except (WorkerDied, WorkerTimeout, WorkerOutOfMemory):
+            refused = words["too_big"]
+        if refused:
+            await run_in_threadpool(shutil.rmtree, folder, True)
+            return _fragment(lang, kb, None, {"state": "failed", "name": name, "message": refused})
     jobs.start(folder, settings, name, output, as_of, lang)
     return _fragment(lang, kb, job, jobs.read_status(folder), settings.max_jobs)
 

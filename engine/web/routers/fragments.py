@@ -20,7 +20,7 @@ from engine.model import KnowledgeBase
 from engine.explaining.wording import unknown_target
 from ..deps import get_engine, get_kb, get_lang, get_upload_process, parse_json
 from ..errors import ApiError
-from ..forms import groups, profile_from_form
+from ..forms import groups, profile_from_form, read_upload
 from ..policy_text import policy_view
 from ..templating import TEXTS, render
 from ..worker import EngineProcess, RemoteError, WorkerDied, WorkerOutOfMemory, WorkerTimeout

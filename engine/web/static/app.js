@@ -154,6 +154,17 @@
 
   // ------------------------------------------------------------------ after each swap
 
+  // A fragment sent with 503 or 507 (the batch queue is full, the server's disk is) says why in
+  // the page's language: show it rather than the general "the request failed".
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr, kind = xhr ? xhr.getResponseHeader("content-type") || "" : "";
+    if (xhr && (xhr.status === 503 || xhr.status === 507) && kind.indexOf("text/html") === 0 &&
+        xhr.responseText.indexOf('id="batch-job"') >= 0) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     event.detail.target.classList.remove("stale", "updating");
     if (event.detail.target.id === "result") placeMessages();
