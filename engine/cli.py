@@ -132,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0: any free port)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="worker processes, each with its own engine (default: every core)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="also answer to this name in the Host header (a reverse proxy's or a DNS name; "
+                        "repeatable; '*': any); loopback names are always answered")
+    p.add_argument("--max-jobs", type=int, default=None, metavar="N",
+                   help="batch jobs running at once, across every worker (default: 2); the rest wait in a queue")
     common(p)
 
     p = sub.add_parser("schema", help="print the JSON Schema of profiles (for editors)")
@@ -515,7 +520,8 @@ def _closing_quietly():
 
 def _serve(args) -> int:
     from .web.serve import serve
-    return serve(args.kb, args.host, args.port, args.workers)
+    return serve(args.kb, args.host, args.port, args.workers, allow_hosts=tuple(args.allow_host),
+                 max_jobs=args.max_jobs)
 
 
 def _schema(args) -> int:

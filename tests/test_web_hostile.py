@@ -125,8 +125,14 @@ def _raw(base: str, data: bytes, read_for: float = 30.0) -> bytes:
 def server(tmp_path_factory):
     log = tmp_path_factory.mktemp("server") / "serve.log"
     env = {"POLICYKB_SERVE_HEAD_SECONDS": "2", "POLICYKB_SERVE_BODY_IDLE_SECONDS": "2"}
-    with running_server(workers=1, log=log, extra_env=env) as (base, process):
+    with running_server(workers=1, log=log, extra_env=env, extra_args=["--allow-host", "policykb.example"]) as (base, process):
         yield base, log
+
+
+def test_allow_host_adds_a_name_the_server_answers_to(server):
+    base, _ = server
+    assert httpx.get(base + "/healthz", headers={"host": "policykb.example"}).status_code == 200
+    assert httpx.get(base + "/healthz", headers={"host": "other.example"}).status_code == 400
 
 
 def test_a_huge_request_head_is_refused_with_431_and_closed(server):
