@@ -165,13 +165,13 @@ class RuleEngine:
         try:
             self._assert_and_act(batch, sid)
         except (self._not_handled, self._observed) as exc:
-            failure = f"the engine refused a fact ({type(exc).__name__})"
+            failure = f"the engine refused a fact: {exc}" if str(exc) else "the engine refused a fact"
         except Exception as exc:
             failure = f"the engine failed: {exc}"
         self._cleanup(sid)
         if self._errors:
             name, exc = self._errors[0]
-            raise EvaluationError(f"an action failed: {type(exc).__name__}: {exc}", rule_id=name.split("#")[0])
+            raise EvaluationError(f"an action failed: {exc or 'an unexpected error'}", rule_id=name.split("#")[0])
         if failure:
             raise EvaluationError(failure)
         if not self._sentinel_ran:
