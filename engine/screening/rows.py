@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from engine.errors import ProfileError, nearest
+from engine.loading.workbooks import BATCH_LIMITS, WorkbookLimits, check_workbook
 from engine.model import KnowledgeBase
 from engine.rendering.template import read_header
 
@@ -260,12 +261,18 @@ def _jsonl_body(handle) -> Iterator[Row]:
             yield Row(number, raw=raw, line=line, layout=_JSONL)
 
 
-def _xlsx_rows(path: Path, kb: KnowledgeBase, sheet: str | None) -> Iterator[Row]:
+def _xlsx_rows(path: Path, kb: KnowledgeBase, sheet: str | None,
+               limits: WorkbookLimits = BATCH_LIMITS) -> Iterator[Row]:
+    """The rows of an Excel sheet; a workbook too big to read (``limits``), or no workbook at
+    all, is refused before openpyxl reads it (:func:`engine.loading.workbooks.check_workbook`)."""
     import openpyxl
+    check_workbook(path, limits, name=str(path))
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise ProfileError(f"not a readable .xlsx workbook ({type(exc).__name__})", file=str(path)) from None
+    except Exception:  # noqa: BLE001 — openpyxl raises many kinds for a file it cannot read
+        raise ProfileError("not a readable .xlsx workbook; save it again from Excel as .xlsx (Excel Workbook)",
+                           zh="无法读取的 .xlsx 工作簿；请在 Excel 中重新另存为 .xlsx（Excel 工作簿）",
+                           file=str(path)) from None
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise ProfileError(f"no sheet '{sheet}'", file=str(path), suggestion=nearest(sheet, book.sheetnames),
