@@ -277,6 +277,15 @@ def test_a_job_past_its_time_limit_is_stopped(tmp_path):
         assert state == "failed" and "time limit" in page
 
 
+def test_a_job_past_its_memory_limit_is_stopped_and_says_so(tmp_path):
+    with _client(tmp_path, job_memory=16 * 1024 * 1024) as client:
+        job = _start_job(client, 3)
+        state, page = _until(lambda: (lambda s: s if s[0] not in ("starting", "queued", "running") else None)(
+            _state(client, job)))
+        assert state == "failed" and "memory limit (16 MiB)" in page
+        assert "内存上限（16 MiB）" in _state(client, job, "zh")[1]
+
+
 def test_a_finished_job_leaves_no_zombie_and_no_upload(tmp_path):
     with _client(tmp_path) as client:
         job = _start_job(client, 3)

@@ -60,7 +60,10 @@ def hold_alive(folder: Path) -> int:
 
 def limit(memory: int, seconds: float) -> None:
     """Cap the process's memory (address space) and, from now, its running time: past the
-    memory, allocations fail (MemoryError); past the time, :class:`TooLong` is raised."""
+    memory, allocations fail (MemoryError); past the time, :class:`TooLong` is raised. A limit
+    below what the process already uses raises MemoryError at once: the job could not run."""
+    if memory < _address_space():
+        raise MemoryError()
     try:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     except (ValueError, OSError):
@@ -71,6 +74,17 @@ def limit(memory: int, seconds: float) -> None:
 
     signal.signal(signal.SIGALRM, too_long)
     signal.alarm(max(1, int(seconds)))
+
+
+def _address_space() -> int:
+    """The process's address space now, in bytes (0 where /proc does not say)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def on_sigterm() -> None:
