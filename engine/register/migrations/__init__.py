@@ -1,0 +1,1 @@
+"""The register's Alembic migrations: ``env.py``, and one file per revision under ``versions/``."""

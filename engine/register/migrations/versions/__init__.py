@@ -1,0 +1,1 @@
+"""The register's revisions, oldest first: each creates or changes tables, none loses data."""
