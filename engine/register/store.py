@@ -102,7 +102,9 @@ _SQLITE_REASONS = (
      "该文件不是案件登记簿（不是 SQLite 数据库）"),
     ("database is locked", f"another program has kept it locked for more than {schema.BUSY_SECONDS} seconds",
      f"另一个程序锁定它已超过 {schema.BUSY_SECONDS} 秒"),
-    ("disk i/o error", "the disk reported an input/output error", "磁盘报告了输入/输出错误"),
+    # A write refused part-way: a file-size limit (EFBIG), or a disk failing.
+    ("disk i/o error", "the file could not be written (it may have reached the size it may have, or the "
+                       "disk is full or failing)", "文件无法写入（可能已达到允许的大小，或磁盘已满或出现故障）"),
 )
 _POSTGRES_REASONS = {
     "53100": ("the server's disk is full", "服务器磁盘已满"),
