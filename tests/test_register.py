@@ -585,3 +585,22 @@ def test_export_every_case_and_record_formula_safe(register, tmp_path):
     with pytest.raises(RegisterError, match="write a .jsonl, .csv or .xlsx"):
         register.export(tmp_path / "out.txt")
     assert not list(tmp_path.glob(".*.partial"))
+
+
+def test_a_write_on_sqlite_takes_the_write_lock_at_its_start(tmp_path):
+    """BEGIN IMMEDIATE, not sqlite3's deferred BEGIN: a second writer waits from the first statement."""
+    import sqlite3
+    path = tmp_path / "r.sqlite3"
+    with open_register(path) as register:
+        with register._writer.begin() as connection:
+            connection.execute(sa.text("SELECT 1"))          # a read only, yet the lock is held
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            other.close()
+        with register._engine.begin() as connection:          # a read begins deferred
+            connection.execute(sa.text("SELECT 1"))
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            other.close()
