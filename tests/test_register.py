@@ -53,7 +53,17 @@ def where(request, tmp_path):
     """A register's location, empty: an SQLite file's path, or a fresh PostgreSQL database's URL."""
     if request.param == "sqlite":
         yield str(tmp_path / "registers" / "register.sqlite3")
-        return
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def postgres_where():
+    """A fresh PostgreSQL database's URL, for a test of PostgreSQL alone."""
+    yield from _postgres_database()
+
+
+def _postgres_database():
     server = sa.make_url(_postgres_or_skip()).set(drivername="postgresql+psycopg")
     name = f"policykb_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
@@ -349,16 +359,12 @@ def _writers(where, writers: int, each: int):
         assert register.verify() == register.verify().__class__(True, writers * each, None, None)
 
 
-def test_fifty_concurrent_writers_on_postgresql(where):
-    if not where.startswith("postgresql"):
-        pytest.skip("the PostgreSQL case; SQLite has its own (20 writers)")
-    _writers(where, 50, 10)
+def test_fifty_concurrent_writers_on_postgresql(postgres_where):
+    _writers(postgres_where, 50, 10)
 
 
-def test_twenty_concurrent_writers_on_sqlite(where):
-    if where.startswith("postgresql"):
-        pytest.skip("the SQLite case; PostgreSQL has its own (50 writers)")
-    _writers(where, 20, 10)
+def test_twenty_concurrent_writers_on_sqlite(tmp_path):
+    _writers(str(tmp_path / "register.sqlite3"), 20, 10)
 
 
 _LOOP = textwrap.dedent("""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 from importlib import metadata as importlib_metadata
@@ -55,7 +56,10 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=None)
 def _version_of(distribution: str) -> str:
+    """The installed version of ``distribution`` (read once per process: reading it costs more than
+    writing a record)."""
     try:
         return importlib_metadata.version(distribution)
     except importlib_metadata.PackageNotFoundError:
