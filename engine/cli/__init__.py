@@ -1,6 +1,7 @@
 """The ``policykb`` command line, one face of the engine (the web app, :mod:`engine.web`, is the
 other): ``eval``, ``why``, ``why-not``, ``report``, ``template``, ``batch``, ``serve``, and the
-authoring tools ``check``, ``test``, ``diff``, ``impact``, ``graph``, ``schema``, ``draft``, ``mutate``, ``regenerate``.
+authoring tools ``check``, ``test``, ``diff``, ``impact``, ``graph``, ``schema``, ``draft``, ``mutate``, ``regenerate``;
+``cases``, the case register (:mod:`engine.cli.cases`).
 
 Exit status: 0 on success, 2 for bad input (a profile, a knowledge base, an argument) or an
 installation to repair (the line says how), 3 for an internal error of the inference engine.
@@ -17,7 +18,8 @@ import sys
 from pathlib import Path
 
 from engine.authoring.checking import check
-from .errors import EvaluationError, PolicyKBError, ProfileError, write_problem
+from ..errors import EvaluationError, PolicyKBError, ProfileError, write_problem
+from .cases import add_parser as add_cases, run as _cases
 from engine.inferring.evaluation import assess, knowledge_base
 from engine.explaining.explanation import render_text, tree
 from engine.loading.profile import read_profile
@@ -172,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-scenarios", action="store_true",
                    help="skip the checks that scenarios make every rule fire and cover every condition both ways")
     common(p)
+    add_cases(sub, common)
     return parser
 
 
@@ -183,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         return {"eval": _eval, "why": _why, "why-not": _why_not, "report": _report, "test": _test,
                 "diff": _diff, "impact": _impact, "graph": _graph, "schema": _schema, "batch": _batch,
                 "template": _template, "draft": _draft, "mutate": _mutate, "regenerate": _regenerate,
-                "check": _check, "serve": _serve}[args.command](args)
+                "check": _check, "serve": _serve, "cases": _cases}[args.command](args)
     except EvaluationError as exc:
         print(f"policykb: internal error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
@@ -519,7 +522,7 @@ def _closing_quietly():
 
 
 def _serve(args) -> int:
-    from .web.serve import serve
+    from ..web.serve import serve
     return serve(args.kb, args.host, args.port, args.workers, allow_hosts=tuple(args.allow_host),
                  max_jobs=args.max_jobs)
 
@@ -594,7 +597,3 @@ def _note_local_kb(args) -> None:
     if is_kb_folder(local) and local.resolve() != bundled_kb().resolve():
         print(f"policykb: note: using the bundled knowledge base ({bundled_kb()}); to use ./kb, pass --kb kb",
               file=sys.stderr)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
