@@ -137,8 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                    help="also answer to this name in the Host header (a reverse proxy's or a DNS name; "
                         "repeatable; '*': any); loopback names are always answered")
-    p.add_argument("--max-jobs", type=int, default=None, metavar="N",
-                   help="batch jobs running at once, across every worker (default: 2); the rest wait in a queue")
+    p.add_argument("--max-jobs", type=int, metavar="N", help="batch jobs at once (default: 2); the rest wait")
+    p.add_argument("--register", metavar="PATH|URL", help="keep saved cases and decisions in this register")
     common(p)
 
     p = sub.add_parser("schema", help="print the JSON Schema of profiles (for editors)")
@@ -524,7 +524,7 @@ def _closing_quietly():
 def _serve(args) -> int:
     from ..web.serve import serve
     return serve(args.kb, args.host, args.port, args.workers, allow_hosts=tuple(args.allow_host),
-                 max_jobs=args.max_jobs)
+                 max_jobs=args.max_jobs, register=args.register)
 
 
 def _schema(args) -> int:

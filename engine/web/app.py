@@ -44,11 +44,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads = EngineProcess(settings.kb, UPLOAD_SECONDS, memory=UPLOAD_MEMORY, warm=False,
                                 name="policykb-uploads")
         app.state.engine, app.state.uploads = engine, uploads
+        app.state.register = None
+        if settings.register:
+            from engine.register import open_register
+            app.state.register = open_register(settings.register)
         try:
             yield
         finally:
             engine.stop()
             uploads.stop()
+            if app.state.register is not None:
+                app.state.register.close()
 
     app = FastAPI(title="policykb", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="西行规发〔2020〕1号 and the documents around it, as a knowledge base: evaluate an "
@@ -57,8 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
-    from .routers import api, batch, fragments, pages
+    from .routers import api, batch, fragments, pages, register
     app.include_router(api.router)
+    app.include_router(register.router)
     app.include_router(pages.router)
     app.include_router(fragments.router)
     app.include_router(batch.router)

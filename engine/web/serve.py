@@ -43,7 +43,7 @@ _ANY_ADDRESS = ("0.0.0.0", "::", "")
 
 
 def serve(kb: str | None, host: str, port: int, workers: int, say=None, allow_hosts: tuple[str, ...] = (),
-          max_jobs: int | None = None) -> int:
+          max_jobs: int | None = None, register: str | None = None) -> int:
     say = say or (lambda line: print(line, file=sys.stderr, flush=True))
     if workers < 1:
         raise ProfileError(f"--workers must be 1 or more, not {workers}")
@@ -58,6 +58,10 @@ def serve(kb: str | None, host: str, port: int, workers: int, say=None, allow_ho
     if max_jobs is not None and max_jobs < 1:
         raise ProfileError(f"--max-jobs must be 1 or more, not {max_jobs}")
     loaded = knowledge_base(Path(kb) if kb else None)   # a bad --kb fails here, with its file and line
+    if register:   # a register that cannot be opened fails here, in one line, before the port is taken
+        from engine.register import open_register
+        open_register(register).close()
+        register = register if "://" in register else str(Path(register).resolve())
     removed = remove_stale_folders()
     if removed:
         say(f"policykb serve: removed {removed} data folder{'s' if removed > 1 else ''} left by servers that stopped "
@@ -67,7 +71,7 @@ def serve(kb: str | None, host: str, port: int, workers: int, say=None, allow_ho
     fcntl.flock(lock, fcntl.LOCK_EX)
     settings = Settings(kb=str(Path(kb).resolve()) if kb else None, data_dir=data_dir,
                         allowed_hosts=served_names(host, allow_hosts),
-                        **({"max_jobs": max_jobs} if max_jobs else {}),
+                        **({"max_jobs": max_jobs} if max_jobs else {}), register=register,
                         test_faults=os.environ.get("POLICYKB_SERVE_TEST_FAULTS") == "1")
     os.environ.update(settings.to_environ())
     os.environ[MASTER_PID] = str(os.getpid())

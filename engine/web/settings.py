@@ -34,7 +34,8 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 _ENV = {"kb": "POLICYKB_SERVE_KB", "data": "POLICYKB_SERVE_DATA", "body": "POLICYKB_SERVE_BODY_LIMIT",
         "upload": "POLICYKB_SERVE_UPLOAD_LIMIT", "faults": "POLICYKB_SERVE_TEST_FAULTS",
         "hosts": "POLICYKB_SERVE_HOSTS", "jobs": "POLICYKB_SERVE_MAX_JOBS", "queued": "POLICYKB_SERVE_MAX_QUEUED",
-        "job_seconds": "POLICYKB_SERVE_JOB_SECONDS", "job_memory": "POLICYKB_SERVE_JOB_MEMORY"}
+        "job_seconds": "POLICYKB_SERVE_JOB_SECONDS", "job_memory": "POLICYKB_SERVE_JOB_MEMORY",
+        "register": "POLICYKB_SERVE_REGISTER"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Settings:
     max_queued: int = MAX_QUEUED
     job_seconds: float = JOB_SECONDS
     job_memory: int = JOB_MEMORY
+    register: str | None = None            # the case register: a SQLite file or a postgresql:// URL
     # Tests only: lets a profile named "__policykb_crash_worker__" kill its engine process, to
     # check that the request fails with 500 and the process is replaced. Off unless set.
     test_faults: bool = False
@@ -63,6 +65,8 @@ class Settings:
                _ENV["job_seconds"]: str(self.job_seconds), _ENV["job_memory"]: str(self.job_memory)}
         if self.kb:
             env[_ENV["kb"]] = self.kb
+        if self.register:
+            env[_ENV["register"]] = self.register
         if self.test_faults:
             env[_ENV["faults"]] = "1"
         return env
@@ -81,4 +85,5 @@ class Settings:
                    max_queued=int(env.get(_ENV["queued"]) or MAX_QUEUED),
                    job_seconds=float(env.get(_ENV["job_seconds"]) or JOB_SECONDS),
                    job_memory=int(env.get(_ENV["job_memory"]) or JOB_MEMORY),
+                   register=env.get(_ENV["register"]) or None,
                    test_faults=env.get(_ENV["faults"]) == "1")
