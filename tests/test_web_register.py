@@ -70,3 +70,19 @@ def test_without_a_register_the_endpoints_say_how_to_start_one(tmp_path):
     with TestClient(app, raise_server_exceptions=False, base_url="http://127.0.0.1") as client:
         answer = client.get("/api/cases")
         assert answer.status_code == 503 and "--register" in answer.json()["error"]
+
+
+def test_a_batch_upload_can_save_every_readable_row_as_a_case(client):
+    import re
+    import time
+    rows = "id,name,industry\n1,甲公司,ict\n2,乙公司,not-an-industry\n3,丙公司,ict\n"
+    page = client.post("/ui/batch?lang=en", files={"file": ("list.csv", rows.encode(), "text/csv")},
+                       data={"output": "csv", "save_cases": "1"}, headers={"origin": "http://127.0.0.1"})
+    job = re.search(r"/ui/batch/([A-Za-z0-9_-]+)\?", page.text).group(1)
+    deadline = time.monotonic() + 60
+    while 'data-state="done"' not in (page := client.get(f"/ui/batch/{job}?lang=en").text):
+        assert time.monotonic() < deadline and 'data-state="failed"' not in page, page
+        time.sleep(0.2)
+    assert 'data-saved="2"' in page and "2 rows saved as cases" in page
+    assert {c["name"] for c in client.get("/api/cases").json()} == {"甲公司", "丙公司"}
+    assert "save_cases" in client.get("/batch?lang=en").text      # offered only with a register

@@ -85,7 +85,8 @@ def read_status(folder: Path) -> dict:
         return {"state": "queued", "done": 0, "total": None}
 
 
-def start(folder: Path, settings, input_name: str, output_kind: str, as_of: str | None, lang: str) -> None:
+def start(folder: Path, settings, input_name: str, output_kind: str, as_of: str | None, lang: str,
+          save_cases: bool = False) -> None:
     """Run the job in its own process (the server's engine processes stay free for pages), with
     the limits of ``settings`` (:mod:`.job_control`). The process is a daemon of this worker:
     when the worker stops, the job is cancelled rather than orphaned; a thread reaps it when it
@@ -93,7 +94,8 @@ def start(folder: Path, settings, input_name: str, output_kind: str, as_of: str 
     process = multiprocessing.get_context("spawn").Process(
         target=_run, name="policykb-batch", daemon=True,
         args=(str(folder), str(settings.data_dir), settings.kb, input_name, output_kind, as_of, lang,
-              settings.max_jobs, settings.job_memory, settings.job_seconds))
+              settings.max_jobs, settings.job_memory, settings.job_seconds,
+              settings.register if save_cases else None))
     process.start()
     threading.Thread(target=process.join, name="policykb-batch-reaper", daemon=True).start()
 
@@ -119,7 +121,7 @@ class _ProgressStream:
 
 
 def _run(folder: str, data_dir: str, kb_path: str | None, input_name: str, output_kind: str, as_of: str | None,
-         lang: str, max_jobs: int, memory: int, seconds: float) -> None:
+         lang: str, max_jobs: int, memory: int, seconds: float, register: str | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from . import job_control
     here = Path(folder)
@@ -133,7 +135,7 @@ def _run(folder: str, data_dir: str, kb_path: str | None, input_name: str, outpu
                                   lambda place: write_status(here, dict(base, state="queued", done=0, total=None,
                                                                         place=place)))
         job_control.limit(memory, seconds)
-        _screen(here, kb_path, input_name, output_kind, as_of, lang, base)
+        _screen(here, kb_path, input_name, output_kind, as_of, lang, base, register)
     except job_control.Cancelled:
         by_user = (here / job_control.CANCEL).exists()
         write_status(here, dict(base, state="cancelled", done=read_status(here).get("done", 0), total=None,
@@ -159,7 +161,7 @@ def _run(folder: str, data_dir: str, kb_path: str | None, input_name: str, outpu
 
 
 def _screen(here: Path, kb_path: str | None, input_name: str, output_kind: str, as_of: str | None, lang: str,
-            base: dict) -> None:
+            base: dict, register: str | None = None) -> None:
     from engine.errors import PolicyKBError
     from engine.inferring.evaluation import knowledge_base
     from engine.loading.values import parse_date
@@ -192,11 +194,37 @@ def _screen(here: Path, kb_path: str | None, input_name: str, output_kind: str, 
             if output_kind == "csv":
                 labelled_csv(kb, source, outcome.path, here / LABELLED, problems, lang)
                 status["labelled"] = LABELLED
+        if outcome.complete and register:
+            status["saved"] = save_cases(kb, source, register)
         status["seconds"] = round(time.monotonic() - started, 2)
         write_status(here, status)
     except PolicyKBError as exc:
         write_status(here, dict(base, state="failed", done=0, total=None,
                                 message=exc.text(lang).replace(str(source.parent) + os.sep, "")))
+
+
+def save_cases(kb, source: Path, where: str) -> int:
+    """Every row of ``source`` that reads as a profile, saved as a case of the register at
+    ``where`` (the rows with problems are not: they are listed on the page); how many."""
+    from engine.errors import PolicyKBError
+    from engine.loading.profile import parse_profile
+    from engine.register import open_register
+    from engine.screening.parsing import parse_row
+    from engine.screening.rows import read_rows
+    saved = 0
+    with open_register(where) as register:
+        for row in read_rows(source, kb):
+            parsed = parse_row(kb, row)
+            if parsed.error is not None or parsed.data is None:
+                continue
+            try:
+                parse_profile(parsed.data, kb)
+            except PolicyKBError:
+                continue
+            data = json.loads(json.dumps(parsed.data, ensure_ascii=False, default=str))
+            register.add_case(data.get("name"), data, by="workbench (batch)")
+            saved += 1
+    return saved
 
 
 # --------------------------------------------------------------------------- rows with problems

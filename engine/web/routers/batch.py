@@ -55,7 +55,8 @@ WORDS = {
            "gone": "找不到这个任务：服务器重启后任务会被清除。请重新上传文件。",
            "too_many": "等候中的任务已满（{n} 个）；请等其他任务完成后再上传。",
            "no_space": "服务器的数据目录已满或无法写入，文件未能保存；请联系管理员。",
-           "too_big": "检查这个工作簿超出了时间或内存上限；请把它拆成几个文件。"},
+           "too_big": "检查这个工作簿超出了时间或内存上限；请把它拆成几个文件。",
+           "save_cases": "把每一行存为案例库中的案例", "saved_cases": "已将 {n} 行存为案例库中的案例。"},
     "en": {"done": "“{name}” screened: {rows} rows, {ok} evaluated, {errors} with problems.",
            "done_clean": "“{name}” screened: {rows} rows, all evaluated.",
            "problems": "Rows with problems (not evaluated; correct them and upload again)", "row": "Row",
@@ -77,7 +78,8 @@ WORDS = {
            "gone": "There is no such job: jobs are removed when the server restarts. Upload the file again.",
            "too_many": "The queue of waiting jobs is full ({n}); upload again when one has finished.",
            "no_space": "The server's data folder is full or cannot be written, so the file was not saved; tell its administrator.",
-           "too_big": "Checking this workbook went past the time or memory limit; split it into several files."},
+           "too_big": "Checking this workbook went past the time or memory limit; split it into several files.",
+           "save_cases": "Save every row as a case in the register", "saved_cases": "{n} rows saved as cases in the register."},
 }
 _KINDS = {".csv": "CSV", ".xlsx": "Excel", ".jsonl": "JSON Lines"}
 
@@ -146,7 +148,8 @@ async def start_batch(request: Request, kb: KnowledgeBase = Depends(get_kb), lan
         if refused:
             await run_in_threadpool(shutil.rmtree, folder, True)
             return _fragment(lang, kb, None, {"state": "failed", "name": name, "message": refused})
-    jobs.start(folder, settings, name, output, as_of, lang)
+    save = bool(settings.register) and str(form.get("save_cases") or "") == "1"
+    jobs.start(folder, settings, name, output, as_of, lang, save_cases=save)
     return _fragment(lang, kb, job, jobs.read_status(folder), settings.max_jobs)
 
 

@@ -65,7 +65,9 @@ def graph_page(kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang
 @router.get("/batch")
 def batch_page(kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang),
                settings: Settings = Depends(get_settings)):
-    return render("batch.html", page="batch", lang=lang, kb=kb, limit=limit_text(settings.upload_limit))
+    from .batch import WORDS
+    return render("batch.html", page="batch", lang=lang, kb=kb, limit=limit_text(settings.upload_limit),
+                  register=bool(settings.register), W=WORDS[lang])
 
 
 @router.get("/template.xlsx")
