@@ -63,9 +63,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
-    from .routers import api, batch, fragments, pages, register
+    from .routers import api, batch, fragments, pages, register, register_pages
     app.include_router(api.router)
     app.include_router(register.router)
+    app.include_router(register_pages.router)
     app.include_router(pages.router)
     app.include_router(fragments.router)
     app.include_router(batch.router)
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.body_limit, upload_limit=settings.upload_limit)
     app.add_middleware(RequestGuard, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(register_pages.RegisterFlag)   # the templates' has_register()
     app.openapi = lambda: _openapi(app, kb)
     return app
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
@@ -75,6 +76,31 @@ TEXTS = {
         "retry": "重试", "stale": "已过期",
         "copy_manual": "浏览器不允许自动复制：链接已在上面选中，请按 Ctrl+C（Mac 上按 ⌘C）复制。",
         "left_out_case": "已略去无法读取的事实",
+        # The case register (/register, /register/{id}; the Evaluate page's "save as a case")
+        "register": "案例库", "title_register": "案例库",
+        "reg_intro": "保存的案例，以及对每个案例所作的每次决定的记录。记录构成哈希链：事后修改任何一条都能被发现。",
+        "reg_none": "本服务器没有启用案例库。", "reg_how": "启动服务器时指定一个案例库文件即可启用：",
+        "reg_how_note": "（一个 SQLite 文件，不存在时自动创建；团队共用时也可以是 postgresql:// 地址。）也可以在命令行上用 policykb cases 管理案例。",
+        "reg_search": "按名称搜索", "reg_any_benefit": "任一支持事项", "reg_any_status": "任一状态",
+        "reg_filter": "筛选", "reg_clear": "清除条件", "reg_filter_note": "支持事项和状态按每个案例最近一次的决定记录筛选。",
+        "reg_number": "编号", "reg_name": "名称", "reg_version": "版本", "reg_changed": "最后修改", "reg_latest": "最近一次决定",
+        "reg_never": "尚未记录决定", "reg_count": "共 {n} 个案例", "reg_count_of": "{n} 个案例符合条件（共 {total} 个）",
+        "reg_empty": "案例库中还没有案例。在评估页的结果旁点击“保存为案例”即可保存一个。", "reg_no_match": "没有符合条件的案例。",
+        "reg_case": "案例 {id}", "reg_meta": "版本 {version} · {created} 由 {by} 创建 · 最后修改 {updated}",
+        "reg_notes": "备注", "reg_facts": "事实", "reg_value": "值", "reg_no_facts": "（没有填写任何事实）",
+        "reg_edits": "修改记录", "reg_when": "时间", "reg_who": "操作人", "reg_records": "决定记录", "reg_seq": "序号",
+        "reg_kb_hash": "知识库哈希", "reg_kb_current": "本服务器的版本", "reg_no_records": "还没有决定记录。",
+        "reg_record_n": "第 {seq} 号记录", "reg_result_gone": "（结果已随案例数据删除）",
+        "reg_record_title": "记录一次决定",
+        "reg_record_intro": "按案例当前的事实和本服务器的知识库重新评估，并把结果记入哈希链。说明是记录的一部分，永远不能删除：请勿写入个人信息。",
+        "reg_record_note": "说明（为何记录）", "reg_record_by": "记录人（可选）", "reg_record_button": "评估并记录",
+        "reg_recorded": "已记录第 {seq} 号决定。", "reg_record_failed": "无法记录：",
+        "reg_diff_title": "比较两次决定", "reg_diff_a": "记录 A", "reg_diff_b": "记录 B", "reg_diff_button": "比较",
+        "reg_diff_head": "第 {a} 号与第 {b} 号记录的不同之处", "reg_diff_none": "两次决定对每项支持事项和结论的状态、金额都相同。",
+        "reg_diff_need_two": "至少有两条决定记录才能比较。", "reg_diff_bad": "本案例没有第 {seq} 号记录。", "reg_item": "事项",
+        "reg_not_found": "案例库中没有编号为 {id} 的案例。", "reg_erased": "此案例的数据已按要求删除；其决定记录的哈希仍留在链中。",
+        "reg_back": "全部案例", "reg_save": "保存为案例", "reg_save_name": "案例名称", "reg_saved": "已保存为案例 {id}。",
+        "reg_back_evaluate": "回到评估页（同一案例）", "reg_save_failed": "无法保存：", "reg_utc": "UTC",
     },
     "en": {
         "evaluate": "Evaluate", "interview": "Interview", "why": "Why / why not", "compare": "Compare",
@@ -138,6 +164,31 @@ TEXTS = {
         "retry": "Retry", "stale": "out of date",
         "copy_manual": "The browser does not allow copying here: the link above is selected — press Ctrl+C (⌘C on a Mac) to copy it.",
         "left_out_case": "Facts left out, as they cannot be read",
+        # The case register (/register, /register/{id}; the Evaluate page's "save as a case")
+        "register": "Register", "title_register": "The case register",
+        "reg_intro": "The saved cases and the record of every decision made on them. The records form a hash chain: a record changed afterwards shows.",
+        "reg_none": "This server keeps no case register.", "reg_how": "Start the server with a register file to keep one:",
+        "reg_how_note": "(an SQLite file, made when missing; for a register shared by a team, a postgresql:// URL). On the command line, policykb cases manages the same cases.",
+        "reg_search": "Search by name", "reg_any_benefit": "any benefit", "reg_any_status": "any status",
+        "reg_filter": "Filter", "reg_clear": "Clear", "reg_filter_note": "The benefit and status filter by each case's latest decision record.",
+        "reg_number": "No.", "reg_name": "Name", "reg_version": "Version", "reg_changed": "Last changed", "reg_latest": "Latest decision",
+        "reg_never": "no decision recorded", "reg_count": "{n} cases", "reg_count_of": "{n} of {total} cases match",
+        "reg_empty": "No cases yet. Save one with “Save as a case” beside a result on the Evaluate page.", "reg_no_match": "No case matches.",
+        "reg_case": "Case {id}", "reg_meta": "version {version} · added {created} by {by} · last changed {updated}",
+        "reg_notes": "Notes", "reg_facts": "Facts", "reg_value": "Value", "reg_no_facts": "(no fact given)",
+        "reg_edits": "Edits", "reg_when": "When", "reg_who": "Who", "reg_records": "Decision records", "reg_seq": "No.",
+        "reg_kb_hash": "Knowledge base hash", "reg_kb_current": "this server's", "reg_no_records": "No decision recorded yet.",
+        "reg_record_n": "Record {seq}", "reg_result_gone": "(the result was erased with the case's data)",
+        "reg_record_title": "Record a decision",
+        "reg_record_intro": "Evaluates the case's facts now, under this server's knowledge base, and appends the result to the chain. The note is part of the record and can never be erased: put no personal data in it.",
+        "reg_record_note": "Note (why)", "reg_record_by": "Recorded by (optional)", "reg_record_button": "Evaluate and record",
+        "reg_recorded": "Decision {seq} recorded.", "reg_record_failed": "Cannot record: ",
+        "reg_diff_title": "Compare two decisions", "reg_diff_a": "Record A", "reg_diff_b": "Record B", "reg_diff_button": "Compare",
+        "reg_diff_head": "What differs between records {a} and {b}", "reg_diff_none": "The two decisions give every benefit and conclusion the same status and amount.",
+        "reg_diff_need_two": "Two decision records are needed to compare.", "reg_diff_bad": "Record {seq} is not one of this case's.", "reg_item": "Item",
+        "reg_not_found": "The register holds no case {id}.", "reg_erased": "This case's data was erased on request; the hashes of its records stay in the chain.",
+        "reg_back": "All cases", "reg_save": "Save as a case", "reg_save_name": "Case name", "reg_saved": "Saved as case {id}.",
+        "reg_back_evaluate": "Back to the Evaluate page (the same case)", "reg_save_failed": "Cannot save: ", "reg_utc": "UTC",
     },
 }
 
@@ -165,6 +216,11 @@ WORDS = {lang: Words(words) for lang, words in TEXTS.items()}
 
 NAV = ("evaluate", "interview", "why", "compare", "policy", "graph", "batch")
 
+#: Whether the app serving this request keeps a case register (set per request by
+#: :class:`engine.web.routers.register_pages.RegisterFlag`): the nav's "Register" link and the
+#: Evaluate page's "Save as a case" are shown only then.
+REGISTER_ON: ContextVar[bool] = ContextVar("policykb_register_on", default=False)
+
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
@@ -172,6 +228,7 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.globals["static"] = static_url
     env.globals["NAV"] = NAV
+    env.globals["has_register"] = REGISTER_ON.get
     from .forms import record_rows
     env.globals["record_rows"] = record_rows
     env.filters["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)

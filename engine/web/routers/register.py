@@ -110,20 +110,27 @@ async def edit_case(request: Request, case_id: int) -> dict:
 
 @router.post("/api/cases/{case_id}/records", summary="evaluate a case now and record the decision", status_code=201)
 async def record_decision(request: Request, case_id: int) -> JSONResponse:
+    body = await read_model(request, RecordRequest)
+    record = await record_case(request, case_id, note=body.note, as_of=body.as_of, by=body.by)
+    return _created(record.to_dict())
+
+
+async def record_case(request: Request, case_id: int, note: str = "", as_of: str | None = None,
+                      by: str | None = None):
+    """Evaluate the case's current profile now, in the engine process, and append the decision
+    to the register's chain (in a thread); the :class:`~engine.register.Record` written. Shared
+    by the API and the register's pages; its errors are :class:`ApiError`."""
     import json
     register, kb, engine = _register(request), request.app.state.kb, request.app.state.engine
-    body = await read_model(request, RecordRequest)
     case = await _call(register.case, case_id)
     if case.erased:
         raise ApiError(400, f"case {case_id} was erased: there is nothing to evaluate")
     try:
-        result = json.loads(await engine.call("evaluate", profile=case.profile, as_of=body.as_of))
+        result = json.loads(await engine.call("evaluate", profile=case.profile, as_of=as_of))
     except RemoteError as exc:
         raise from_remote(exc, kb) from None
-    record = await _call(register.record, case_id, result, kb_hash=kb.version, kb_version=", ".join(kb.documents),
-                         as_of=body.as_of or result.get("as_of"), by=body.by or "workbench", note=body.note,
-                         profile=case.profile)
-    return _created(record.to_dict())
+    return await _call(register.record, case_id, result, kb_hash=kb.version, kb_version=", ".join(kb.documents),
+                       as_of=as_of or result.get("as_of"), by=by or "workbench", note=note, profile=case.profile)
 
 
 @router.get("/api/register/verify", summary="recompute the chain of decision records")
