@@ -11,18 +11,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import uuid
 
 import pytest
-import sqlalchemy as sa
 import yaml
 
 import engine
 from conftest import KB_DIR, edited_kb
 from engine.register import open_register
 from engine.register.replay import kb_changes, replay
+from test_register import where  # noqa: F401 — the register's location on each back end
 
-PG_URL = os.environ.get("POLICYKB_TEST_POSTGRES_URL", "").strip()
 PROFILES = {path.stem: yaml.safe_load(path.read_text(encoding="utf-8"))
             for path in sorted((KB_DIR / "examples").iterdir()) if path.suffix in (".yaml", ".json")}
 
@@ -33,33 +31,7 @@ AMOUNT = ("range: {min: 150万元, max: 600万元}", "range: {min: 150万元, ma
 DROPPED = "  - id: office_purchase_rent_subsidy.rented_office\n"
 
 
-# --------------------------------------------------------------------------- the back ends (as tests/test_register.py)
-
-def _postgres_or_skip() -> str:
-    if PG_URL:
-        return PG_URL
-    if os.environ.get("CI"):
-        pytest.fail("POLICYKB_TEST_POSTGRES_URL is not set: under CI the register's tests must run on PostgreSQL too")
-    pytest.skip("no PostgreSQL server: run bash .ci/run, or set POLICYKB_TEST_POSTGRES_URL")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def where(request, tmp_path):
-    if request.param == "sqlite":
-        yield str(tmp_path / "register.sqlite3")
-        return
-    server = sa.make_url(_postgres_or_skip()).set(drivername="postgresql+psycopg")
-    name = f"policykb_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield server.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
-
+# --------------------------------------------------------------------------- the back ends
 
 @pytest.fixture
 def register(where):
