@@ -63,9 +63,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
-    from .routers import api, batch, fragments, pages, register, register_pages
+    from .routers import api, batch, fragments, pages, register, register_pages, register_replay
     app.include_router(api.router)
     app.include_router(register.router)
+    app.include_router(register_replay.router)   # before /register/{id}
     app.include_router(register_pages.router)
     app.include_router(pages.router)
     app.include_router(fragments.router)

@@ -24,6 +24,7 @@ from ..forms import groups, profile_from_form, read_upload
 from ..policy_text import policy_view
 from ..templating import TEXTS, render
 from ..worker import EngineProcess, RemoteError, WorkerDied, WorkerOutOfMemory, WorkerTimeout
+from .register_words import WORDS as REGISTER_WORDS
 
 router = APIRouter(prefix="", include_in_schema=False)
 
@@ -178,7 +179,7 @@ async def interview(request: Request, kb: KnowledgeBase = Depends(get_kb), lang:
     return render("_interview.html", lang=lang, kb=kb, step=step, question=question, error=error,
                   profile=profile, skipped=skipped, history=history, others=others,
                   skipped_count=len([f for f in skipped if not kb.facts[f].display_only]),
-                  answered=len([f for f in history if f in profile]))
+                  answered=len([f for f in history if f in profile]), W=REGISTER_WORDS[lang])
 
 
 # --------------------------------------------------------------------------- Why / why not

@@ -28,6 +28,7 @@ from ..errors import ApiError
 from ..templating import REGISTER_ON, TEXTS, render
 from ..worker import EngineProcess, RemoteError
 from .register import _call, record_case
+from .register_words import WORDS, edit_note
 
 router = APIRouter(include_in_schema=False)
 
@@ -148,10 +149,30 @@ def when(moment: dt.datetime | None) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def evaluate_link(kb: KnowledgeBase, profile: dict | None, lang: str) -> str:
-    """The Evaluate page with the case in its fragment (``#kb=…&case=…``, never sent to a server)."""
+def evaluate_link(kb: KnowledgeBase, profile: dict | None, lang: str, page: str = "evaluate") -> str:
+    """The Evaluate page (or ``page``: the interview) with the case in its fragment
+    (``#kb=…&case=…``, never sent to a server)."""
     encoded = base64.urlsafe_b64encode(json.dumps(profile or {}, ensure_ascii=False).encode()).decode().rstrip("=")
-    return f"/evaluate?lang={lang}#" + urlencode({"kb": kb.version, "case": encoded})
+    return f"/{page}?lang={lang}#" + urlencode({"kb": kb.version, "case": encoded})
+
+
+def other_kb(kb: KnowledgeBase, cases: list, records: list) -> dict | None:
+    """The decision records (of cases not erased) made under another knowledge base than the
+    one served: how many, of how many cases, for how many cases the latest decision, and under
+    which versions (the most used first); None when every record was made under this one."""
+    listed = {c.id for c in cases}
+    latest: dict[int, Any] = {}
+    for record in records:
+        latest[record.case_id] = record
+    other = [r for r in records if r.case_id in listed and r.kb_hash != kb.version]
+    if not other:
+        return None
+    versions: dict[str, int] = {}
+    for record in other:
+        versions[record.kb_hash] = versions.get(record.kb_hash, 0) + 1
+    return {"records": len(other), "cases": len({r.case_id for r in other}),
+            "latest": sum(1 for cid, r in latest.items() if cid in listed and r.kb_hash != kb.version),
+            "versions": sorted(versions.items(), key=lambda kv: (-kv[1], kv[0]))}
 
 
 # --------------------------------------------------------------------------- the pages
@@ -165,16 +186,18 @@ async def register_page(request: Request, search: str = "", benefit: str = "", s
     benefit = benefit if benefit in kb.benefits else ""
     status = status if status in STATUSES else ""
     search = search.strip()[:200]
-    total = len(await _call(register.cases))
+    every = await _call(register.cases)
+    total = len(every)
     found = await _call(register.cases, search=search or None, benefit=benefit or None, status=status or None)
+    records = await _call(register.records)
     latest: dict[int, Any] = {}
-    for record in await _call(register.records):   # in chain order: the last one per case stays
+    for record in records:   # in chain order: the last one per case stays
         latest[record.case_id] = record
     rows = [{"case": c, "changed": when(c.updated_at),
              "latest": short(kb, latest[c.id].result, lang) if c.id in latest else None,
              "latest_at": when(latest[c.id].recorded_at) if c.id in latest else ""} for c in found]
     return render("register.html", page="register", lang=lang, kb=kb, rows=rows, total=total, search=search,
-                  benefit=benefit, status=status, statuses=STATUSES,
+                  benefit=benefit, status=status, statuses=STATUSES, W=WORDS[lang], other=other_kb(kb, every, records),
                   benefits=[(b, c.label(lang)) for b, c in kb.benefits.items()])
 
 
@@ -214,7 +237,8 @@ async def _case_page(request: Request, case_id: str, kb: KnowledgeBase, lang: st
     pick_b = b if b.isdigit() and int(b) in by_seq else (str(seqs[-1]) if seqs else "")
     return render("register_case.html", page="register", lang=lang, kb=kb, case=case,
                   created=when(case.created_at), updated=when(case.updated_at),
-                  facts=fact_rows(kb, case.profile, lang), edits=[{"edit": e, "at": when(e.edited_at)} for e in edits],
+                  facts=fact_rows(kb, case.profile, lang),
+                  edits=[{"edit": e, "at": when(e.edited_at), "note": edit_note(e.note, e.version, lang)} for e in edits],
                   records=shown, seqs=seqs, statuses=STATUSES, pick_a=pick_a, pick_b=pick_b, diff=diff,
                   recorded=recorded if recorded.isdigit() and int(recorded) in by_seq else "",
                   saved=saved, error=error, note=note, by=by, evaluate=evaluate_link(kb, case.profile, lang) if case.profile else "",
@@ -245,8 +269,10 @@ async def record_page(request: Request, case_id: str, kb: KnowledgeBase = Depend
 @router.post("/ui/register/save")
 async def save_case(request: Request, kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang),
                     engine: EngineProcess = Depends(get_engine)):
-    """The Evaluate page's "Save as a case": the profile of the result shown (a hidden field of
-    JSON) saved with a name, answered with the new case's page (303; it says it was saved).
+    """The Evaluate and Interview pages' "Save as a case": the profile of the result shown, or
+    the facts the interview has been answered so far (a hidden field of JSON), saved with a name,
+    answered with the new case's page (303; it says it was saved). ``from=interview`` makes the
+    way back, when it cannot be saved, the interview.
 
     A plain form post that leaves the page, not a fragment swapped into the result: clicking the
     button blurs the field last typed in, whose change re-renders the result — and would wipe
@@ -255,6 +281,7 @@ async def save_case(request: Request, kb: KnowledgeBase = Depends(get_kb), lang:
     words = TEXTS[lang]
     form = await request.form()
     name = str(form.get("name") or "").strip()[:500]
+    origin = "interview" if form.get("from") == "interview" else "evaluate"
     profile: Any = {}
     try:
         profile = parse_json(str(form.get("profile") or "{}").encode("utf-8"))
@@ -271,6 +298,6 @@ async def save_case(request: Request, kb: KnowledgeBase = Depends(get_kb), lang:
         said = exc.words(lang) if isinstance(exc, RemoteError) else exc.error
         status = 400 if isinstance(exc, RemoteError) else exc.status
         return render("register_save_failed.html", page="register", lang=lang, kb=kb, status_code=status,
-                      error=words["reg_save_failed"] + said,
-                      back=evaluate_link(kb, profile, lang) if isinstance(profile, dict) else f"/evaluate?lang={lang}")
+                      error=words["reg_save_failed"] + said, W=WORDS[lang], origin=origin,
+                      back=evaluate_link(kb, profile if isinstance(profile, dict) else {}, lang, origin))
     return RedirectResponse(f"/register/{case.id}?lang={lang}&saved=1", status_code=303)
