@@ -5,7 +5,10 @@ A case is saved from the Evaluate page, listed on /register, opened, recorded tw
 and the two records compared; the list is searched and filtered by a GET form; the pages speak
 Chinese and English; a case named ``<script>…`` is shown as text. As in tests/test_web_pages.py,
 every request the browser makes must stay on 127.0.0.1 and nothing may be logged as an error on
-the console. ``POLICYKB_SCREENSHOTS=1`` also writes docs/screenshots/register*.png.
+the console. On SQLite and PostgreSQL (``$POLICYKB_TEST_POSTGRES_URL``): the interview saves the
+facts answered so far as a case; decisions recorded under another knowledge base (a copy of the
+served one, one comment changed) are said on /register, and /register/replay shows the replay
+(bounded, with its workbook). ``POLICYKB_SCREENSHOTS=1`` also writes docs/screenshots/register*.png.
 """
 
 from __future__ import annotations
