@@ -37,6 +37,9 @@ class PolicyKBError(Exception):
         self.rule_id = rule_id
         self.suggestion = suggestion
         self.allowed = list(allowed) if allowed is not None else None
+        #: Further mistakes of the same input, found beside this one (each a PolicyKBError):
+        #: the command line prints each on a line of its own, so all are fixed in one go.
+        self.also: list[PolicyKBError] = []
 
     @property
     def location(self) -> str:

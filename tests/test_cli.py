@@ -95,6 +95,23 @@ def test_a_bad_profile_is_one_line_on_stderr_and_exit_2(capsys, tmp_path, conten
     assert len(err.strip().splitlines()) == 1 and err.startswith("policykb: error:")
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_mistake_of_a_profile_is_told_at_once_in_the_readers_language(capsys, tmp_path, lang):
+    from engine.loading.kb import load
+    kb = load(KB_DIR)
+    path = tmp_path / "p.yaml"
+    # 2021-02-30 is a date to YAML itself: it is told like any other date that is no date.
+    path.write_text("name: 甲\nindustry: fintec\npaid_in_capital: 五百万美元\napplication_date: 2021-02-30\n",
+                    encoding="utf-8")
+    code, out, err = _run(capsys, "eval", str(path), "--lang", lang)
+    lines = err.strip().splitlines()
+    assert code == 2 and out == "" and len(lines) == 3 and all(line.startswith("policykb: error: ") for line in lines)
+    for line, number, fact in zip(lines, (2, 3, 4), ("industry", "paid_in_capital", "application_date")):
+        label = kb.facts[fact].zh if lang == "zh" else fact
+        assert f"p.yaml:{number}: {label}" in line
+    assert ("不是真实存在的日期" if lang == "zh" else "is not a real date") in lines[2]
+
+
 @pytest.mark.parametrize("content, words", [
     ("paid_in_capital: -5000万\n", "实收资本（paid_in_capital）：“-5000万”是负数"),
     ("industri: ict\n", "未知的事实“industri”（是否想写 'industry'？）"),

@@ -137,6 +137,33 @@ def test_add_list_search_and_filter(register):
     assert [c.id for c in register.cases(benefit="settlement_subsidy")] == [first.id, second.id]
 
 
+def test_many_cases_are_saved_in_one_transaction_all_or_none(register):
+    ids = register.add_cases([("甲", {"name": "甲"}), (None, {"paid_in_capital": "1亿元"}, "备注")], by="ann")
+    assert [register.case(i).name for i in ids] == ["甲", None]
+    assert register.case(ids[1]).notes == "备注" and register.edits(ids[0])[0].edited_by == "ann"
+    with pytest.raises(RegisterError):   # the second cannot be stored: the first is not saved either
+        register.add_cases([("乙", {"name": "乙"}), ("丙", {"when": object()})])
+    assert [c.name for c in register.cases()] == ["甲", None]
+    assert register.add_cases([]) == []
+
+
+def test_what_a_replay_reads_states_and_latest_records(register):
+    first, second, third = register.add_cases([("一", {"name": "一"}), ("二", {"name": "二"}), ("三", {"name": "三"})])
+    register.record(first, _result(1), kb_hash="old", kb_version="docs", as_of="2024-05-08")
+    register.record(first, _result(2, "denied"), kb_hash="new", kb_version="docs", as_of="2024-06-01")
+    register.record(second, _result(3), kb_hash="old", kb_version="docs")
+    register.erase(second, by="ann")
+    assert register.case_states() == [(first, "一", False, True), (second, None, True, False), (third, "三", False, True)]
+    assert [s[0] for s in register.case_states(include_erased=False)] == [first, third]
+    found = register.latest([third, second, first, 999])
+    assert [row[0] for row in found] == [first, third]       # by number; erased and unknown left out
+    case_id, name, profile, fields, result = found[0]
+    assert (name, profile, result["n"]) == ("一", {"name": "一"}, 2)
+    assert fields["kb_hash"] == "new" and fields["as_of"] == dt.date(2024, 6, 1)
+    assert fields["seq"] == max(r.seq for r in register.records(first))
+    assert found[1][3:] == (None, None)                       # never recorded
+
+
 def test_a_case_not_found_names_the_nearest(register):
     register.add_case(NAME, PROFILE)
     with pytest.raises(CaseNotFound) as caught:

@@ -166,6 +166,15 @@ def test_workers_give_the_same_report(register, old, new, tmp_path):
     assert (tmp_path / "one.xlsx").read_bytes() == (tmp_path / "two.xlsx").read_bytes()
 
 
+def test_dask_gives_the_same_report(register, old, new):
+    pytest.importorskip("dask.distributed")
+    _save(register, old)
+    here = replay(register, new, old_kb=old)
+    on_dask = replay(register, new, old_kb=old, engine="dask", workers=2)
+    assert json.dumps(here.to_dict(), sort_keys=True) == json.dumps(on_dask.to_dict(), sort_keys=True)
+    assert on_dask.replayed == here.replayed > 0 and on_dask.cases
+
+
 def test_the_page_escapes_and_the_workbook_neutralises_case_names(register, old, new, tmp_path):
     script, formula = "<script>alert(1)</script>", '=HYPERLINK("http://example.com","click")'
     stems = [s for s in PROFILES if _view(engine.evaluate(PROFILES[s], kb=old))

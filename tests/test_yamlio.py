@@ -111,3 +111,13 @@ def test_a_binary_file_is_named_as_such_not_as_an_encoding(tmp_path, content, wo
     with pytest.raises(ProfileError) as err:
         load_file(path, ProfileError)
     assert words in err.value.message and "GB18030" not in err.value.message
+
+
+def test_plain_data_is_json_data_with_dates_as_days():
+    import datetime as dt
+    import json
+    data = loads("name: 甲\napplication_date: 2021-05-01\nlist: [1, 2021-06-30]\n", "p.yaml", ProfileError)
+    plain = yamlio.plain({**data, "when": dt.datetime(2021, 7, 1, 9, 30), "pair": (1, 2), 3: "three"})
+    assert plain == {"name": "甲", "application_date": "2021-05-01", "list": [1, "2021-06-30"],
+                     "when": "2021-07-01", "pair": [1, 2], "3": "three"}
+    json.dumps(plain)

@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
     except PolicyKBError as exc:
         # In the reader's language where the command has --lang (the prefix stays, for scripts).
-        print(f"policykb: error: {exc.text(getattr(args, 'lang', 'en'))}", file=sys.stderr)
+        for mistake in [exc, *exc.also]:
+            print(f"policykb: error: {mistake.text(getattr(args, 'lang', 'en'))}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:
         return 0

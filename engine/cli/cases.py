@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from engine.errors import ProfileError
+from engine.loading.yamlio import plain
 
 WORDS = {
     "zh": {"added": "已保存案例 {id}：{name}", "edited": "案例 {id} 已改为第 {version} 版",
@@ -87,7 +88,11 @@ def add_parser(sub, common) -> None:
                                                    "to name the rule changes responsible")
     p.add_argument("--as-of", metavar="DATE", help="judge every case at this date")
     p.add_argument("--case", action="append", dest="cases", metavar="CASE", help="only this case (repeatable)")
-    p.add_argument("--workers", type=int, default=1, metavar="N")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="evaluate in N processes (the same report)")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local processes, or Dask for a large register (pip install 'policykb[dask]')")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to use instead of a local cluster "
+                                                          "(its workers must reach the register)")
     p.add_argument("--out", metavar="FILE", help="also write the report as FILE.html or FILE.xlsx")
     p = verb("erase", "erase a case's enterprise data on request (its hashes stay, the chain still verifies)")
     p.add_argument("case")
@@ -123,19 +128,7 @@ def _profile(path: str, kb) -> dict:
     from engine.loading.profile import read_profile
     from engine.loading.yamlio import load_file
     read_profile(path, kb)
-    return _plain(load_file(Path(path), ProfileError))
-
-
-def _plain(value):
-    """YAML data as JSON data (dates as ISO text)."""
-    import datetime as dt
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()[:10]
-    return value
+    return plain(load_file(Path(path), ProfileError))
 
 
 def _emit(args, data, text: str) -> None:
@@ -158,7 +151,7 @@ def _import(register, args, words) -> int:
     from engine.screening.parsing import parse_row
     from engine.screening.rows import read_rows
     kb = _kb(args)
-    added, skipped = [], []
+    ready, skipped = [], []
     for row in read_rows(Path(args.file), kb):
         parsed = parse_row(kb, row)
         why = (parsed.error_zh if args.lang == "zh" and parsed.error_zh else parsed.error) \
@@ -171,8 +164,9 @@ def _import(register, args, words) -> int:
         if why is not None:
             skipped.append({"row": row.number, "why": why})
             continue
-        data = _plain(parsed.data)
-        added.append(register.add_case(data.get("name"), data, by=_by(args)).id)
+        data = plain(parsed.data)
+        ready.append((data.get("name"), data))
+    added = register.add_cases(ready, by=_by(args))   # one transaction: the whole file or nothing
     lines = [words["skipped"].format(**s) for s in skipped]
     lines.append(words["imported"].format(n=len(added), file=args.file))
     _emit(args, {"added": added, "skipped": skipped}, "\n".join(lines))
@@ -253,7 +247,8 @@ def _replay(register, args, words) -> int:
                            zh=f"--out 须以 .html 或 .xlsx 结尾，不能是“{out.suffix or out.name}”")
     cases = [register.case(ref).id for ref in args.cases] if args.cases else None
     report = replay(register, knowledge_base(args.kb), as_of=_date(args.as_of, "--as-of"), cases=cases,
-                    workers=args.workers, old_kb=knowledge_base(args.old_kb) if args.old_kb else None)
+                    workers=args.workers, old_kb=knowledge_base(args.old_kb) if args.old_kb else None,
+                    engine=args.engine, scheduler=args.scheduler)
     if out is not None and out.suffix.lower() == ".xlsx":
         report.write_xlsx(out, args.lang)
     elif out is not None:

@@ -177,8 +177,20 @@ def screen(facts: dict[str, Any], kb: KnowledgeBase) -> dict:
     EvaluationError
         When a rule's amount cannot be computed (an internal error).
     """
+    return _screened(facts, kb, reasoner(kb).statuses(facts))
+
+
+def outline(facts: dict[str, Any], kb: KnowledgeBase) -> dict:
+    """:func:`screen`'s result and the missing facts (``missing``, equal to :func:`evaluate`'s):
+    what a replay compares first, the derivations and the next questions left for the cases
+    that change. ``facts`` hold no date known only to its month."""
     rules = reasoner(kb)
     status = rules.statuses(facts)
+    return dict(_screened(facts, kb, status), missing=rules.missing(facts, status))
+
+
+def _screened(facts: dict[str, Any], kb: KnowledgeBase, status: dict) -> dict:
+    rules = reasoner(kb)
     reported, benefit_ids = _reported(kb)
     granted = {benefit: amounts.compute(kb.rules[rules.first_rule(benefit, facts, status)], facts)
                for benefit in benefit_ids if status[benefit] is True}

@@ -161,8 +161,7 @@ class Reasoner:
                 "the rule engine and the three-valued check disagree on "
                 + ", ".join(sorted(engine_says ^ check_says)))
         by_document = self._missing(facts, status)
-        anywhere = {name for names in by_document.values() for name in names}
-        missing = [name for name in self.kb.facts if name in anywhere]
+        missing = self._anywhere(by_document)
         derived = [c for c in self.kb.order if c in derivations]
         return Inference(derived, {c: derivations[c] for c in derived}, status, missing, facts, self.kb,
                          self._unknowns, missing_by_document=by_document)
@@ -197,6 +196,15 @@ class Reasoner:
             values = [check(facts, status) for _, check in rule_checks]
             status[conclusion] = True if True in values else (None if None in values else False)
         return status
+
+    def missing(self, facts: dict[str, Any], status: dict[str, bool | None]) -> list[str]:
+        """The unknown facts that keep a conclusion undecided (:attr:`Inference.missing`), from
+        ``facts`` and their :meth:`statuses`, without the derivations."""
+        return self._anywhere(self._missing(facts, status))
+
+    def _anywhere(self, by_document: dict[str, list[str]]) -> list[str]:
+        anywhere = {name for names in by_document.values() for name in names}
+        return [name for name in self.kb.facts if name in anywhere]
 
     def _missing(self, facts, status) -> dict[str, list[str]]:
         """The unknown facts that keep a conclusion undecided, by the document of that conclusion."""

@@ -51,26 +51,34 @@ def parse_profile(data: Any, kb: KnowledgeBase, source: str | None = None) -> di
                            zh="档案应是“事实名: 值”的映射（如 `paid_in_capital: 1亿元`）")
     refuse_lone_surrogates(data, source, ProfileError)   # text that is no text, from Python or the web
     facts: dict[str, Any] = {}
+    mistakes: list[ProfileError] = []
     for key, value in data.items():
         line = data.line_of(key) if hasattr(data, "line_of") else None
         name = fact_id(kb, key)
         if name is None:
-            raise ProfileError(f"unknown fact '{shown(key)}'", file=source, line=line,
-                               suggestion=_nearest_fact(kb, str(key)), zh=f"未知的事实“{shown(key)}”")
+            mistakes.append(ProfileError(f"unknown fact '{shown(key)}'", file=source, line=line,
+                                         suggestion=_nearest_fact(kb, str(key)), zh=f"未知的事实“{shown(key)}”"))
+            continue
         if name in facts:
-            raise ProfileError(f"'{key}' names {name}, which the profile already gives", file=source, line=line,
-                               zh=f"“{key}”指的是{kb.facts[name].zh}（{name}），档案中已经给出", fact=name)
+            mistakes.append(ProfileError(
+                f"'{key}' names {name}, which the profile already gives", file=source, line=line,
+                zh=f"“{key}”指的是{kb.facts[name].zh}（{name}），档案中已经给出", fact=name))
+            continue
         if value is None:
             continue
         try:
             facts[name] = convert(kb.facts[name], value, kb)
         except ValueProblem as exc:
-            raise ProfileError(f"{name}: {exc}", file=source, line=line, allowed=_allowed(kb.facts[name]),
-                               zh=f"{kb.facts[name].zh}（{name}）：{exc.zh or exc}", fact=name) from None
+            mistakes.append(ProfileError(f"{name}: {exc}", file=source, line=line, allowed=_allowed(kb.facts[name]),
+                                         zh=f"{kb.facts[name].zh}（{name}）：{exc.zh or exc}", fact=name))
         except ProfileError as exc:
-            raise ProfileError(f"{name}: {exc.message}", file=source, line=exc.line or line,
-                               suggestion=exc.suggestion, allowed=exc.allowed,
-                               zh=f"{kb.facts[name].zh}（{name}）：{exc.zh or exc.message}", fact=name) from None
+            mistakes.append(ProfileError(f"{name}: {exc.message}", file=source, line=exc.line or line,
+                                         suggestion=exc.suggestion, allowed=exc.allowed,
+                                         zh=f"{kb.facts[name].zh}（{name}）：{exc.zh or exc.message}", fact=name))
+    if mistakes:
+        first = mistakes[0]
+        first.also = mistakes[1:]   # every mistake of the profile, so that all are fixed at once
+        raise first
     return facts
 
 

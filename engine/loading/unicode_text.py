@@ -14,6 +14,8 @@ import re
 from typing import Any
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: How ``repr`` shows a lone surrogate; a cheap test first, since every profile is checked.
+_SURROGATE_REPR = re.compile(r"\\ud[89a-f]")
 
 
 def lone_surrogate(text: str) -> int | None:
@@ -25,6 +27,10 @@ def lone_surrogate(text: str) -> int | None:
 def find_lone_surrogate(data: Any, where: tuple = ()) -> tuple[tuple, str] | None:
     """The first string in ``data`` (nested dicts, lists, tuples; keys included) holding a lone
     surrogate: its path (keys and indexes) and a printable excerpt; None when there is none."""
+    # ``repr`` (C code) escapes every lone surrogate as \udXXX; without one, no walk is needed.
+    # A backslash typed before "ud8" merely takes the walk: the walk decides.
+    if not _SURROGATE_REPR.search(repr(data)):
+        return None
     stack = [(data, where)]
     while stack:
         item, path = stack.pop()

@@ -16,6 +16,7 @@ Limits are documented in the README ("Input limits").
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import re
 from pathlib import Path
@@ -121,7 +122,12 @@ class _PositionedLoader(_SafeLoader):
                                        problem_mark=node.start_mark) from None
 
     def construct_checked_timestamp(self, node):
-        return self._checked_scalar(node, yaml.SafeLoader.construct_yaml_timestamp, "a real date")
+        # A date that is no date (2021-02-30) stays the text it is: the reader of the fact then
+        # refuses it by name, in the reader's language, beside every other mistake of the file.
+        try:
+            return yaml.SafeLoader.construct_yaml_timestamp(self, node)
+        except (ValueError, TypeError, OverflowError):
+            return node.value
 
     def construct_checked_int(self, node):
         if len(node.value) > LONG_NUMBER_DIGITS:
@@ -363,3 +369,15 @@ def _depth(value, level: int = 0) -> int:
     if isinstance(value, list):
         return max((_depth(v, level + 1) for v in value), default=level + 1)
     return level
+
+
+def plain(value: Any) -> Any:
+    """YAML data as JSON data: keys as text, tuples as lists, dates (YAML reads ``2021-05-01`` as
+    one) as ISO text — what the register stores and a page sends back."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, _dt.date):   # a datetime too: its day, as a profile's dates are days
+        return value.isoformat()[:10]
+    return value

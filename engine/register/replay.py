@@ -24,6 +24,7 @@ bases give the same report, byte for byte, whatever ``workers``.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -32,14 +33,16 @@ from importlib import metadata
 
 from engine.authoring.diff import _changes, _missing_change, _unknown_to
 from engine.errors import PolicyKBError
-from engine.inferring.evaluation import assess, knowledge_base, reasoner
+from engine.inferring.evaluation import assess_facts, dated, knowledge_base, outline, reasoner
+from engine.loading.profile import parse_profile
+from engine.loading.values import MonthDate
 from engine.loading.kb import load
 from engine.model import KnowledgeBase
 from engine.model import conditions as cond
 from engine.register.canonical import canonical_json, sha256_text
 
-#: How many cases a worker evaluates per task.
-CHUNK = 200
+#: How many cases a worker reads and evaluates per task.
+CHUNK = 250
 
 #: What of a rule is its definition (its wording — quote, explain, notes — is not).
 RULE_FIELDS = ("when", "then", "amount", "cites", "also_cites", "defers_to", "text_missing")
@@ -212,13 +215,19 @@ class _Attribution:
 
 # --------------------------------------------------------------------------- evaluating
 
-def outcome(kb: KnowledgeBase, profile: dict, as_of=None) -> dict:
+def outcome(kb: KnowledgeBase, profile: dict, as_of=None, first_look: bool = False) -> dict:
     """A profile's outcome under ``kb`` at ``as_of`` as :mod:`engine.authoring.diff` compares it
-    (a fact ``kb`` does not know is left out, and named), or ``{"error": …}``."""
+    (a fact ``kb`` does not know is left out, and named), or ``{"error": …}``. With
+    ``first_look``, without the next questions (:func:`~engine.inferring.evaluation.outline`,
+    about half the work): enough to tell that nothing changed."""
     unknown = _unknown_to(kb, profile)
     data = {k: v for k, v in profile.items() if k not in unknown}
     try:
-        result = assess(data, as_of=as_of, kb=kb, engine="compiled").result
+        facts = dated(parse_profile(data, kb), as_of)
+        if first_look and not any(isinstance(value, MonthDate) for value in facts.values()):
+            result = outline(facts, kb)
+        else:
+            result = assess_facts(facts, kb, engine="compiled").result
     except PolicyKBError as exc:
         return {"error": str(exc), "unknown_facts": unknown}
     return dict(from_result(result, kb.benefits), unknown_facts=unknown)
@@ -229,9 +238,10 @@ def from_result(result: dict, benefit_ids) -> dict:
     stores it); ``benefit_ids``: the ids to compare as benefits, of those its statuses name."""
     status = result.get("status") or {}
     named = {b["id"] for b in result.get("benefits", [])} | {s["id"] for s in result.get("superseded", [])}
+    compared = set(benefit_ids) | named
     return {"conclusions": list(result.get("conclusions", [])),
             "benefits": {b["id"]: b.get("amount") for b in result.get("benefits", [])},
-            "benefit_ids": sorted(i for i in status if i in set(benefit_ids) | named),
+            "benefit_ids": sorted(i for i in status if i in compared),
             "superseded": {s["id"]: s.get("by") for s in result.get("superseded", [])},
             "status": dict(status), "missing": list(result.get("missing", [])),
             "next_fact": dict(result.get("next_fact") or {}), "as_of": result.get("as_of")}
@@ -246,48 +256,98 @@ class _Context:
         self.attribution = _Attribution(self.changes, [_Index(new)] + ([_Index(old)] if old is not None else []))
         self.benefit_ids = set(new.benefits) | (set(old.benefits) if old is not None else set())
 
-    def replay(self, task: tuple) -> dict | None:
-        """One case ``(id, name, profile, its latest record's fields or None, that record's
-        result)``: its entry when its outcome changes, else None."""
-        case_id, name, profile, record, result = task
-        if result is None:
-            before = outcome(self.old, profile, self.day)
-        else:
-            before = from_result(result, self.benefit_ids)
-        after = outcome(self.new, profile, self.day or (record["as_of"] if record else None))
-        return _compare(self, case_id, name, profile, record, before, after)
+    def replay_cases(self, register, case_ids: list[int]) -> list[tuple]:
+        """Read the cases ``case_ids`` and their latest records (:meth:`Register.latest`) and
+        replay each: ``(number, name, its entry)``, the entry None when nothing changes, or
+        ``"not_recorded"`` for a case never recorded when there is no old knowledge base."""
+        found = []
+        for case_id, name, profile, record, result in register.latest(case_ids):
+            if result is None:
+                if self.old is None:
+                    found.append((case_id, name, "not_recorded"))
+                    continue
+                record, before = None, outcome(self.old, profile, self.day)
+            else:
+                before = from_result(result, self.benefit_ids)
+            day = self.day or (record["as_of"] if record else None)
+            after = outcome(self.new, profile, day, first_look=True)
+            if not _same(before, after):   # a change: worked out in full, with the next questions
+                after = outcome(self.new, profile, day)
+            found.append((case_id, name, _compare(self, case_id, name, profile, record, before, after)))
+        return found
 
 
+# A worker's state: its own connection to the register and the knowledge bases, loaded once.
 _worker: dict = {}
 _loaded: dict = {}
 
 
-def _init_worker(roots: tuple, day, parent: int) -> None:
-    from engine.screening.local import die_with_parent
-    die_with_parent(parent)
-    new, old = (None if root is None else (_loaded.get(root) or load(root)) for root in roots)
-    _worker["context"] = _Context(new, old, day)
+def _init_worker(url: str, roots: tuple, versions: tuple, day, parent: int | None) -> None:
+    if parent is not None:
+        from engine.screening.local import die_with_parent
+        die_with_parent(parent)
+        inherited = _worker.get("parent_register")
+        if inherited is not None:
+            inherited.forget_inherited_connections()
+    from engine.register.store import open_register
+    kbs = []
+    for root, version in zip(roots, versions):
+        kb = None if version is None else (_loaded.get(root) or load(root))
+        if kb is not None and kb.version != version:
+            raise PolicyKBError(f"the worker's knowledge base ({kb.version}) differs from the caller's ({version})",
+                                zh=f"工作进程的知识库（{kb.version}）与调用方的（{version}）不同")
+        kbs.append(kb)
+    _worker.update(context=_Context(kbs[0], kbs[1], day), register=open_register(url), key=(url, roots, versions, day))
+    gc.freeze()   # the knowledge bases stay: the collector need not walk them again
 
 
-def _replay_chunk(tasks: list[tuple]) -> list:
-    return [_worker["context"].replay(task) for task in tasks]
+def _replay_piece(case_ids: list[int]) -> list[tuple]:
+    return _worker["context"].replay_cases(_worker["register"], case_ids)
 
 
-def _run(context: _Context, tasks: list[tuple], workers: int) -> list:
-    """Each task's entry (or None), in the tasks' order."""
-    if workers <= 1 or len(tasks) < 2:
-        return [context.replay(task) for task in tasks]
+def _dask_piece(case_ids: list[int], url: str, roots: tuple, versions: tuple, day) -> list[tuple]:
+    if _worker.get("key") != (url, roots, versions, day):
+        if _worker.get("register") is not None:
+            _worker["register"].close()
+        _init_worker(url, roots, versions, day, None)
+    return _replay_piece(case_ids)
+
+
+def _kb_roots(kbs: tuple) -> tuple:
+    """Each knowledge base as a worker finds it: its folder, or None for the bundled one (a Dask
+    worker elsewhere has its own installation; the versions are checked)."""
+    from engine.loading.kb import bundled_kb
+    bundled = bundled_kb().resolve()
+    return tuple(None if kb is None or kb.root.resolve() == bundled else str(kb.root) for kb in kbs)
+
+
+def _run(context: _Context, register, pieces: list[list[int]], workers: int, engine: str,
+         scheduler: str | None) -> list[tuple]:
+    """Every piece replayed — here, in ``workers`` processes, or on Dask — in the pieces' order."""
     kbs = (context.new, context.old)
+    versions = tuple(None if kb is None else kb.version for kb in kbs)
+    url = register.url.render_as_string(hide_password=False)
+    if engine == "dask":
+        # Each Dask worker opens the register itself: on another machine, the register must be a
+        # PostgreSQL URL it can reach.
+        from engine.screening.dask_engine import in_order
+        roots = _kb_roots(kbs)
+        tasks = ((_dask_piece, (piece, url, roots, versions, context.day)) for piece in pieces)
+        return [item for piece in in_order(tasks, workers, scheduler, "replay on Dask") for item in piece]
+    if workers <= 1 or len(pieces) < 2:
+        return [item for piece in pieces for item in context.replay_cases(register, piece)]
+    roots = tuple(None if kb is None else str(kb.root) for kb in kbs)
     for kb in kbs:
         if kb is not None:
             _loaded[str(kb.root)] = kb
             reasoner(kb)   # compiled once here, inherited by workers started by fork
-    roots = tuple(None if kb is None else str(kb.root) for kb in kbs)
-    size = max(1, min(CHUNK, -(-len(tasks) // (4 * workers))))   # every worker busy, few round trips
-    pieces = [tasks[i:i + size] for i in range(0, len(tasks), size)]
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(roots, context.day, os.getpid())) as pool:
-        return [entry for chunk in pool.map(_replay_chunk, pieces) for entry in chunk]
+    _worker["parent_register"] = register
+    try:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                 initargs=(url, roots, versions, context.day, os.getpid())) as pool:
+            return [item for piece in pool.map(_replay_piece, pieces) for item in piece]
+    finally:
+        _worker.pop("parent_register", None)
 
 
 # --------------------------------------------------------------------------- replay
@@ -299,7 +359,8 @@ def _installed() -> str:
         return ""
 
 
-def replay(register, new_kb, *, as_of=None, cases=None, workers: int = 1, old_kb=None) -> ReplayReport:
+def replay(register, new_kb, *, as_of=None, cases=None, workers: int = 1, old_kb=None, engine: str = "local",
+           scheduler: str | None = None) -> ReplayReport:
     """Re-evaluate saved cases under ``new_kb`` and report what changes, without writing.
 
     Parameters
@@ -320,33 +381,34 @@ def replay(register, new_kb, *, as_of=None, cases=None, workers: int = 1, old_kb
         The cases to replay (default: every case not erased). Erased cases and cases without a
         profile are skipped, and listed with the reason.
     workers : int
-        Evaluate in this many processes (each loads the knowledge bases once); the same report.
+        Evaluate in this many processes (each loads the knowledge bases once and reads its own
+        cases from the register); the same report.
+    engine : "local" or "dask"
+        ``"dask"``: on a Dask cluster — a local one of ``workers`` processes, or the one at
+        ``scheduler`` (whose workers need policykb and, for an SQLite register, the same file);
+        the same report.
+
+    Raises
+    ------
+    PolicyKBError
+        A case that is not in the register, an as-of date that is not a date, Dask missing.
     """
     new = knowledge_base(new_kb)
     old = None if old_kb is None else knowledge_base(old_kb)
     day = None if as_of is None else (as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of)))
     chosen, skipped = _selection(register, cases)
-    latest = {}
-    for record in register.records():
-        latest[record.case_id] = record
     context = _Context(new, old, day)
-    tasks = []
-    for case in chosen:
-        record = latest.get(case.id)
-        if record is not None and record.result is not None:
-            fields_ = {"seq": record.seq, "kb_hash": record.kb_hash, "as_of": record.as_of,
-                       "profile_sha256": record.profile_sha256, "policykb_version": record.policykb_version}
-            tasks.append((case.id, case.name, case.profile, fields_, record.result))
-        elif old is not None:
-            tasks.append((case.id, case.name, case.profile, None, None))
-        else:
-            skipped.append({"case_id": case.id, "name": case.name, "reason": "not_recorded"})
-    entries = _run(context, tasks, workers)
+    size = max(1, min(CHUNK, -(-len(chosen) // (4 * max(workers, 1)))))   # every worker busy, few round trips
+    pieces = [chosen[i:i + size] for i in range(0, len(chosen), size)]
+    replayed = _run(context, register, pieces, workers, engine, scheduler)
 
     changed, unchanged, groups = [], [], {}
-    for task, entry in zip(tasks, entries):
+    for case_id, name, entry in replayed:
+        if entry == "not_recorded":
+            skipped.append({"case_id": case_id, "name": name, "reason": "not_recorded"})
+            continue
         if entry is None:
-            unchanged.append(task[0])
+            unchanged.append(case_id)
             continue
         changed.append(entry)
         for item in entry["changes"] + ([entry["missing"]] if entry.get("missing") else []):
@@ -363,26 +425,23 @@ def replay(register, new_kb, *, as_of=None, cases=None, workers: int = 1, old_kb
         old_kb=None if old is None else {"root": str(old.root), "version": old.version,
                                         "documents": list(old.documents)},
         as_of=_date(day), kb_changes=context.changes, cases=changed, groups=group_list, unchanged=unchanged,
-        skipped=sorted(skipped, key=lambda s: s["case_id"]), replayed=len(tasks),
+        skipped=sorted(skipped, key=lambda s: s["case_id"]), replayed=len(replayed) - sum(1 for *_, e in replayed if e == "not_recorded"),
         labels=_labels([new] + ([old] if old is not None else []), changed, context.changes))
 
 
-def _selection(register, cases) -> tuple[list, list[dict]]:
-    if cases is None:
-        every = register.cases()
-    else:
-        every = []
-        for ref in cases:
-            found = register.case(ref)
-            if found.id not in {c.id for c in every}:
-                every.append(found)
-        every.sort(key=lambda c: c.id)
+def _selection(register, cases) -> tuple[list[int], list[dict]]:
+    """The numbers of the cases to replay (every case, or those of ``cases``), and those skipped
+    (erased, or without a profile) with the reason; by number."""
+    states = register.case_states(include_erased=cases is not None)
+    if cases is not None:
+        wanted = {register.case(ref).id for ref in cases}
+        states = [state for state in states if state[0] in wanted]
     chosen, skipped = [], []
-    for case in every:
-        if case.erased or case.profile is None:
-            skipped.append({"case_id": case.id, "name": case.name, "reason": "erased" if case.erased else "no_profile"})
+    for case_id, name, erased, has_profile in states:
+        if erased or not has_profile:
+            skipped.append({"case_id": case_id, "name": name, "reason": "erased" if erased else "no_profile"})
         else:
-            chosen.append(case)
+            chosen.append(case_id)
     return chosen, skipped
 
 
@@ -394,9 +453,22 @@ def _generic(key: str) -> dict:
     return described
 
 
+#: What :func:`engine.authoring.diff._changes` compares: when these are equal (and the missing
+#: facts, their order aside), it finds no change — most cases of a replay, told at C speed.
+_COMPARED = ("conclusions", "benefits", "superseded", "status")
+
+
+def _same(before: dict, after: dict) -> bool:
+    return ("error" not in before and "error" not in after
+            and all(before[key] == after[key] for key in _COMPARED)
+            and set(before["missing"]) == set(after["missing"]))
+
+
 def _compare(context: _Context, case_id: int, name, profile: dict, record: dict | None, before: dict,
              after: dict) -> dict | None:
     """A case's entry when its outcome changes: each change with the keys responsible."""
+    if _same(before, after):
+        return None
     changes, missing = _changes(before, after), _missing_change(before, after)
     if not changes and not missing:
         return None

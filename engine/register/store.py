@@ -17,7 +17,7 @@ import functools
 import json
 import os
 from importlib import metadata as importlib_metadata
-from typing import Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
 import sqlalchemy as sa
 
@@ -26,9 +26,32 @@ from engine.register import schema
 from engine.register.canonical import GENESIS, HASHED_FIELDS, canonical_json, record_hash, sha256_text
 from engine.register.data import Case, ProfileEdit, Record, Verification
 from engine.register.errors import CaseNotFound, ConflictError, RegisterError
+from engine.register.failures import worded as _reason
 from engine.register.schema import cases, chain_head, erasures, profile_edits, records, reviews
 
 UTC = dt.timezone.utc
+
+# Statements built once: SQLAlchemy then compiles each once and caches it, where a statement built
+# on every call (``insert().values(**fields)``) costs more than the SQLite commit it belongs to.
+_HEAD = sa.select(chain_head.c.seq, chain_head.c.hash).where(chain_head.c.id == 1)
+_HEAD_LOCKED = _HEAD.with_for_update()
+_CASE_BY_ID = sa.select(cases).where(cases.c.id == sa.bindparam("case_id"))
+_CASE_BY_NAME = sa.select(cases).where(cases.c.name == sa.bindparam("case_name")).order_by(cases.c.id)
+_INSERT_RECORD = records.insert()
+_INSERT_CASE = cases.insert()
+_LAST_SEQ = (sa.select(records.c.case_id, sa.func.max(records.c.seq).label("seq"))
+             .where(records.c.case_id.in_(sa.bindparam("ids", expanding=True))).group_by(records.c.case_id)
+             .subquery())
+_LATEST = (sa.select(cases.c.id, cases.c.name, cases.c.profile_json, records.c.seq, records.c.kb_hash, records.c.as_of,
+                     records.c.profile_sha256, records.c.policykb_version, records.c.result_json)
+           .select_from(cases.outerjoin(_LAST_SEQ, _LAST_SEQ.c.case_id == cases.c.id)
+                        .outerjoin(records, records.c.seq == _LAST_SEQ.c.seq))
+           .where(cases.c.id.in_(sa.bindparam("ids", expanding=True)), cases.c.erased.is_(False),
+                  cases.c.profile_json.is_not(None))
+           .order_by(cases.c.id))
+_INSERT_EDIT = profile_edits.insert()
+_MOVE_HEAD = (chain_head.update().where(chain_head.c.id == 1)
+              .values(seq=sa.bindparam("head_seq"), hash=sa.bindparam("head_hash")))
 
 
 def open_register(where: str | os.PathLike | None = None) -> "Register":
@@ -94,48 +117,6 @@ def _loads(text: str | None):
     return None if text is None else json.loads(text)
 
 
-# --------------------------------------------------------------------------- database failures, worded
-
-#: Words of SQLite's messages and of PostgreSQL's SQLSTATEs → why, in English and Chinese.
-_SQLITE_REASONS = (
-    ("database or disk is full", "the disk is full (or the file has reached the size it may have)",
-     "磁盘已满（或文件已达到允许的大小）"),
-    ("readonly", "the file is read-only", "文件是只读的"),
-    ("unable to open database file", "the file cannot be created or opened", "无法创建或打开该文件"),
-    ("file is not a database", "the file is not a register (not an SQLite database)",
-     "该文件不是案件登记簿（不是 SQLite 数据库）"),
-    ("database is locked", f"another program has kept it locked for more than {schema.BUSY_SECONDS} seconds",
-     f"另一个程序锁定它已超过 {schema.BUSY_SECONDS} 秒"),
-    # A write refused part-way: a file-size limit (EFBIG), or a disk failing.
-    ("disk i/o error", "the file could not be written (it may have reached the size it may have, or the "
-                       "disk is full or failing)", "文件无法写入（可能已达到允许的大小，或磁盘已满或出现故障）"),
-)
-_POSTGRES_REASONS = {
-    "53100": ("the server's disk is full", "服务器磁盘已满"),
-    "25006": ("the database is read-only", "数据库是只读的"),
-    "28P01": ("the server refused the password", "服务器拒绝了密码"),
-    "28000": ("the server refused the user", "服务器拒绝了该用户"),
-    "3D000": ("the database does not exist", "数据库不存在"),
-    "42501": ("the user may not do that", "该用户没有权限"),
-}
-
-
-def _reason(exc: sa.exc.SQLAlchemyError) -> tuple[str, str]:
-    original = getattr(exc, "orig", None) or exc
-    text = " ".join(str(original).split()) or type(original).__name__
-    state = getattr(original, "sqlstate", None)
-    if state in _POSTGRES_REASONS:
-        return _POSTGRES_REASONS[state]
-    lowered = text.lower()
-    for words, reason, reason_zh in _SQLITE_REASONS:
-        if words in lowered:
-            return reason, reason_zh
-    if isinstance(exc, sa.exc.OperationalError) and "connection" in lowered:
-        first = str(original).strip().splitlines()[0] if str(original).strip() else text
-        return f"cannot reach the server ({first})", f"无法连接服务器（{first}）"
-    return text, text
-
-
 class Register:
     """A case register (see the module's docstring); open one with :func:`open_register`.
 
@@ -169,6 +150,11 @@ class Register:
     def close(self) -> None:
         """Close every connection (the register can be opened again)."""
         self._engine.dispose()
+
+    def forget_inherited_connections(self) -> None:
+        """In a process started by ``fork``: let go of the connections inherited from the parent
+        without closing them (they are the parent's; SQLite forbids using them across a fork)."""
+        self._engine.dispose(close=False)
 
     @contextlib.contextmanager
     def _failing(self, action: str, action_zh: str, write: bool = True) -> Iterator[None]:
@@ -208,7 +194,7 @@ class Register:
         if isinstance(ref, bool) or not isinstance(ref, (int, str)):
             raise CaseNotFound(ref)
         if isinstance(ref, str):
-            rows = connection.execute(sa.select(cases).where(cases.c.name == ref).order_by(cases.c.id)).all()
+            rows = connection.execute(_CASE_BY_NAME, {"case_name": ref}).all()
             if len(rows) == 1:
                 return rows[0]
             if len(rows) > 1:
@@ -219,7 +205,7 @@ class Register:
                 names = connection.execute(sa.select(cases.c.name).where(cases.c.name.is_not(None))).scalars()
                 raise CaseNotFound(ref, nearest(ref, names))
             ref = int(ref.strip())
-        row = connection.execute(sa.select(cases).where(cases.c.id == ref)).first()
+        row = connection.execute(_CASE_BY_ID, {"case_id": ref}).first()
         if row is None:
             raise CaseNotFound(ref)
         return row
@@ -229,13 +215,33 @@ class Register:
         text = _json(profile, "the profile", "企业信息")
         digest, now = sha256_text(text), _now()
         with self._write() as connection:
-            case_id = connection.execute(cases.insert().values(
+            case_id = connection.execute(_INSERT_CASE, dict(
                 name=name or None, notes=notes or "", profile_json=text, profile_sha256=digest, version=1,
                 created_at=now, updated_at=now, created_by=by or "", erased=False)).inserted_primary_key[0]
-            connection.execute(profile_edits.insert().values(
+            connection.execute(_INSERT_EDIT, dict(
                 case_id=case_id, version=1, profile_json=text, profile_sha256=digest, edited_at=now,
                 edited_by=by or "", note="added"))
             return self._case(self._case_row(connection, case_id))
+
+    def add_cases(self, entries: Iterable[tuple], by: str = "") -> list[int]:
+        """Save many new cases in one transaction — all of them, or none (a full disk leaves no
+        half import): each entry ``(name, profile)`` or ``(name, profile, notes)``, as
+        :meth:`add_case` takes them. Their numbers, in order."""
+        rows, now = [], _now()
+        for name, profile, *notes in entries:
+            text = _json(profile, "the profile", "企业信息")
+            rows.append((name or None, notes[0] if notes else "", text, sha256_text(text)))
+        added = []
+        with self._write() as connection:
+            for name, notes, text, digest in rows:
+                case_id = connection.execute(_INSERT_CASE, dict(
+                    name=name, notes=notes, profile_json=text, profile_sha256=digest, version=1, created_at=now,
+                    updated_at=now, created_by=by or "", erased=False)).inserted_primary_key[0]
+                connection.execute(_INSERT_EDIT, dict(case_id=case_id, version=1, profile_json=text,
+                                                      profile_sha256=digest, edited_at=now, edited_by=by or "",
+                                                      note="added"))
+                added.append(case_id)
+        return added
 
     def case(self, ref: int | str) -> Case:
         """The case numbered ``ref``, or named exactly ``ref``.
@@ -350,10 +356,8 @@ class Register:
                 recorded_by=by or "", note=note or "", result_sha256=sha256_text(result_text),
                 prev_hash=head.hash)
             fields["record_hash"] = record_hash(fields)
-            connection.execute(records.insert().values(profile_json=profile_text, result_json=result_text,
-                                                       **fields))
-            connection.execute(chain_head.update().where(chain_head.c.id == 1)
-                               .values(seq=fields["seq"], hash=fields["record_hash"]))
+            connection.execute(_INSERT_RECORD, dict(fields, profile_json=profile_text, result_json=result_text))
+            connection.execute(_MOVE_HEAD, {"head_seq": fields["seq"], "head_hash": fields["record_hash"]})
         return self._record(dict(fields, profile_json=profile_text, result_json=result_text), None)
 
     def record_evaluation(self, ref: int | str, kb=None, *, as_of=None, by: str = "", note: str = "") -> Record:
@@ -372,8 +376,7 @@ class Register:
                            as_of=as_of or result.get("as_of"), by=by, note=note, profile=case.profile)
 
     def _head_query(self, lock: bool):
-        query = sa.select(chain_head.c.seq, chain_head.c.hash).where(chain_head.c.id == 1)
-        return query.with_for_update() if lock and self.backend == "postgresql" else query
+        return _HEAD_LOCKED if lock and self.backend == "postgresql" else _HEAD
 
     @staticmethod
     def _record(row: Mapping, reviewed_by: str | None) -> Record:
@@ -402,6 +405,35 @@ class Register:
                 return {}
             query = query.where(reviews.c.seq.in_(seqs))
         return {seq: who for seq, who in connection.execute(query)}   # the latest mark wins
+
+    def case_states(self, include_erased: bool = True) -> list[tuple[int, str | None, bool, bool]]:
+        """Every case as ``(number, name, erased, has a profile)``, by number — without reading
+        the profiles (what a replay chooses from)."""
+        query = (sa.select(cases.c.id, cases.c.name, cases.c.erased, cases.c.profile_json.is_not(None))
+                 .order_by(cases.c.id))
+        if not include_erased:
+            query = query.where(cases.c.erased.is_(False))
+        with self._read() as connection:
+            return [(i, name, bool(erased), bool(has)) for i, name, erased, has in connection.execute(query)]
+
+    def latest(self, case_ids: Iterable[int]) -> list[tuple]:
+        """Each case of ``case_ids`` that is not erased and has a profile, by number, as
+        ``(number, name, profile, fields, result)``: ``fields`` the latest record's ``seq``,
+        ``kb_hash``, ``as_of``, ``profile_sha256`` and ``policykb_version`` and ``result`` its
+        stored result, or both None when the case was never recorded. One query (a replay's
+        worker reads its own cases with it)."""
+        ids = sorted(set(case_ids))
+        if not ids:
+            return []
+        with self._read() as connection:
+            rows = connection.execute(_LATEST, {"ids": ids}).all()
+        found = []
+        for row in rows:
+            fields = None if row.seq is None else {
+                "seq": row.seq, "kb_hash": row.kb_hash, "as_of": row.as_of, "profile_sha256": row.profile_sha256,
+                "policykb_version": row.policykb_version}
+            found.append((row.id, row.name, _loads(row.profile_json), fields, _loads(row.result_json)))
+        return found
 
     def mark_reviewed(self, seq: int, by: str) -> Record:
         """Mark record ``seq`` as reviewed by ``by``. The mark is a row of its own (``reviews``,

@@ -32,10 +32,24 @@ def _evaluate_chunk(rows, as_of, kb_root: str | None, kb_version: str, kind: str
 
 
 def evaluate_dask(kb, rows: Iterable, as_of, workers: int, scheduler: str | None, kind: str) -> Iterator[list[dict]]:
+    from engine.loading.kb import bundled_kb
+    # A remote worker has its own installation: the bundled knowledge base is named by None,
+    # and the version check in _evaluate_chunk still guarantees it is the same one.
+    root = None if kb.root.resolve() == bundled_kb().resolve() else str(kb.root)
+    tasks = ((_evaluate_chunk, (chunk, as_of, root, kb.version, kind, tuple(kb.documents))) for chunk in chunks(rows))
+    yield from in_order(tasks, workers, scheduler, "--engine dask")
+
+
+def in_order(tasks: Iterable[tuple], workers: int, scheduler: str | None, what: str) -> Iterator:
+    """Each ``(function, args)`` of ``tasks`` run on Dask — on the cluster at ``scheduler``, or
+    on a local one of ``workers`` processes started for them and stopped after — and its result,
+    in the tasks' order, at most two per worker in flight. ``what`` names the caller in the
+    message when Dask is not installed."""
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise PolicyKBError("--engine dask needs Dask: pip install 'policykb[dask]'") from None
+        raise PolicyKBError(f"{what} needs Dask: pip install 'policykb[dask]'",
+                            zh=f"{what} 需要 Dask：pip install 'policykb[dask]'") from None
     cluster = None
     if scheduler:
         client = Client(scheduler)
@@ -43,15 +57,11 @@ def evaluate_dask(kb, rows: Iterable, as_of, workers: int, scheduler: str | None
         cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
-    from engine.loading.kb import bundled_kb
-    # A remote worker has its own installation: the bundled knowledge base is named by None,
-    # and the version check below still guarantees it is the same one.
-    root = None if kb.root.resolve() == bundled_kb().resolve() else str(kb.root)
     try:
         window = 2 * max(workers, 1)
         pending: deque = deque()
-        for chunk in chunks(rows):
-            pending.append(client.submit(_evaluate_chunk, chunk, as_of, root, kb.version, kind, tuple(kb.documents), pure=False))
+        for function, args in tasks:
+            pending.append(client.submit(function, *args, pure=False))
             if len(pending) >= window:
                 yield pending.popleft().result()
         while pending:

@@ -30,6 +30,7 @@ from ..errors import ProfileError
 from engine.model import KnowledgeBase
 from engine.model import conditions as cond
 from engine.loading.profile import fact_id
+from engine.loading.yamlio import plain
 from engine.rendering.template import cell_value
 
 UNKNOWN = ""
@@ -353,18 +354,7 @@ def _checked(kb: KnowledgeBase, data: dict, source: str | None) -> dict:
             kind = kb.facts[name].type
             checked = list(facts[name]) if kind == "list" else facts[name]
             shown[name] = checked if kind in _SHOWN_CHECKED else value
-    return _plain(shown)
-
-
-def _plain(value):
-    """YAML data as JSON-able plain data (dates to ISO text)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()[:10]
-    return value
+    return plain(shown)
 
 
 def _from_xlsx(kb: KnowledgeBase, data: bytes, filename: str | None) -> dict:

@@ -208,23 +208,23 @@ def save_cases(kb, source: Path, where: str) -> int:
     ``where`` (the rows with problems are not: they are listed on the page); how many."""
     from engine.errors import PolicyKBError
     from engine.loading.profile import parse_profile
+    from engine.loading.yamlio import plain
     from engine.register import open_register
     from engine.screening.parsing import parse_row
     from engine.screening.rows import read_rows
-    saved = 0
+    ready = []
+    for row in read_rows(source, kb):
+        parsed = parse_row(kb, row)
+        if parsed.error is not None or parsed.data is None:
+            continue
+        try:
+            parse_profile(parsed.data, kb)
+        except PolicyKBError:
+            continue
+        data = plain(parsed.data)
+        ready.append((data.get("name"), data))
     with open_register(where) as register:
-        for row in read_rows(source, kb):
-            parsed = parse_row(kb, row)
-            if parsed.error is not None or parsed.data is None:
-                continue
-            try:
-                parse_profile(parsed.data, kb)
-            except PolicyKBError:
-                continue
-            data = json.loads(json.dumps(parsed.data, ensure_ascii=False, default=str))
-            register.add_case(data.get("name"), data, by="workbench (batch)")
-            saved += 1
-    return saved
+        return len(register.add_cases(ready, by="workbench (batch)"))   # every row saved, or none
 
 
 # --------------------------------------------------------------------------- rows with problems
