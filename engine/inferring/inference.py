@@ -200,7 +200,8 @@ class Reasoner:
     def missing(self, facts: dict[str, Any], status: dict[str, bool | None]) -> list[str]:
         """The unknown facts that keep a conclusion undecided (:attr:`Inference.missing`), from
         ``facts`` and their :meth:`statuses`, without the derivations."""
-        return self._anywhere(self._missing(facts, status))
+        anywhere = set().union(*self._missing_sets(facts, status).values())
+        return [name for name in self.kb.facts if name in anywhere]
 
     def _anywhere(self, by_document: dict[str, list[str]]) -> list[str]:
         anywhere = {name for names in by_document.values() for name in names}
@@ -208,6 +209,10 @@ class Reasoner:
 
     def _missing(self, facts, status) -> dict[str, list[str]]:
         """The unknown facts that keep a conclusion undecided, by the document of that conclusion."""
+        found = self._missing_sets(facts, status)
+        return {document: [name for name in self.kb.facts if name in names] for document, names in found.items()}
+
+    def _missing_sets(self, facts, status) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {name: set() for name in self.kb.documents}
         for conclusion, rule_checks in self._checks:
             if status[conclusion] is None and conclusion not in self._presumed_only:
@@ -216,7 +221,7 @@ class Reasoner:
                     unknown: list[str] = []
                     if self._unknowns[rule.id](facts, status, unknown) is None:
                         into.update(name for name in unknown if not name.startswith("@"))
-        return {document: [name for name in self.kb.facts if name in names] for document, names in found.items()}
+        return found
 
 
 def presumed_only(kb: KnowledgeBase) -> frozenset[str]:

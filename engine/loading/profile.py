@@ -52,9 +52,11 @@ def parse_profile(data: Any, kb: KnowledgeBase, source: str | None = None) -> di
     refuse_lone_surrogates(data, source, ProfileError)   # text that is no text, from Python or the web
     facts: dict[str, Any] = {}
     mistakes: list[ProfileError] = []
+    known = kb.facts
+    line_of = getattr(data, "line_of", None)
     for key, value in data.items():
-        line = data.line_of(key) if hasattr(data, "line_of") else None
-        name = fact_id(kb, key)
+        line = line_of(key) if line_of is not None else None
+        name = key if key in known else fact_id(kb, key)   # most keys are ids: no lookup by label
         if name is None:
             mistakes.append(ProfileError(f"unknown fact '{shown(key)}'", file=source, line=line,
                                          suggestion=_nearest_fact(kb, str(key)), zh=f"未知的事实“{shown(key)}”"))
@@ -67,7 +69,7 @@ def parse_profile(data: Any, kb: KnowledgeBase, source: str | None = None) -> di
         if value is None:
             continue
         try:
-            facts[name] = convert(kb.facts[name], value, kb)
+            facts[name] = convert(known[name], value, kb)
         except ValueProblem as exc:
             mistakes.append(ProfileError(f"{name}: {exc}", file=source, line=line, allowed=_allowed(kb.facts[name]),
                                          zh=f"{kb.facts[name].zh}（{name}）：{exc.zh or exc}", fact=name))

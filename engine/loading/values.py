@@ -230,6 +230,8 @@ def parse_number(value) -> Fraction:
     ValueProblem
         For negative or absurd quantities and more than six decimal places.
     """
+    if type(value) is int and 0 <= value <= MAX_NUMBER:   # a whole number, as programs write it: read at once
+        return Fraction(value)
     if isinstance(value, Fraction):
         value = str(value)
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):

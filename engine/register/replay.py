@@ -220,11 +220,11 @@ def outcome(kb: KnowledgeBase, profile: dict, as_of=None, first_look: bool = Fal
     (a fact ``kb`` does not know is left out, and named), or ``{"error": …}``. With
     ``first_look``, without the next questions (:func:`~engine.inferring.evaluation.outline`,
     about half the work): enough to tell that nothing changed."""
-    unknown = _unknown_to(kb, profile)
-    data = {k: v for k, v in profile.items() if k not in unknown}
+    unknown = [] if kb.facts.keys() >= profile.keys() else _unknown_to(kb, profile)
+    data = {k: v for k, v in profile.items() if k not in unknown} if unknown else profile
     try:
         facts = dated(parse_profile(data, kb), as_of)
-        if first_look and not any(isinstance(value, MonthDate) for value in facts.values()):
+        if first_look and MonthDate not in set(map(type, facts.values())):
             result = outline(facts, kb)
         else:
             result = assess_facts(facts, kb, engine="compiled").result
