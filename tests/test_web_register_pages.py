@@ -27,6 +27,7 @@ import pytest
 
 from engine.web.testing import running_server
 
+from accounts_helpers import TOKENS, log_in, prepare
 from browser import browser  # noqa: F401 (a fixture)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,7 +44,9 @@ HOSTILE = "<script>alert(1)</script>"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     register = tmp_path_factory.mktemp("register") / "r.sqlite3"
+    token = prepare(str(register))
     with running_server(workers=1, kb=str(REPO / "kb"), extra_args=["--register", str(register)]) as (base, _):
+        TOKENS[base] = token
         yield base
 
 
@@ -73,6 +76,8 @@ def new_page(browser, base):
     page = context.new_page()
     page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
     page.set_default_timeout(20_000)
+    if base in TOKENS:   # a server with a register has accounts: log in as a person does
+        log_in(page, base)
     return context, page, seen
 
 
@@ -108,7 +113,8 @@ def api(base: str, method: str, path: str, body: dict | None = None) -> dict:
     """A call to the register's JSON API, as a script on this machine makes it."""
     request = urllib.request.Request(base + path, method=method,
                                      data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json", "Origin": base})
+                                     headers={"Content-Type": "application/json", "Origin": base,
+                                              **({"Authorization": f"Bearer {TOKENS[base]}"} if base in TOKENS else {})})
     with urllib.request.urlopen(request, timeout=30) as answer:
         return json.loads(answer.read())
 
@@ -405,7 +411,9 @@ def where_served(request, tmp_path_factory):
         from test_register import _postgres_database
         locations = _postgres_database()
     where = next(locations)
+    token = prepare(where)
     with running_server(workers=1, kb=str(REPO / "kb"), extra_args=["--register", where]) as (base, _):
+        TOKENS[base] = token
         yield base, where, request.param
     next(locations, None)   # PostgreSQL: the database dropped
 
@@ -503,7 +511,8 @@ def test_a_profile_the_interview_cannot_save_leads_back_to_the_interview(where_s
     data = urllib.parse.urlencode({"profile": json.dumps({"application_date": "2023/13/45"}), "from": "interview",
                                    "name": "never saved"}).encode()
     request = urllib.request.Request(base + "/ui/register/save?lang=en", data=data, method="POST",
-                                     headers={"Origin": base, "Content-Type": "application/x-www-form-urlencoded"})
+                                     headers={"Origin": base, "Content-Type": "application/x-www-form-urlencoded",
+                                              "Authorization": f"Bearer {TOKENS[base]}"})
     with pytest.raises(urllib.error.HTTPError) as failed:
         urllib.request.urlopen(request, timeout=30)
     assert failed.value.code == 400
@@ -570,7 +579,9 @@ def replay_served(request, tmp_path_factory, served_kb, other_kb, granted_profil
             register.record_evaluation(ids[key], other_kb, by="王分析师", note="首次评估")
         register.edit_case(ids["edited"], {"name": NAMES["edited"]}, 1, by="王分析师", note="核实后删去未证实的事实")
         register.record_evaluation(ids["moved_on"], served_kb, by="王分析师", note="按新版复核")
+    token = prepare(where)
     with running_server(workers=1, kb=str(REPO / "kb"), extra_args=["--register", where]) as (base, _):
+        TOKENS[base] = token
         yield {"base": base, "backend": request.param, "ids": ids}
     next(locations, None)
 

@@ -1,11 +1,10 @@
-"""The ``policykb`` command line, one face of the engine (the web app, :mod:`engine.web`, is the
-other): ``eval``, ``why``, ``why-not``, ``report``, ``template``, ``batch``, ``serve``, and the
-authoring tools ``check``, ``test``, ``diff``, ``impact``, ``graph``, ``schema``, ``draft``, ``mutate``, ``regenerate``;
-``cases``, the case register (:mod:`engine.cli.cases`).
+"""The ``policykb`` command line (the web app, :mod:`engine.web`, is the other face): ``eval``, ``why``,
+``why-not``, ``report``, ``template``, ``batch``, ``serve``; the authoring tools ``check``, ``test``, ``diff``,
+``impact``, ``graph``, ``schema``, ``draft``, ``mutate``, ``regenerate``; ``cases`` and ``users`` (their modules).
 
-Exit status: 0 on success, 2 for bad input (a profile, a knowledge base, an argument) or an
-installation to repair (the line says how), 3 for an internal error of the inference engine.
-Errors are one line on stderr, never a traceback.
+Exit status: 0 on success, 2 for bad input (a profile, a knowledge base, an argument) or an installation
+to repair (the line says how), 3 for an internal error of the inference engine; errors are one line on
+stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from pathlib import Path
 from engine.authoring.checking import check
 from ..errors import EvaluationError, PolicyKBError, ProfileError, write_problem
 from .cases import add_parser as add_cases, run as _cases
+from .users import add_parser as add_users, run as _users
 from engine.inferring.evaluation import assess, knowledge_base
 from engine.explaining.explanation import render_text, tree
 from engine.loading.profile import read_profile
@@ -174,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-scenarios", action="store_true",
                    help="skip the checks that scenarios make every rule fire and cover every condition both ways")
     common(p)
-    add_cases(sub, common)
+    for add in (add_cases, add_users):
+        add(sub, common)
     return parser
 
 
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         return {"eval": _eval, "why": _why, "why-not": _why_not, "report": _report, "test": _test,
                 "diff": _diff, "impact": _impact, "graph": _graph, "schema": _schema, "batch": _batch,
                 "template": _template, "draft": _draft, "mutate": _mutate, "regenerate": _regenerate,
-                "check": _check, "serve": _serve, "cases": _cases}[args.command](args)
+                "check": _check, "serve": _serve, "cases": _cases, "users": _users}[args.command](args)
     except EvaluationError as exc:
         print(f"policykb: internal error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
@@ -378,8 +379,7 @@ def _impact(args) -> int:
     found = impact(kb, args.id, graph)
     start = graph.nodes[found["id"]]
     bare = found["id"].split(":", 1)[-1]
-    # What was asked about reads by its label (a document by its short name and title, an
-    # article as people cite it), then its id; rules by their ids, with the article they cite.
+    # What was asked about reads by its label, then its id; rules by their ids, with their article.
     head = start["label" if args.lang == "zh" else "label_en"].split("\n")[0]
     if start["kind"] == "document":
         head += " " + (start["title"] if args.lang == "zh" else start["label_en"].split("\n")[1])

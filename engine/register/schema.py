@@ -12,7 +12,11 @@ The tables (``migrations/versions`` creates them; a test checks that they match 
   UPDATE`` on PostgreSQL; on SQLite every write transaction is ``BEGIN IMMEDIATE``), so records
   are appended one at a time; and verification knows when the newest record was removed;
 - ``reviews`` — marks that someone reviewed a record: appended, outside the chain;
-- ``erasures`` — who erased which case, when and why.
+- ``erasures`` — who erased which case, when and why;
+- ``accounts``, ``sessions``, ``api_tokens``, ``login_failures``, ``secrets`` — the people of a
+  shared workbench (:mod:`engine.accounts`): their role and Argon2 password hash, their login
+  sessions and API tokens (sha256 of each, never the token), failed logins counted per account
+  name and per address, and the key that signs the session cookies.
 
 Times are stored as UTC without a zone (both back ends keep microseconds) and read back as UTC.
 """
@@ -107,6 +111,48 @@ erasures = sa.Table(
     sa.Column("erased_at", sa.DateTime, nullable=False),
     sa.Column("erased_by", sa.Text, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
+)
+
+accounts = sa.Table(
+    "accounts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("changed_at", sa.DateTime, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("id_sha256", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("revoked_at", sa.DateTime, nullable=True),
+)
+
+login_failures = sa.Table(
+    "login_failures", metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("first_at", sa.DateTime, nullable=False),
+    sa.Column("locked_until", sa.DateTime, nullable=True),
+)
+
+secrets = sa.Table(
+    "secrets", metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
 )
 
 

@@ -180,6 +180,9 @@ class Register:
         with self._failing("read", "读取", write=False), engine.begin() as connection:
             yield connection
 
+    #: A write and a read transaction, for a room keeping its tables here (engine.accounts).
+    writing, reading = _write, _read
+
     # ----------------------------------------------------------------------- cases
 
     @staticmethod

@@ -15,13 +15,14 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from engine.inferring.evaluation import knowledge_base
 from engine.loading.schemas import profile_schema
 from . import errors
+from .access import Authentication, check_access
 from .middleware import BodyLimit, RequestGuard, SecurityHeaders
 from .models import ErrorBody, EvaluateRequest, ExplainRequest
 from .settings import UPLOAD_MEMORY, UPLOAD_SECONDS, Settings
@@ -44,10 +45,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads = EngineProcess(settings.kb, UPLOAD_SECONDS, memory=UPLOAD_MEMORY, warm=False,
                                 name="policykb-uploads")
         app.state.engine, app.state.uploads = engine, uploads
-        app.state.register = None
+        app.state.register = app.state.accounts = None
         if settings.register:
             from engine.register import open_register
             app.state.register = open_register(settings.register)
+            if settings.accounts:
+                from engine.accounts import Accounts
+                app.state.accounts = Accounts(app.state.register)
         try:
             yield
         finally:
@@ -56,14 +60,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if app.state.register is not None:
                 app.state.register.close()
 
+    if settings.accounts and not settings.register:
+        raise ValueError("accounts are kept in a register: give Settings.register")
     app = FastAPI(title="policykb", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  dependencies=[Depends(check_access)],   # every route: its role, and CSRF (engine.web.access)
                   description="西行规发〔2020〕1号 and the documents around it, as a knowledge base: evaluate an "
                               "enterprise profile, explain why and why not. See shared/spec/api.md.")
     app.state.kb = kb
     app.state.settings = settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
-    from .routers import api, batch, fragments, pages, register, register_pages, register_replay
+    from .routers import api, batch, fragments, login, pages, register, register_pages, register_replay, users
+    app.include_router(login.router)
+    app.include_router(users.router)
     app.include_router(api.router)
     app.include_router(register.router)
     app.include_router(register_replay.router)   # before /register/{id}
@@ -73,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(batch.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)
+    app.add_middleware(Authentication)
     app.add_middleware(BodyLimit, limit=settings.body_limit, upload_limit=settings.upload_limit)
     app.add_middleware(RequestGuard, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(SecurityHeaders)

@@ -29,16 +29,19 @@ class ApiError(Exception):
     """An error with its status and the documented body."""
 
     def __init__(self, status: int, error: str, *, field: str | None = None, suggestion: str | None = None,
-                 allowed: list | None = None):
+                 allowed: list | None = None, role: str | None = None, needed: str | None = None):
         super().__init__(error)
         self.status, self.error = status, error
         self.field, self.suggestion, self.allowed = field, suggestion, allowed
+        self.role, self.needed = role, needed
 
     def body(self) -> dict:
         if self.status in (400, 422):
             return {"error": self.error, "field": self.field, "suggestion": self.suggestion, "allowed": self.allowed}
         if self.status == 404:
             return {"error": self.error, "suggestion": self.suggestion}
+        if self.status == 403 and (self.role or self.needed):   # docs/api.md, "401 and 403"
+            return {"error": self.error, "role": self.role, "needed": self.needed}
         return {"error": self.error}
 
 

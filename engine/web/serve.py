@@ -59,9 +59,13 @@ def serve(kb: str | None, host: str, port: int, workers: int, say=None, allow_ho
         raise ProfileError(f"--max-jobs must be 1 or more, not {max_jobs}")
     loaded = knowledge_base(Path(kb) if kb else None)   # a bad --kb fails here, with its file and line
     if register:   # a register that cannot be opened fails here, in one line, before the port is taken
-        from engine.register import open_register
-        open_register(register).close()
+        _require_accounts(register)
         register = register if "://" in register else str(Path(register).resolve())
+    elif not is_loopback(host):
+        raise ProfileError(f"refusing to listen on {host} without accounts: anyone who reaches it could use it; "
+                           "listen on 127.0.0.1, or keep a register with accounts (--register, docs/web.md)",
+                           zh=f"拒绝在 {host} 上无账户地提供服务：任何能访问它的人都能使用；请监听 127.0.0.1，"
+                              "或使用带账户的案件登记簿（--register，见 docs/web.md）")
     removed = remove_stale_folders()
     if removed:
         say(f"policykb serve: removed {removed} data folder{'s' if removed > 1 else ''} left by servers that stopped "
@@ -71,7 +75,7 @@ def serve(kb: str | None, host: str, port: int, workers: int, say=None, allow_ho
     fcntl.flock(lock, fcntl.LOCK_EX)
     settings = Settings(kb=str(Path(kb).resolve()) if kb else None, data_dir=data_dir,
                         allowed_hosts=served_names(host, allow_hosts),
-                        **({"max_jobs": max_jobs} if max_jobs else {}), register=register,
+                        **({"max_jobs": max_jobs} if max_jobs else {}), register=register, accounts=bool(register),
                         test_faults=os.environ.get("POLICYKB_SERVE_TEST_FAULTS") == "1")
     os.environ.update(settings.to_environ())
     os.environ[MASTER_PID] = str(os.getpid())
@@ -106,6 +110,29 @@ def serve(kb: str | None, host: str, port: int, workers: int, say=None, allow_ho
         os.close(lock)
     say("policykb serve: stopped")
     return 0
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name) is this machine only."""
+    import ipaddress
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _require_accounts(register: str) -> None:
+    """A server with a register holds enterprise data: it starts only when someone can log in."""
+    from engine.accounts import Accounts
+    from engine.register import open_register
+    with open_register(register) as opened:
+        if not Accounts(opened).exist():
+            raise ProfileError("a server with a register needs accounts, and this register has none: create one with "
+                               "policykb users add NAME --role admin --register ...",
+                               zh="带案件登记簿的服务需要账户，而该登记簿还没有账户：请先用 "
+                                  "policykb users add 名称 --role admin --register ... 创建一个")
 
 
 def served_names(host: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:

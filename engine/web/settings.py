@@ -35,7 +35,10 @@ _ENV = {"kb": "POLICYKB_SERVE_KB", "data": "POLICYKB_SERVE_DATA", "body": "POLIC
         "upload": "POLICYKB_SERVE_UPLOAD_LIMIT", "faults": "POLICYKB_SERVE_TEST_FAULTS",
         "hosts": "POLICYKB_SERVE_HOSTS", "jobs": "POLICYKB_SERVE_MAX_JOBS", "queued": "POLICYKB_SERVE_MAX_QUEUED",
         "job_seconds": "POLICYKB_SERVE_JOB_SECONDS", "job_memory": "POLICYKB_SERVE_JOB_MEMORY",
-        "register": "POLICYKB_SERVE_REGISTER"}
+        "register": "POLICYKB_SERVE_REGISTER", "accounts": "POLICYKB_SERVE_ACCOUNTS",
+        "login_delay": "POLICYKB_SERVE_LOGIN_DELAY"}
+#: How long a failed login waits before it is answered, in seconds (a guess costs time).
+LOGIN_DELAY = 1.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class Settings:
     job_seconds: float = JOB_SECONDS
     job_memory: int = JOB_MEMORY
     register: str | None = None            # the case register: a SQLite file or a postgresql:// URL
+    accounts: bool = False                 # log in with the register's accounts (policykb serve: with a register)
+    login_delay: float = LOGIN_DELAY
     # Tests only: lets a profile named "__policykb_crash_worker__" kill its engine process, to
     # check that the request fails with 500 and the process is replaced. Off unless set.
     test_faults: bool = False
@@ -67,6 +72,9 @@ class Settings:
             env[_ENV["kb"]] = self.kb
         if self.register:
             env[_ENV["register"]] = self.register
+        if self.accounts:
+            env[_ENV["accounts"]] = "1"
+        env[_ENV["login_delay"]] = str(self.login_delay)
         if self.test_faults:
             env[_ENV["faults"]] = "1"
         return env
@@ -85,5 +93,6 @@ class Settings:
                    max_queued=int(env.get(_ENV["queued"]) or MAX_QUEUED),
                    job_seconds=float(env.get(_ENV["job_seconds"]) or JOB_SECONDS),
                    job_memory=int(env.get(_ENV["job_memory"]) or JOB_MEMORY),
-                   register=env.get(_ENV["register"]) or None,
+                   register=env.get(_ENV["register"]) or None, accounts=env.get(_ENV["accounts"]) == "1",
+                   login_delay=float(env.get(_ENV["login_delay"]) or LOGIN_DELAY),
                    test_faults=env.get(_ENV["faults"]) == "1")

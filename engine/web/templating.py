@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from fastapi.responses import HTMLResponse
+from engine.accounts.roles import role_label
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -229,6 +230,9 @@ def environment() -> Environment:
     env.globals["static"] = static_url
     env.globals["NAV"] = NAV
     env.globals["has_register"] = REGISTER_ON.get
+    from . import access   # who is asking: what the page shows them, and the CSRF token of its forms
+    env.globals.update(can=access.can, me=lambda: access.visitor().account, csrf=lambda: access.visitor().csrf,
+                       accounts_on=access.ACCOUNTS_ON.get, role_label=role_label)
     from .forms import record_rows
     env.globals["record_rows"] = record_rows
     env.filters["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
+from ..access import actor
 from ..deps import read_model
 from ..errors import ApiError, from_remote
 from ..worker import RemoteError
@@ -86,7 +87,7 @@ async def add_case(request: Request) -> JSONResponse:
     body = await read_model(request, NewCase)
     await _checked(request, body.profile)
     case = await _call(register.add_case, body.name or body.profile.get("name"), body.profile, notes=body.notes,
-                       by=body.by or "workbench")
+                       by=actor(request, body.by))
     return _created(case.to_dict())
 
 
@@ -103,7 +104,7 @@ async def edit_case(request: Request, case_id: int) -> dict:
     register = _register(request)
     body = await read_model(request, CaseEdit)
     await _checked(request, body.profile)
-    case = await _call(register.edit_case, case_id, body.profile, body.version, by=body.by or "workbench",
+    case = await _call(register.edit_case, case_id, body.profile, body.version, by=actor(request, body.by),
                        note=body.note)
     return case.to_dict()
 
@@ -130,7 +131,14 @@ async def record_case(request: Request, case_id: int, note: str = "", as_of: str
     except RemoteError as exc:
         raise from_remote(exc, kb) from None
     return await _call(register.record, case_id, result, kb_hash=kb.version, kb_version=", ".join(kb.documents),
-                       as_of=as_of or result.get("as_of"), by=by or "workbench", note=note, profile=case.profile)
+                       as_of=as_of or result.get("as_of"), by=actor(request, by), note=note, profile=case.profile)
+
+
+@router.post("/api/records/{seq}/review", summary="mark a decision record reviewed (a reviewer)")
+async def review_record(request: Request, seq: int) -> dict:
+    register = _register(request)
+    record = await _call(register.mark_reviewed, seq, actor(request, None))
+    return record.to_dict()
 
 
 @router.get("/api/register/verify", summary="recompute the chain of decision records")

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from engine.model import KnowledgeBase
+from ..access import actor
 from ..deps import get_engine, get_kb, get_lang, parse_json
 from ..errors import ApiError
 from ..templating import REGISTER_ON, TEXTS, render
@@ -266,6 +267,16 @@ async def record_page(request: Request, case_id: str, kb: KnowledgeBase = Depend
                             status_code=303)
 
 
+@router.post("/ui/register/records/{seq}/review")
+async def review_page(request: Request, seq: int, lang: str = Depends(get_lang)):
+    """A reviewer's "Mark reviewed" on a case page: the mark, then the case page again (303)."""
+    register = _register_of(request)
+    if register is None:
+        raise ApiError(503, TEXTS[lang]["reg_none"])
+    record = await _call(register.mark_reviewed, seq, actor(request, None))
+    return RedirectResponse(f"/register/{record.case_id}?lang={lang}#record-{record.seq}", status_code=303)
+
+
 @router.post("/ui/register/save")
 async def save_case(request: Request, kb: KnowledgeBase = Depends(get_kb), lang: str = Depends(get_lang),
                     engine: EngineProcess = Depends(get_engine)):
@@ -293,7 +304,7 @@ async def save_case(request: Request, kb: KnowledgeBase = Depends(get_kb), lang:
         await engine.call("parse_only", profile=profile)
         fallback = profile.get("name")
         case = await _call(_register_of(request).add_case, name or (str(fallback) if fallback else None), profile,
-                           by="workbench")
+                           by=actor(request, None))
     except (RemoteError, ApiError) as exc:
         said = exc.words(lang) if isinstance(exc, RemoteError) else exc.error
         status = 400 if isinstance(exc, RemoteError) else exc.status

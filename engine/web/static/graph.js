@@ -169,7 +169,7 @@
     if (!profile) return;
     var data = new URLSearchParams();
     data.set("profile", JSON.stringify(profile));
-    fetch("/ui/marks?lang=" + document.body.dataset.lang, { method: "POST", body: data }).then(function (r) { return r.json(); }).then(function (marks) {
+    fetch("/ui/marks?lang=" + document.body.dataset.lang, { method: "POST", body: data, headers: document.body.dataset.csrf ? { "X-CSRF-Token": document.body.dataset.csrf } : {} }).then(function (r) { return r.json(); }).then(function (marks) {
       if (marks.error) return;
       svg.classList.add("with-case");
       nodes.forEach(function (n) {
