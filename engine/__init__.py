@@ -16,7 +16,9 @@ rulesets) → :mod:`engine.inferring` (forward chaining, derivations, amounts, A
 :mod:`engine.explaining` (why, why not) → :mod:`engine.rendering` (graphs, reports,
 spreadsheets); above them, side by side, :mod:`engine.authoring` (the rule author's tools) and
 :mod:`engine.screening` (batch: reading rows, evaluating chunks locally or on Dask, writing
-results and the summary); on top, two faces: :mod:`engine.web` and :mod:`engine.cli`.
+results and the summary); above them :mod:`engine.register` (saved cases, the chain of decision
+records, replay) and :mod:`engine.accounts` (who may do what in a shared workbench); on top, two
+faces: :mod:`engine.web` and :mod:`engine.cli`.
 
 Errors derive from :class:`PolicyKBError`: :class:`KnowledgeBaseError` and
 :class:`ProfileError` for bad input, :class:`InstallationError` for a durable-rules built

@@ -174,13 +174,13 @@ def test_save_open_record_twice_and_compare(page, server):
 
     # Record a decision with a note: the page comes back with it, and it is open.
     page.fill("#record-form textarea[name=note]", "首次评估 <b>not bold</b>")
-    page.fill("#record-form input[name=by]", "Analyst A")
+    assert page.locator("#record-form input[name=by]").count() == 0   # who: the logged-in account
     page.click("#record-form button[type=submit]")
     page.wait_for_selector("#case-recorded")
     first = page.locator("#case-records tbody tr").first
     seq_1 = int(first.get_attribute("data-seq"))
     assert "首次评估 <b>not bold</b>" in first.inner_text()
-    assert "Analyst A" in first.inner_text()
+    assert "测试员" in first.inner_text()
     assert page.locator("#case-records code.id").first.get_attribute("title") == page.locator("body").get_attribute("data-kb")
     detail = page.locator(f"#record-{seq_1}")
     assert detail.get_attribute("open") is not None

@@ -43,7 +43,7 @@ def _page(request: Request, kb, lang: str, error: str | None = None, status: int
           target: str = "", headers: dict | None = None):
     response = render("login.html", status_code=status, page="login", title=WORDS[lang]["title"], lang=lang, kb=kb,
                       L=WORDS[lang], error=error, name=name, next=_next(target, lang),
-                      accounts_on=request.app.state.accounts is not None)
+                      login_on=request.app.state.accounts is not None)
     response.headers.update(headers or {})
     return response
 
