@@ -200,6 +200,10 @@ class Accounts:
 
     def _failed(self, keys: tuple[str, str], now: dt.datetime) -> None:
         with self.register.writing() as connection:
+            # what no longer counts is forgotten, so that guessed names do not pile up
+            connection.execute(login_failures.delete().where(
+                login_failures.c.first_at <= now - WINDOW,
+                sa.or_(login_failures.c.locked_until.is_(None), login_failures.c.locked_until <= now)))
             for key, limit in zip(keys, (ACCOUNT_LIMIT, ADDRESS_LIMIT)):
                 row = connection.execute(sa.select(login_failures).where(login_failures.c.key == key)).first()
                 if row is None or row.first_at <= now - WINDOW:
@@ -241,6 +245,11 @@ class Accounts:
     def csrf_token(self, session: str) -> str:
         """The token a session's forms and requests carry (bound to the session, see docs/web.md)."""
         return hmac.new(self._session_key(), b"csrf:" + session.encode(), hashlib.sha256).hexdigest()
+
+    def prepare(self) -> None:
+        """Make the key that signs session cookies now, if the register has none yet
+        (``policykb serve`` does it once, before its workers start and would race to)."""
+        self._session_key()
 
     def _session_key(self) -> bytes:
         if self._key is None:

@@ -128,7 +128,9 @@ def _require_accounts(register: str) -> None:
     from engine.accounts import Accounts
     from engine.register import open_register
     with open_register(register) as opened:
-        if not Accounts(opened).exist():
+        accounts = Accounts(opened)
+        accounts.prepare()
+        if not accounts.exist():
             raise ProfileError("a server with a register needs accounts, and this register has none: create one with "
                                "policykb users add NAME --role admin --register ...",
                                zh="带案件登记簿的服务需要账户，而该登记簿还没有账户：请先用 "

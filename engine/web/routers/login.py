@@ -26,6 +26,17 @@ from ..templating import render
 
 router = APIRouter(include_in_schema=False)
 
+#: Passwords checked at once in this worker: each check takes 64 MiB for a moment (Argon2), so a
+#: crowd of logins waits its turn instead of taking the memory all together.
+CHECKS_AT_ONCE = 4
+
+
+def _checking(app) -> asyncio.Semaphore:
+    """The app's semaphore, made in its own event loop at first use."""
+    if getattr(app.state, "password_checks", None) is None:
+        app.state.password_checks = asyncio.Semaphore(CHECKS_AT_ONCE)
+    return app.state.password_checks
+
 WORDS = {"zh": {"title": "登录", "name": "账户名", "password": "密码", "submit": "登录", "off": "本服务未启用账户，无需登录。"},
          "en": {"title": "Log in", "name": "Account name", "password": "Password", "submit": "Log in",
                 "off": "This server keeps no accounts: there is nothing to log in to."}}
@@ -62,7 +73,8 @@ async def login(request: Request, kb=Depends(get_kb), lang: str = Depends(get_la
     name, password = str(form.get("name") or "")[:256], str(form.get("password") or "")[:1024]
     address = request.client.host if request.client else ""
     try:
-        account, session = await run_in_threadpool(accounts.login, name, password, address)
+        async with _checking(request.app):
+            account, session = await run_in_threadpool(accounts.login, name, password, address)
     except LoginRefused as exc:
         if exc.retry_after:
             return _page(request, kb, lang, exc.text(lang), 429, name, form.get("next"),
