@@ -17,8 +17,8 @@ rulesets) → :mod:`engine.inferring` (forward chaining, derivations, amounts, A
 spreadsheets); above them, side by side, :mod:`engine.authoring` (the rule author's tools) and
 :mod:`engine.screening` (batch: reading rows, evaluating chunks locally or on Dask, writing
 results and the summary); above them :mod:`engine.register` (saved cases, the chain of decision
-records, replay) and :mod:`engine.accounts` (who may do what in a shared workbench); on top, two
-faces: :mod:`engine.web` and :mod:`engine.cli`.
+records, replay) and :mod:`engine.accounts` (who may do what in a shared workbench); on top, three
+faces: :mod:`engine.web`, :mod:`engine.lsp` (the rule author's editor) and :mod:`engine.cli`.
 
 Errors derive from :class:`PolicyKBError`: :class:`KnowledgeBaseError` and
 :class:`ProfileError` for bad input, :class:`InstallationError` for a durable-rules built

@@ -32,6 +32,7 @@ FLOORS = {
     "engine.register": 8,  # the case register: its replay uses authoring's diff and screening
     "engine.accounts": 9,  # who may do what in a shared workbench: its tables are the register's
     "engine.web": 10,
+    "engine.lsp": 10,     # the rule author's editor: a face beside the web app, neither importing the other
     "engine.cli": 11,     # the command line starts everything, the web app included (policykb serve)
     "engine": 12,         # engine/__init__.py: the public API gathered from the floors below
 }

@@ -19,7 +19,7 @@ from pathlib import Path
 from engine.authoring.checking import check
 from ..errors import EvaluationError, PolicyKBError, ProfileError, write_problem
 from .cases import add_parser as add_cases, run as _cases
-from .users import add_parser as add_users, run as _users
+from . import editor, users
 from engine.inferring.evaluation import assess, knowledge_base
 from engine.explaining.explanation import render_text, tree
 from engine.loading.profile import read_profile
@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-scenarios", action="store_true",
                    help="skip the checks that scenarios make every rule fire and cover every condition both ways")
     common(p)
-    for add in (add_cases, add_users):
+    for add in (add_cases, users.add_parser, editor.add_parser):
         add(sub, common)
     return parser
 
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         return {"eval": _eval, "why": _why, "why-not": _why_not, "report": _report, "test": _test,
                 "diff": _diff, "impact": _impact, "graph": _graph, "schema": _schema, "batch": _batch,
                 "template": _template, "draft": _draft, "mutate": _mutate, "regenerate": _regenerate,
-                "check": _check, "serve": _serve, "cases": _cases, "users": _users}[args.command](args)
+                "check": _check, "serve": _serve, "cases": _cases, "users": users.run, "lsp": editor.run}[args.command](args)
     except EvaluationError as exc:
         print(f"policykb: internal error: {exc}", file=sys.stderr)
         return EXIT_INTERNAL

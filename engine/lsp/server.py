@@ -1,0 +1,177 @@
+"""``policykb lsp``: a language server over standard input and output (pygls), for any editor
+that speaks the Language Server Protocol (issue 24; docs/editor.md).
+
+What it does now:
+
+- **diagnostics as you type** — after each change (debounced by :data:`DEBOUNCE` seconds) the
+  quick pass of ``policykb check`` over the unsaved text, after a save the whole check with the
+  scenarios; each finding at its file, line and column, with its code, and the "did you mean"
+  name in the message and the diagnostic's data;
+- **hover** on a fact, conclusion, benefit, rule or citation: labels in zh and en, type, values
+  and unit, the clause's text;
+- **go to definition** and **find references** of facts, conclusions, benefits, rules,
+  documents and clauses;
+- **completion** of fact and conclusion ids, with their labels.
+
+The knowledge base is the folder holding ``facts.yaml`` above the edited file
+(:func:`engine.lsp.workspace.kb_root_of`); one copy of each is kept while the server runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from engine.lsp.workspace import KnowledgeBaseCopy, citation_at, kb_root_of, word_at
+
+#: How long after a change the check runs, so that a burst of keystrokes is checked once.
+DEBOUNCE = 0.1
+_SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
+
+
+class PolicyServer(LanguageServer):
+    """The server, with the knowledge bases it has met and the checks waiting to run."""
+
+    def __init__(self):
+        super().__init__("policykb", "0.1.0")
+        self.copies: dict[Path, KnowledgeBaseCopy] = {}
+        self.pending: dict[Path, asyncio.Task] = {}
+        self.published: dict[Path, set[str]] = {}
+
+    def copy_for(self, uri: str) -> tuple[KnowledgeBaseCopy, Path] | None:
+        path = Path(to_fs_path(uri) or "")
+        root = kb_root_of(path.resolve().parent)
+        if root is None:
+            return None
+        if root not in self.copies:
+            self.copies[root] = KnowledgeBaseCopy(root)
+        return self.copies[root], path
+
+    def text(self, uri: str) -> str:
+        return self.workspace.get_text_document(uri).source
+
+
+server = PolicyServer()
+
+
+def _range(line: int, column: int, width: int = 1) -> lsp.Range:
+    return lsp.Range(start=lsp.Position(line=line, character=column),
+                     end=lsp.Position(line=line, character=column + width))
+
+
+def publish(ls: PolicyServer, kb: KnowledgeBaseCopy, scenarios: bool, edited: str) -> None:
+    """Publish every file's findings; the edited file's always (an empty list says it is
+    clean), and a file whose findings are gone gets an empty list."""
+    found = kb.diagnostics(scenarios=scenarios)
+    uris = {from_fs_path(str(path)): items for path, items in found.items()}
+    uris.setdefault(edited, [])
+    for uri in ls.published.get(kb.root, set()) - set(uris):
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+    for uri, items in uris.items():
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[
+            lsp.Diagnostic(range=_range(d.place.line, d.place.column), severity=_SEVERITY[d.severity], code=d.code,
+                           source="policykb",
+                           message=d.message + (f" (did you mean '{d.suggestion}'?)" if d.suggestion else ""),
+                           data={"suggestion": d.suggestion} if d.suggestion else None)
+            for d in items]))
+    ls.published[kb.root] = set(uris)
+
+
+def _schedule(ls: PolicyServer, uri: str, scenarios: bool) -> None:
+    found = ls.copy_for(uri)
+    if found is None:
+        return
+    kb, path = found
+    kb.update(path, ls.text(uri))
+    waiting = ls.pending.pop(kb.root, None)
+    if waiting is not None:
+        waiting.cancel()
+
+    async def later():
+        await asyncio.sleep(0 if scenarios else DEBOUNCE)
+        publish(ls, kb, scenarios, uri)
+
+    ls.pending[kb.root] = asyncio.ensure_future(later())
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+async def did_open(ls: PolicyServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    _schedule(ls, params.text_document.uri, scenarios=True)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+async def did_change(ls: PolicyServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    _schedule(ls, params.text_document.uri, scenarios=False)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+async def did_save(ls: PolicyServer, params: lsp.DidSaveTextDocumentParams) -> None:
+    _schedule(ls, params.text_document.uri, scenarios=True)
+
+
+def _name(ls: PolicyServer, params) -> tuple[KnowledgeBaseCopy, str | None, str | None] | None:
+    found = ls.copy_for(params.text_document.uri)
+    if found is None:
+        return None
+    text, at = ls.text(params.text_document.uri), params.position
+    return found[0], word_at(text, at.line, at.character), citation_at(text, at.line, at.character)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    found = _name(ls, params)
+    if found is None:
+        return None
+    kb, word, citation = found
+    said = (kb.hover(word) if word else None) or (kb.citation_hover(None, citation) if citation else None)
+    if said is None:
+        return None
+    return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=said))
+
+
+def _location(place) -> lsp.Location:
+    return lsp.Location(uri=from_fs_path(str(place.path)), range=_range(place.line, place.column, 0))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> list[lsp.Location]:
+    found = _name(ls, params)
+    if found is None:
+        return []
+    kb, word, citation = found
+    place = (kb.definition(word) if word else None) or (kb.definition(citation) if citation else None)
+    return [_location(place)] if place else []
+
+
+@server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+def references(ls: PolicyServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
+    found = _name(ls, params)
+    if found is None or not found[1]:
+        return []
+    return [_location(place) for place in found[0].references(found[1])]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[" ", ":", "-"]))
+def completion(ls: PolicyServer, params: lsp.CompletionParams) -> lsp.CompletionList:
+    found = ls.copy_for(params.text_document.uri)
+    items = [] if found is None else [
+        lsp.CompletionItem(label=ident, detail=label, kind=lsp.CompletionItemKind.Field if kind == "fact"
+                           else lsp.CompletionItemKind.Constant, label_details=lsp.CompletionItemLabelDetails(description=kind))
+        for ident, kind, label in found[0].completions()]
+    return lsp.CompletionList(is_incomplete=False, items=items)
+
+
+@server.feature(lsp.SHUTDOWN)
+def shutdown(ls: PolicyServer, params) -> None:
+    for copy in ls.copies.values():
+        copy.close()
+
+
+def run() -> int:
+    """Serve over standard input and output until the editor says exit."""
+    server.start_io()
+    return 0

@@ -1,0 +1,213 @@
+"""What the language server knows of the knowledge base an edited file belongs to (issue 24).
+
+:class:`KnowledgeBaseCopy` keeps a copy of the knowledge-base folder in a temporary folder, with
+the editor's unsaved text written into it, so that ``policykb check``'s findings
+(:func:`engine.authoring.lint.lint`) are those of what the rule author sees, not of the disk:
+a quick pass (without the scenarios, a quarter of a second) after each change, the whole check
+(scenarios, coverage) after a save. Findings are mapped back to the real files.
+
+It also answers what an editor asks of a name under the cursor: where it is defined
+(:meth:`definition`), where it is used (:meth:`references`), what it is (:meth:`hover`: labels in
+zh and en, type, values and unit, and for a citation the clause's text), and what may be written
+(:meth:`completions`). Nothing here knows the Language Server Protocol: :mod:`engine.lsp.server`
+speaks it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import PolicyKBError
+
+#: A name as the knowledge base writes ids: letters, digits and underscores.
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A citation: ``document:13(1)``, ``13(1)`` or ``第十三条``-style ids are written as ``13(1)``.
+_CITATION = re.compile(r"(?:[a-z_][a-z0-9_]*:)?\d+(?:\(\d+\))?")
+
+
+@dataclass(frozen=True)
+class Place:
+    """A place in a real file: its path, and a 0-based line and column (as the protocol counts)."""
+    path: Path
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    place: Place
+    severity: str
+    code: str
+    message: str
+    suggestion: str | None = None
+
+
+def kb_root_of(path: Path) -> Path | None:
+    """The knowledge-base folder ``path`` belongs to: the nearest folder above it holding
+    ``facts.yaml`` and ``documents/``."""
+    for folder in [path] + list(path.parents):
+        if (folder / "facts.yaml").is_file() and (folder / "documents").is_dir():
+            return folder
+    return None
+
+
+class KnowledgeBaseCopy:
+    """A knowledge base as the editor has it (see the module docstring)."""
+
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+        self._folder = Path(tempfile.mkdtemp(prefix="policykb-lsp-"))
+        self.copy = self._folder / self.root.name
+        shutil.copytree(self.root, self.copy)
+        self._kb, self._stale = None, True
+
+    def close(self) -> None:
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    # ----------------------------------------------------------------------- the editor's text
+
+    def update(self, path: Path, text: str) -> None:
+        """The editor's text of ``path`` (a file of this knowledge base), unsaved or not."""
+        target = self.copy / path.resolve().relative_to(self.root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        self._stale = True   # loaded again when a hover or a definition asks (a check loads its own)
+
+    @property
+    def kb(self):
+        """The knowledge base as edited, or the last one that loaded (it still answers hovers
+        and definitions while a file does not read); None when none has loaded yet."""
+        if self._stale:
+            from engine.loading.kb import load
+            self._stale = False
+            try:
+                self._kb = load(self.copy)
+            except PolicyKBError:
+                pass
+        return self._kb
+
+    def _real(self, file: str | None) -> Path:
+        if not file:
+            return self.root / "facts.yaml"
+        path = Path(file)
+        path = path if path.is_absolute() else Path.cwd() / path
+        try:
+            return self.root / path.resolve().relative_to(self.copy.resolve())
+        except ValueError:
+            return path
+
+    # ----------------------------------------------------------------------- diagnostics
+
+    def diagnostics(self, scenarios: bool = False) -> dict[Path, list[Diagnostic]]:
+        """Every finding of ``policykb check`` (``scenarios``: with the scenarios' findings, as
+        ``check`` gives them), by real file."""
+        from engine.authoring.lint import lint
+        found: dict[Path, list[Diagnostic]] = {}
+        for finding in lint(self.copy, scenarios=scenarios):
+            place = Place(self._real(finding.file), max((finding.line or 1) - 1, 0), max((finding.column or 1) - 1, 0))
+            found.setdefault(place.path, []).append(
+                Diagnostic(place, finding.severity, finding.code, finding.message, finding.suggestion))
+        return found
+
+    # ----------------------------------------------------------------------- names
+
+    def _place(self, where) -> Place | None:
+        if where is None or not getattr(where, "file", None):
+            return None
+        return Place(self._real(where.file), max((where.line or 1) - 1, 0), max((where.column or 1) - 1, 0))
+
+    def definition(self, name: str) -> Place | None:
+        """Where a fact, conclusion, benefit, rule, document or clause ``name`` is defined."""
+        kb = self.kb
+        if kb is None:
+            return None
+        for table in (kb.facts, kb.conclusions, kb.rules, kb.documents, kb.clauses, kb.articles):
+            if name in table:
+                return self._place(table[name].where)
+        return None
+
+    def references(self, name: str) -> list[Place]:
+        """Every place the id ``name`` is written in the knowledge base's YAML files (scenarios
+        and examples included), in file order."""
+        pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+        found = []
+        for path in sorted(self.copy.rglob("*.yaml")):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+                found += [Place(self.root / path.relative_to(self.copy), number, m.start()) for m in pattern.finditer(line)]
+        return found
+
+    def hover(self, name: str) -> str | None:
+        """What ``name`` is, in Markdown: labels in zh and en, and what kind of thing it is."""
+        kb = self.kb
+        if kb is None:
+            return None
+        if name in kb.facts:
+            fact = kb.facts[name]
+            lines = [f"**{fact.zh}** · {fact.en} · `{name}`", "", f"fact, type `{fact.type}`"
+                     + (f", unit {fact.unit}" if fact.unit else "")]
+            if fact.values:
+                lines += ["", "values: " + ", ".join(f"`{v}` {w.get('zh', '')}" for v, w in fact.values.items())]
+            return "\n".join(lines)
+        if name in kb.conclusions:
+            conclusion = kb.conclusions[name]
+            rules = [r for r in kb.rules.values() if r.then == name]
+            lines = [f"**{conclusion.zh}** · {conclusion.en} · `{name}`", "",
+                     f"{conclusion.kind} of `{conclusion.document}`, concluded by {len(rules)} rule(s)"]
+            for rule in rules[:3]:
+                lines += ["", *self._clause_lines(rule.document, rule.cites)]
+            return "\n".join(lines)
+        if name in kb.rules:
+            rule = kb.rules[name]
+            return "\n".join([f"rule `{name}` → `{rule.then}`", "", *self._clause_lines(rule.document, rule.cites)])
+        return None
+
+    def citation_hover(self, document: str | None, ref: str) -> str | None:
+        """The clause ``ref`` (``13(1)``) of ``document``, with its text."""
+        lines = self._clause_lines(document, ref)
+        return "\n".join(lines) if lines else None
+
+    def _clause_lines(self, document: str | None, ref: str | None) -> list[str]:
+        kb = self.kb
+        if kb is None or not ref:
+            return []
+        for table in (kb.clauses, kb.articles):
+            part = table.get(ref)
+            if part is not None and (document is None or part.document == document):
+                text = getattr(part, "text", "") or ""
+                return [f"{part.document}:{ref}", "", "> " + text.replace("\n", "\n> ")]
+        return []
+
+    def completions(self) -> list[tuple[str, str, str]]:
+        """What may be written where a fact or conclusion is: ``(id, kind, label)``."""
+        kb = self.kb
+        if kb is None:
+            return []
+        found = [(fid, "fact", f"{f.zh} · {f.en}") for fid, f in kb.facts.items()]
+        found += [(cid, c.kind, f"{c.zh} · {c.en}") for cid, c in kb.conclusions.items()]
+        return found
+
+
+def word_at(text: str, line: int, character: int) -> str | None:
+    """The id under the cursor (line and character 0-based), or None."""
+    lines = text.splitlines()
+    if not 0 <= line < len(lines):
+        return None
+    for match in _WORD.finditer(lines[line]):
+        if match.start() <= character <= match.end():
+            return match.group()
+    return None
+
+
+def citation_at(text: str, line: int, character: int) -> str | None:
+    """A citation (``13(1)``) under the cursor, or None."""
+    lines = text.splitlines()
+    if not 0 <= line < len(lines):
+        return None
+    for match in _CITATION.finditer(lines[line]):
+        if match.start() <= character <= match.end():
+            return match.group().rpartition(":")[2]
+    return None

@@ -1,0 +1,140 @@
+"""``policykb lsp`` driven as an editor drives it (pytest-lsp: the server in a subprocess over
+stdio), on a copy of the bundled knowledge base: diagnostics after opening and after an unsaved
+edit, hover, go to definition, find references, completion (engine/lsp; issue 24, in progress)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as lsp
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from engine.loading.kb import load
+from engine.lsp.workspace import KnowledgeBaseCopy, citation_at, word_at
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def kb_copy(tmp_path_factory) -> Path:
+    target = tmp_path_factory.mktemp("lsp") / "kb"
+    shutil.copytree(REPO / "kb", target)
+    return target
+
+
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=[sys.executable, "-m", "engine.cli", "lsp"]))
+async def client(lsp_client: LanguageClient, kb_copy):
+    await lsp_client.initialize_session(lsp.InitializeParams(
+        capabilities=pytest_lsp.client_capabilities("visual-studio-code"), root_uri=kb_copy.as_uri()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+def _rule_file(kb_copy: Path) -> tuple[Path, str, object]:
+    """A rule file of the copy, its text and one of its rules."""
+    kb = load(kb_copy)
+    rule = next(r for r in kb.rules.values() if r.when is not None)
+    path = Path(rule.where.file)
+    path = path if path.is_absolute() else Path.cwd() / path
+    return path, path.read_text(encoding="utf-8"), rule
+
+
+async def _open(client: LanguageClient, path: Path, text: str) -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        text_document=lsp.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=text)))
+    return uri
+
+
+def _position_of(text: str, needle: str) -> lsp.Position:
+    for number, line in enumerate(text.splitlines()):
+        if needle in line:
+            return lsp.Position(line=number, character=line.index(needle) + 1)
+    raise AssertionError(f"{needle!r} is not in the text")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_an_unsaved_mistake_is_reported_at_its_line_with_its_code_and_gone_when_fixed(client, kb_copy):
+    path, text, rule = _rule_file(kb_copy)
+    uri = await _open(client, path, text)
+    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    kb = load(kb_copy)
+    fact = sorted(kb.facts)[0]
+    assert f"then: {rule.then}" in text
+    broken = text.replace(f"then: {rule.then}", f"then: {rule.then}x", 1)
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=broken)]))
+    while True:
+        await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        found = client.diagnostics.get(uri, [])
+        if found:
+            break
+    wrong = found[0]
+    line = broken.splitlines()[wrong.range.start.line]
+    assert f"{rule.then}x" in line and wrong.severity == lsp.DiagnosticSeverity.Error and wrong.code
+    assert rule.then in wrong.message        # the "did you mean" name
+    assert path.read_text(encoding="utf-8") == text   # the file on disk is untouched
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=3),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+    while client.diagnostics.get(uri):
+        await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert fact in kb.facts
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_hover_definition_references_and_completion_of_a_fact(client, kb_copy):
+    path, text, rule = _rule_file(kb_copy)
+    kb = load(kb_copy)
+    uri = await _open(client, path, text)
+    fact = next(f for f in sorted(kb.facts) if f in text)
+    at = _position_of(text, fact)
+    said = await client.text_document_hover_async(lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri),
+                                                                 position=at))
+    assert kb.facts[fact].zh in said.contents.value and kb.facts[fact].en in said.contents.value
+    where = await client.text_document_definition_async(lsp.DefinitionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=at))
+    assert where[0].uri.endswith("facts.yaml") and where[0].range.start.line == kb.facts[fact].where.line - 1
+    used = await client.text_document_references_async(lsp.ReferenceParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=at,
+        context=lsp.ReferenceContext(include_declaration=True)))
+    assert any(u.uri == uri for u in used) and any(u.uri.endswith("facts.yaml") for u in used)
+    offered = await client.text_document_completion_async(lsp.CompletionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=at))
+    assert {item.label for item in offered.items} >= set(kb.facts) | set(kb.conclusions)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_hover_on_a_citation_quotes_the_clause(client, kb_copy):
+    path, text, rule = _rule_file(kb_copy)
+    kb = load(kb_copy)
+    uri = await _open(client, path, text)
+    at = _position_of(text, f"cites: {rule.cites}")
+    at = lsp.Position(line=at.line, character=at.character + len("cites: "))
+    said = await client.text_document_hover_async(lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri),
+                                                                 position=at))
+    part = kb.clauses.get(rule.cites) or kb.articles[rule.cites]
+    assert part.text.splitlines()[0][:20] in said.contents.value
+
+
+def test_the_name_under_the_cursor():
+    assert word_at("  then: settlement_subsidy\n", 0, 12) == "settlement_subsidy"
+    assert word_at("  then: x\n", 5, 0) is None
+    assert citation_at("cites: 13(1)\n", 0, 9) == "13(1)"
+
+
+def test_findings_of_the_copy_point_at_the_real_files(tmp_path):
+    shutil.copytree(REPO / "kb", tmp_path / "kb")
+    copy = KnowledgeBaseCopy(tmp_path / "kb")
+    try:
+        facts = tmp_path / "kb" / "facts.yaml"
+        copy.update(facts, facts.read_text(encoding="utf-8") + "\nnot yaml: [\n")
+        found = copy.diagnostics()
+        assert list(found) == [facts.resolve()] and found[facts.resolve()][0].severity == "error"
+    finally:
+        copy.close()
