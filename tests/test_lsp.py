@@ -138,3 +138,48 @@ def test_findings_of_the_copy_point_at_the_real_files(tmp_path):
         assert list(found) == [facts.resolve()] and found[facts.resolve()][0].severity == "error"
     finally:
         copy.close()
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_the_did_you_mean_name_is_a_quick_fix(client, kb_copy):
+    path, text, rule = _rule_file(kb_copy)
+    uri = await _open(client, path, text)
+    broken = text.replace(f"then: {rule.then}", f"then: {rule.then}x", 1)
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=20),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=broken)]))
+    while not client.diagnostics.get(uri):
+        await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    wrong = client.diagnostics[uri][0]
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), range=wrong.range,
+        context=lsp.CodeActionContext(diagnostics=[wrong])))
+    fix = actions[0]
+    assert fix.kind == lsp.CodeActionKind.QuickFix
+    edit = fix.edit.changes[uri][0]
+    line = broken.splitlines()[edit.range.start.line]
+    fixed = line[:edit.range.start.character] + edit.new_text + line[edit.range.end.character:]
+    assert fixed.strip() == f"then: {rule.then}"
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=21),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+    while client.diagnostics.get(uri):
+        await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_rename_a_fact_everywhere_and_refuse_a_name_taken(client, kb_copy):
+    path, text, rule = _rule_file(kb_copy)
+    kb = load(kb_copy)
+    uri = await _open(client, path, text)
+    fact = next(f for f in sorted(kb.facts) if f in text)
+    at = _position_of(text, fact)
+    edit = await client.text_document_rename_async(lsp.RenameParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=at, new_name=f"{fact}_renamed"))
+    files = set(edit.changes)
+    assert uri in files and any(u.endswith("facts.yaml") for u in files)
+    assert all(e.new_text == f"{fact}_renamed" for edits in edit.changes.values() for e in edits)
+    taken = next(f for f in sorted(kb.facts) if f != fact)
+    with pytest.raises(Exception, match="taken"):
+        await client.text_document_rename_async(lsp.RenameParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri), position=at, new_name=taken))

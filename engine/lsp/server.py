@@ -11,7 +11,9 @@ What it does now:
   and unit, the clause's text;
 - **go to definition** and **find references** of facts, conclusions, benefits, rules,
   documents and clauses;
-- **completion** of fact and conclusion ids, with their labels.
+- **completion** of fact and conclusion ids, with their labels;
+- **rename** of a fact or conclusion across the knowledge base, and the **quick fix** of a
+  "did you mean" finding.
 
 The knowledge base is the folder holding ``facts.yaml`` above the edited file
 (:func:`engine.lsp.workspace.kb_root_of`); one copy of each is kept while the server runs.
@@ -20,14 +22,17 @@ The knowledge base is the folder holding ``facts.yaml`` above the edited file
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from engine.lsp.workspace import KnowledgeBaseCopy, citation_at, kb_root_of, word_at
 
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: How long after a change the check runs, so that a burst of keystrokes is checked once.
 DEBOUNCE = 0.1
 _SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
@@ -163,6 +168,49 @@ def completion(ls: PolicyServer, params: lsp.CompletionParams) -> lsp.Completion
                            else lsp.CompletionItemKind.Constant, label_details=lsp.CompletionItemLabelDetails(description=kind))
         for ident, kind, label in found[0].completions()]
     return lsp.CompletionList(is_incomplete=False, items=items)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_RENAME)
+def rename(ls: PolicyServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
+    """A fact or conclusion renamed in every file of its knowledge base; a name that is taken
+    is refused with the reason (an error the editor shows)."""
+    from engine.errors import PolicyKBError
+    found = _name(ls, params)
+    if found is None or not found[1]:
+        return None
+    kb, word, _ = found
+    try:
+        places = kb.rename(word, params.new_name)
+    except PolicyKBError as exc:
+        raise JsonRpcInvalidParams(exc.message) from None
+    return lsp.WorkspaceEdit(changes={
+        from_fs_path(str(path)): [lsp.TextEdit(range=_range(line, column, len(word)), new_text=params.new_name)
+                                  for line, column in spots]
+        for path, spots in places.items()})
+
+
+@server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION)
+def code_actions(ls: PolicyServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+    """The quick fix of a finding with a "did you mean" name: the nearest word of its line
+    replaced by the name."""
+    import difflib
+    actions = []
+    lines = ls.text(params.text_document.uri).splitlines()
+    for diagnostic in params.context.diagnostics:
+        suggestion = (diagnostic.data or {}).get("suggestion") if isinstance(diagnostic.data, dict) else None
+        line = diagnostic.range.start.line
+        if not suggestion or line >= len(lines):
+            continue
+        words = [(m.start(), m.group()) for m in _WORDS.finditer(lines[line]) if m.group() != suggestion]
+        near = difflib.get_close_matches(suggestion, [w for _, w in words], n=1, cutoff=0.6)
+        if not near:
+            continue
+        column = next(start for start, w in words if w == near[0])
+        actions.append(lsp.CodeAction(
+            title=f"Change '{near[0]}' to '{suggestion}'", kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+            is_preferred=True, edit=lsp.WorkspaceEdit(changes={params.text_document.uri: [
+                lsp.TextEdit(range=_range(line, column, len(near[0])), new_text=suggestion)]})))
+    return actions
 
 
 @server.feature(lsp.SHUTDOWN)

@@ -181,6 +181,29 @@ class KnowledgeBaseCopy:
                 return [f"{part.document}:{ref}", "", "> " + text.replace("\n", "\n> ")]
         return []
 
+    def rename(self, name: str, new: str) -> dict[Path, list[tuple[int, int]]]:
+        """Where to write ``new`` for the fact or conclusion ``name`` in every file of the
+        knowledge base (scenarios and examples included): ``{file: [(line, column), …]}``.
+
+        Raises
+        ------
+        PolicyKBError
+            For a name that is no fact or conclusion, a new name that is no id, or one taken.
+        """
+        kb = self.kb
+        if kb is None or (name not in kb.facts and name not in kb.conclusions):
+            raise PolicyKBError(f"'{name}' is not a fact or a conclusion: only they are renamed here",
+                                zh=f"“{name}”不是事实或结论：这里只能重命名事实和结论")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", new or ""):
+            raise PolicyKBError(f"'{new}' is not an id: write lower_snake_case", zh=f"“{new}”不是标识：请用小写字母和下划线")
+        taken = set(kb.facts) | set(kb.conclusions) | set(kb.rules) | set(kb.documents)
+        if new in taken:
+            raise PolicyKBError(f"'{new}' is taken", zh=f"“{new}”已被使用")
+        found: dict[Path, list[tuple[int, int]]] = {}
+        for place in self.references(name):
+            found.setdefault(place.path, []).append((place.line, place.column))
+        return found
+
     def completions(self) -> list[tuple[str, str, str]]:
         """What may be written where a fact or conclusion is: ``(id, kind, label)``."""
         kb = self.kb
