@@ -183,3 +183,17 @@ async def test_rename_a_fact_everywhere_and_refuse_a_name_taken(client, kb_copy)
     with pytest.raises(Exception, match="taken"):
         await client.text_document_rename_async(lsp.RenameParams(
             text_document=lsp.TextDocumentIdentifier(uri=uri), position=at, new_name=taken))
+
+
+def test_a_benefits_hover_gives_its_amount_terms_and_clause(tmp_path):
+    shutil.copytree(REPO / "kb", tmp_path / "kb")
+    copy = KnowledgeBaseCopy(tmp_path / "kb")
+    try:
+        kb = copy.kb
+        rule = next(r for r in kb.rules.values() if r.amount is not None and r.amount.max is not None)
+        said = copy.hover(rule.then)
+        assert f"amount (`{rule.id}`)" in said and kb.conclusions[rule.then].zh in said
+        part = kb.clauses.get(rule.cites) or kb.articles[rule.cites]
+        assert part.text.splitlines()[0][:20] in said
+    finally:
+        copy.close()

@@ -159,6 +159,8 @@ class KnowledgeBaseCopy:
                      f"{conclusion.kind} of `{conclusion.document}`, concluded by {len(rules)} rule(s)"]
             for rule in rules[:3]:
                 lines += ["", *self._clause_lines(rule.document, rule.cites)]
+                if rule.amount is not None:
+                    lines += ["", f"amount (`{rule.id}`): {amount_terms(rule.amount)}"]
             return "\n".join(lines)
         if name in kb.rules:
             rule = kb.rules[name]
@@ -212,6 +214,24 @@ class KnowledgeBaseCopy:
         found = [(fid, "fact", f"{f.zh} · {f.en}") for fid, f in kb.facts.items()]
         found += [(cid, c.kind, f"{c.zh} · {c.en}") for cid, c in kb.conclusions.items()]
         return found
+
+
+def amount_terms(amount) -> str:
+    """A rule's amount as its terms: basis, minimum and maximum in yuan, share, caps, per year."""
+    from engine.explaining.wording import format_money
+    parts = [f"basis `{amount.basis}`"]
+    for name in ("min", "max"):
+        value = getattr(amount, name)
+        if value is not None:
+            parts.append(f"{name} {format_money(value, 'zh')} ({format_money(value, 'en')})")
+    if amount.share is not None:
+        parts.append(f"share {amount.share} of `{amount.of}`")
+    parts += [f"cap {cap}" for cap in amount.caps or []]
+    if amount.per_year:
+        parts.append(f"per year {amount.per_year}")
+    if amount.terms:
+        parts.append(f"terms {amount.terms}")
+    return "; ".join(parts)
 
 
 def word_at(text: str, line: int, character: int) -> str | None:
