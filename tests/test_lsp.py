@@ -1,6 +1,7 @@
 """``policykb lsp`` driven as an editor drives it (pytest-lsp: the server in a subprocess over
 stdio), on a copy of the bundled knowledge base: diagnostics after opening and after an unsaved
-edit, hover, go to definition, find references, completion (engine/lsp; issue 24, in progress)."""
+edit, hover, go to definition, find references, completion, rename and the code actions
+(engine/lsp; issue 24)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,19 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
+import yaml
 from lsprotocol import types as lsp
+from pygls.uris import to_fs_path
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from engine.authoring.lint import lint
+from engine.authoring.scenarios import load_scenarios, run
 from engine.loading.kb import load
+from engine.lsp.completion import completions_at
 from engine.lsp.workspace import KnowledgeBaseCopy, citation_at, word_at
 
 REPO = Path(__file__).resolve().parents[1]
+MCDC = REPO / "tests" / "fixtures" / "mcdc"
 
 
 @pytest.fixture(scope="module")
@@ -104,9 +111,12 @@ async def test_hover_definition_references_and_completion_of_a_fact(client, kb_c
         text_document=lsp.TextDocumentIdentifier(uri=uri), position=at,
         context=lsp.ReferenceContext(include_declaration=True)))
     assert any(u.uri == uri for u in used) and any(u.uri.endswith("facts.yaml") for u in used)
+    after = _position_of(text, "fact: ")
     offered = await client.text_document_completion_async(lsp.CompletionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri), position=at))
-    assert {item.label for item in offered.items} >= set(kb.facts) | set(kb.conclusions)
+        text_document=lsp.TextDocumentIdentifier(uri=uri),
+        position=lsp.Position(line=after.line, character=after.character - 1 + len("fact: "))))
+    assert {item.label for item in offered.items} == set(kb.facts)
+    assert all(kb.facts[item.label].zh in item.detail for item in offered.items)
 
 
 @pytest.mark.asyncio(loop_scope="module")
@@ -197,3 +207,121 @@ def test_a_benefits_hover_gives_its_amount_terms_and_clause(tmp_path):
         assert part.text.splitlines()[0][:20] in said
     finally:
         copy.close()
+
+
+def _apply(text: str, edits) -> str:
+    """``text`` with the protocol's text edits applied (last first, so positions hold)."""
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+
+    def offset(position):
+        return offsets[min(position.line, len(lines))] + position.character
+    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        text = text[:offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+    return text
+
+
+def test_completion_offers_what_the_place_of_the_cursor_takes():
+    kb = load(REPO / "kb")
+    enum = next(f for f in sorted(kb.facts) if kb.facts[f].type == "enum")
+    flag = next(f for f in sorted(kb.facts) if kb.facts[f].type == "bool")
+    money = next(f for f in sorted(kb.facts) if kb.facts[f].type == "money")
+    document = sorted(kb.documents)[0]
+    text = "\n".join([
+        "rules:", "  - id: x.y", "    cites: ", "    when:", "      all:",
+        f"        - {{fact: {enum}, in: [",
+        f"        - fact: {flag}", "          is: ",
+        f"        - {{fact: {money}, ",
+        "        - ",
+        "        - conclusion: ",
+        f"input:", f"  {enum}: ", ""])
+
+    def offered(line: int) -> set[str]:
+        row = text.splitlines()[line]
+        return {c.text for c in completions_at(kb, text, line, len(row), document)}
+    clauses = {str(p.id) for p in kb.clauses.values() if p.document == document}
+    assert clauses and clauses <= offered(2)
+    assert offered(5) == set(kb.facts[enum].values) and offered(12) == set(kb.facts[enum].values)
+    assert offered(7) == {"true", "false"}
+    money_ops = offered(8)
+    assert "at_least" in money_ops and "is" not in money_ops and "fact" not in money_ops
+    assert {"all", "any", "conclusion", "fact", "is", "at_least"} <= offered(9)
+    assert offered(10) == set(kb.conclusions)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_citation_goes_to_its_clause_in_document_yaml_and_in_the_published_text(client, kb_copy):
+    path, text, rule = _rule_file(kb_copy)
+    uri = await _open(client, path, text)
+    at = _position_of(text, f"cites: {rule.cites}")
+    where = await client.text_document_definition_async(lsp.DefinitionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri),
+        position=lsp.Position(line=at.line, character=at.character + len("cites: "))))
+    kb = load(kb_copy)
+    part = kb.clauses.get(rule.cites) or kb.articles[rule.cites]
+    assert [Path(w.uri).name for w in where] == ["document.yaml", "source.txt"]
+    assert where[0].range.start.line == part.where.line - 1
+    source = (Path(part.where.file).parent / kb.documents[part.document].data["source"]).read_text(encoding="utf-8")
+    assert part.text[:12] in source.splitlines()[where[1].range.start.line]
+
+
+async def _diagnostics_with(client, uri: str, code: str) -> list:
+    while not any(d.code == code for d in client.diagnostics.get(uri, [])):
+        await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    return [d for d in client.diagnostics[uri] if d.code == code]
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_coverage_gap_offers_the_scenario_that_closes_it(client, tmp_path):
+    copy = tmp_path / "kb"
+    shutil.copytree(MCDC, copy)
+    cases = copy / "scenarios" / "cases.yaml"
+    items = yaml.safe_load(cases.read_text(encoding="utf-8"))
+    kept = [c for c in items if c["name"] != "A recognized enterprise of sector C is not eligible"]
+    assert len(kept) == len(items) - 1
+    cases.write_text(yaml.safe_dump(kept, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    rules = copy / "rules" / "rules.yaml"
+    uri = await _open(client, rules, rules.read_text(encoding="utf-8"))
+    (gap,) = await _diagnostics_with(client, uri, "condition-coverage")
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), range=gap.range,
+        context=lsp.CodeActionContext(diagnostics=[gap])))
+    (add,) = [a for a in actions if a.title.startswith("Add a scenario covering this condition")]
+    (edits,) = [e for u, e in add.edit.changes.items() if Path(to_fs_path(u)) == cases]
+    cases.write_text(_apply(cases.read_text(encoding="utf-8"), edits), encoding="utf-8")
+    assert [f.text() for f in lint(copy) if f.code == "condition-coverage"] == []
+    kb = load(copy)
+    added = [s for s in load_scenarios(kb) if s.name.endswith("decides eligible.recognized alone: eligible denied")]
+    assert len(added) == 1 and run(added[0], kb) == []
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_rule_without_a_quote_is_offered_the_sentences_of_its_clause(client, kb_copy):
+    path, text, rule = _rule_file(kb_copy)
+    uri = await _open(client, path, text)
+    quote_line = next(line for line in text.splitlines(keepends=True) if line.strip() == f"quote: {rule.quote}")
+    unquoted = text.replace(quote_line, "", 1)
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=40),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=unquoted)]))
+    at = _position_of(unquoted, f"id: {rule.id}")
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), range=lsp.Range(start=at, end=at),
+        context=lsp.CodeActionContext(diagnostics=[])))
+    quotes = [a for a in actions if a.title.startswith(f"Quote the clause {rule.cites}")]
+    kb = load(kb_copy)
+    part = kb.clauses.get(rule.cites) or kb.articles[rule.cites]
+    assert quotes
+    for action in quotes:
+        quoted = yaml.safe_load(_apply(unquoted, action.edit.changes[uri]))
+        written = next(r for r in quoted["rules"] if r["id"] == rule.id)["quote"]
+        assert written in part.text and len(written) >= 6
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=41),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), range=lsp.Range(start=at, end=at),
+        context=lsp.CodeActionContext(diagnostics=[])))
+    assert not [a for a in actions if a.title.startswith("Quote the clause")]

@@ -381,12 +381,16 @@ def _without_scenario(kb, evaluated) -> list[Finding]:
 class CoverageGap(Finding):
     """A ``condition-coverage`` finding, with the condition, what it was never seen doing
     (``holding``, ``failing``, ``boundary``, ``across``) and a profile that would cover it
-    (``profile``: the scenario to write, ``extends``/``input``/``as_of``), for scripts reading
-    the JSON."""
+    (``profile``: the scenario to write, ``extends``/``input``/``as_of``; ``output``: what it
+    gives under the knowledge base as it is, the status of the rule's conclusion; ``scenario``:
+    the file of the scenario it starts from), for scripts reading the JSON and the language
+    server's "add a scenario covering this condition"."""
 
     condition: str | None = None
     gap: str | None = None
     profile: dict | None = None
+    output: dict | None = None
+    scenario: str | None = None
 
 
 def _uncovered_conditions(kb, evaluated) -> list[Finding]:
@@ -398,15 +402,28 @@ def _uncovered_conditions(kb, evaluated) -> list[Finding]:
         said = f"{condition_text(kb, node, 'en')} ({node.fact if isinstance(node, cond.FactTest) else node.conclusion})"
         for gap, words, bound in entry.gap_list(kb):
             found = suggest(kb, entry, gap, evaluated, bound)
+            profile = output = scenario = None
             if isinstance(found, Suggestion):
                 words += f"; a profile that would cover it: {found.text(kb)}"
                 profile = _json(found.profile, json_value)
+                output, scenario = _expected(kb, kb.rules[entry.rule_id].then, found), found.scenario.file
             else:
                 words += f"; {found}"
-                profile = None
             findings.append(CoverageGap("warning", "condition-coverage", f"{said}: {words}", entry.file, entry.line,
-                                        None, entry.rule_id, None, said, gap, profile))
+                                        None, entry.rule_id, None, said, gap, profile, output, scenario))
     return findings
+
+
+def _expected(kb, conclusion: str, found) -> dict | None:
+    """What the profile ``found`` proposes gives for ``conclusion``, as a scenario's output."""
+    from engine.inferring.evaluation import assess
+    case, changes = found.scenario, found.changes
+    as_of = changes.get(cond.AS_OF_FACT, case.as_of) if case.as_of is not None else None
+    try:
+        result = assess(dict(case.profile, **changes), as_of=as_of, kb=kb, documents=case.documents).result
+    except PolicyKBError:
+        return None
+    return {"status": {conclusion: result["status"][conclusion]}}
 
 
 def _json(value, json_value):

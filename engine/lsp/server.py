@@ -1,19 +1,24 @@
 """``policykb lsp``: a language server over standard input and output (pygls), for any editor
 that speaks the Language Server Protocol (issue 24; docs/editor.md).
 
-What it does now:
+What it does:
 
 - **diagnostics as you type** — after each change (debounced by :data:`DEBOUNCE` seconds) the
   quick pass of ``policykb check`` over the unsaved text, after a save the whole check with the
   scenarios; each finding at its file, line and column, with its code, and the "did you mean"
   name in the message and the diagnostic's data;
 - **hover** on a fact, conclusion, benefit, rule or citation: labels in zh and en, type, values
-  and unit, the clause's text;
+  and unit, the clause's text, a benefit's amount terms;
 - **go to definition** and **find references** of facts, conclusions, benefits, rules,
-  documents and clauses;
-- **completion** of fact and conclusion ids, with their labels;
-- **rename** of a fact or conclusion across the knowledge base, and the **quick fix** of a
-  "did you mean" finding.
+  documents and clauses (a citation goes to the clause in ``document.yaml`` and in
+  ``source.txt``);
+- **completion** of what the cursor's place takes (:mod:`engine.lsp.completion`): fact and
+  conclusion ids with their labels, the values of the fact a condition tests, citations,
+  condition keys;
+- **rename** of a fact or conclusion across the knowledge base;
+- **code actions** (:mod:`engine.lsp.actions`): the quick fix of a "did you mean" finding, "add
+  a scenario covering this condition" on a coverage gap, "quote the clause" on a rule without
+  a quote.
 
 The knowledge base is the folder holding ``facts.yaml`` above the edited file
 (:func:`engine.lsp.workspace.kb_root_of`); one copy of each is kept while the server runs.
@@ -81,9 +86,16 @@ def publish(ls: PolicyServer, kb: KnowledgeBaseCopy, scenarios: bool, edited: st
             lsp.Diagnostic(range=_range(d.place.line, d.place.column), severity=_SEVERITY[d.severity], code=d.code,
                            source="policykb",
                            message=d.message + (f" (did you mean '{d.suggestion}'?)" if d.suggestion else ""),
-                           data={"suggestion": d.suggestion} if d.suggestion else None)
+                           data=_data(d))
             for d in items]))
     ls.published[kb.root] = set(uris)
+
+
+def _data(diagnostic) -> dict | None:
+    """What a code action needs of a finding: the "did you mean" name, the scenario to add."""
+    data = {key: value for key, value in (("suggestion", diagnostic.suggestion), ("scenario", diagnostic.scenario))
+            if value}
+    return data or None
 
 
 def _schedule(ls: PolicyServer, uri: str, scenarios: bool) -> None:
@@ -118,12 +130,14 @@ async def did_save(ls: PolicyServer, params: lsp.DidSaveTextDocumentParams) -> N
     _schedule(ls, params.text_document.uri, scenarios=True)
 
 
-def _name(ls: PolicyServer, params) -> tuple[KnowledgeBaseCopy, str | None, str | None] | None:
+def _name(ls: PolicyServer, params) -> tuple[KnowledgeBaseCopy, str | None, str | None, str | None] | None:
+    """The knowledge base, the id and the citation under the cursor, and the document of the file."""
     found = ls.copy_for(params.text_document.uri)
     if found is None:
         return None
     text, at = ls.text(params.text_document.uri), params.position
-    return found[0], word_at(text, at.line, at.character), citation_at(text, at.line, at.character)
+    kb, path = found
+    return kb, word_at(text, at.line, at.character), citation_at(text, at.line, at.character), kb.document_of(path)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
@@ -131,8 +145,8 @@ def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
     found = _name(ls, params)
     if found is None:
         return None
-    kb, word, citation = found
-    said = (kb.hover(word) if word else None) or (kb.citation_hover(None, citation) if citation else None)
+    kb, word, citation, document = found
+    said = (kb.hover(word) if word else None) or (kb.citation_hover(document, citation) if citation else None)
     if said is None:
         return None
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=said))
@@ -144,12 +158,15 @@ def _location(place) -> lsp.Location:
 
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> list[lsp.Location]:
+    """A name's definition; a citation's clause in ``document.yaml`` and in ``source.txt``."""
     found = _name(ls, params)
     if found is None:
         return []
-    kb, word, citation = found
-    place = (kb.definition(word) if word else None) or (kb.definition(citation) if citation else None)
-    return [_location(place)] if place else []
+    kb, word, citation, document = found
+    place = kb.definition(word) if word else None
+    if place is not None:
+        return [_location(place)]
+    return [_location(p) for p in kb.citation_places(citation, document)] if citation else []
 
 
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
@@ -160,13 +177,24 @@ def references(ls: PolicyServer, params: lsp.ReferenceParams) -> list[lsp.Locati
     return [_location(place) for place in found[0].references(found[1])]
 
 
-@server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[" ", ":", "-"]))
+_KINDS = {"fact": lsp.CompletionItemKind.Field, "value": lsp.CompletionItemKind.EnumMember,
+          "clause": lsp.CompletionItemKind.Reference, "key": lsp.CompletionItemKind.Keyword}
+
+
+@server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[" ", ":", "-", "[", ","]))
 def completion(ls: PolicyServer, params: lsp.CompletionParams) -> lsp.CompletionList:
+    """What may be written at the cursor (engine.lsp.completion)."""
+    from engine.lsp.completion import completions_at
     found = ls.copy_for(params.text_document.uri)
-    items = [] if found is None else [
-        lsp.CompletionItem(label=ident, detail=label, kind=lsp.CompletionItemKind.Field if kind == "fact"
-                           else lsp.CompletionItemKind.Constant, label_details=lsp.CompletionItemLabelDetails(description=kind))
-        for ident, kind, label in found[0].completions()]
+    if found is None or found[0].kb is None:
+        return lsp.CompletionList(is_incomplete=False, items=[])
+    kb, path = found
+    at = params.position
+    items = [lsp.CompletionItem(label=item.text, detail=item.label,
+                                kind=_KINDS.get(item.kind, lsp.CompletionItemKind.Constant),
+                                label_details=lsp.CompletionItemLabelDetails(description=item.kind))
+             for item in completions_at(kb.kb, ls.text(params.text_document.uri), at.line, at.character,
+                                        kb.document_of(path))]
     return lsp.CompletionList(is_incomplete=False, items=items)
 
 
@@ -178,7 +206,7 @@ def rename(ls: PolicyServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | No
     found = _name(ls, params)
     if found is None or not found[1]:
         return None
-    kb, word, _ = found
+    kb, word = found[0], found[1]
     try:
         places = kb.rename(word, params.new_name)
     except PolicyKBError as exc:
@@ -191,26 +219,49 @@ def rename(ls: PolicyServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | No
 
 @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION)
 def code_actions(ls: PolicyServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
-    """The quick fix of a finding with a "did you mean" name: the nearest word of its line
-    replaced by the name."""
-    import difflib
+    """The quick fix of a "did you mean" finding; "add a scenario covering this condition" on a
+    coverage gap; "quote the clause" on a rule without a quote (engine.lsp.actions)."""
+    from engine.lsp.actions import quotes_for_rule, scenario_for_gap
     actions = []
-    lines = ls.text(params.text_document.uri).splitlines()
+    text = ls.text(params.text_document.uri)
     for diagnostic in params.context.diagnostics:
-        suggestion = (diagnostic.data or {}).get("suggestion") if isinstance(diagnostic.data, dict) else None
-        line = diagnostic.range.start.line
-        if not suggestion or line >= len(lines):
-            continue
-        words = [(m.start(), m.group()) for m in _WORDS.finditer(lines[line]) if m.group() != suggestion]
-        near = difflib.get_close_matches(suggestion, [w for _, w in words], n=1, cutoff=0.6)
-        if not near:
-            continue
-        column = next(start for start, w in words if w == near[0])
-        actions.append(lsp.CodeAction(
-            title=f"Change '{near[0]}' to '{suggestion}'", kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
-            is_preferred=True, edit=lsp.WorkspaceEdit(changes={params.text_document.uri: [
-                lsp.TextEdit(range=_range(line, column, len(near[0])), new_text=suggestion)]})))
+        data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+        if data.get("suggestion"):
+            actions += _did_you_mean(params.text_document.uri, text, diagnostic, data["suggestion"])
+        found = ls.copy_for(params.text_document.uri)
+        if data.get("scenario") and found is not None and found[0].kb is not None:
+            insertion = scenario_for_gap(found[0], data["scenario"])
+            actions.append(_inserting(insertion, lsp.CodeActionKind.QuickFix, [diagnostic]))
+    found = ls.copy_for(params.text_document.uri)
+    if found is not None and found[0].kb is not None and "rules" in found[1].parts:
+        kb, path = found
+        actions += [_inserting(insertion, lsp.CodeActionKind.RefactorRewrite, None)
+                    for insertion in quotes_for_rule(kb, path, text, params.range.start.line, kb.document_of(path))]
     return actions
+
+
+def _inserting(insertion, kind, diagnostics) -> lsp.CodeAction:
+    at = lsp.Position(line=insertion.line, character=0)
+    return lsp.CodeAction(title=insertion.title, kind=kind, diagnostics=diagnostics, edit=lsp.WorkspaceEdit(changes={
+        from_fs_path(str(insertion.path)): [lsp.TextEdit(range=lsp.Range(start=at, end=at), new_text=insertion.text)]}))
+
+
+def _did_you_mean(uri: str, text: str, diagnostic, suggestion: str) -> list[lsp.CodeAction]:
+    """The nearest word of the finding's line replaced by the name it meant."""
+    import difflib
+    lines = text.splitlines()
+    line = diagnostic.range.start.line
+    if line >= len(lines):
+        return []
+    words = [(m.start(), m.group()) for m in _WORDS.finditer(lines[line]) if m.group() != suggestion]
+    near = difflib.get_close_matches(suggestion, [w for _, w in words], n=1, cutoff=0.6)
+    if not near:
+        return []
+    column = next(start for start, w in words if w == near[0])
+    return [lsp.CodeAction(
+        title=f"Change '{near[0]}' to '{suggestion}'", kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+        is_preferred=True, edit=lsp.WorkspaceEdit(changes={uri: [
+            lsp.TextEdit(range=_range(line, column, len(near[0])), new_text=suggestion)]}))]
 
 
 @server.feature(lsp.SHUTDOWN)

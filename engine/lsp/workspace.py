@@ -8,8 +8,8 @@ a quick pass (without the scenarios, a quarter of a second) after each change, t
 
 It also answers what an editor asks of a name under the cursor: where it is defined
 (:meth:`definition`), where it is used (:meth:`references`), what it is (:meth:`hover`: labels in
-zh and en, type, values and unit, and for a citation the clause's text), and what may be written
-(:meth:`completions`). Nothing here knows the Language Server Protocol: :mod:`engine.lsp.server`
+zh and en, type, values and unit, and for a citation the clause's text); what may be written is
+:mod:`engine.lsp.completion`'s. Nothing here knows the Language Server Protocol: :mod:`engine.lsp.server`
 speaks it.
 """
 
@@ -44,13 +44,18 @@ class Diagnostic:
     code: str
     message: str
     suggestion: str | None = None
+    #: For a coverage gap with a profile that would cover it: what "add a scenario" writes
+    #: (``rule``, ``condition``, ``gap``, ``profile``, ``output``, ``scenario``: the real file).
+    scenario: dict | None = None
 
 
 def kb_root_of(path: Path) -> Path | None:
-    """The knowledge-base folder ``path`` belongs to: the nearest folder above it holding
-    ``facts.yaml`` and ``documents/``."""
+    """The knowledge-base folder ``path`` belongs to: the nearest folder above it that is the
+    top of a knowledge base, of either layout (``facts.yaml`` beside ``knowledge_base.yaml`` or
+    ``document.yaml``)."""
+    from engine.loading.kb import is_kb_folder
     for folder in [path] + list(path.parents):
-        if (folder / "facts.yaml").is_file() and (folder / "documents").is_dir():
+        if is_kb_folder(folder):
             return folder
     return None
 
@@ -109,8 +114,13 @@ class KnowledgeBaseCopy:
         found: dict[Path, list[Diagnostic]] = {}
         for finding in lint(self.copy, scenarios=scenarios):
             place = Place(self._real(finding.file), max((finding.line or 1) - 1, 0), max((finding.column or 1) - 1, 0))
+            proposed = None
+            if getattr(finding, "profile", None) and getattr(finding, "output", None) and finding.scenario:
+                proposed = {"rule": finding.rule_id, "condition": finding.condition, "gap": finding.gap,
+                            "profile": finding.profile, "output": finding.output,
+                            "scenario": str(self._real(finding.scenario))}
             found.setdefault(place.path, []).append(
-                Diagnostic(place, finding.severity, finding.code, finding.message, finding.suggestion))
+                Diagnostic(place, finding.severity, finding.code, finding.message, finding.suggestion, proposed))
         return found
 
     # ----------------------------------------------------------------------- names
@@ -128,6 +138,63 @@ class KnowledgeBaseCopy:
         for table in (kb.facts, kb.conclusions, kb.rules, kb.documents, kb.clauses, kb.articles):
             if name in table:
                 return self._place(table[name].where)
+        return None
+
+    def text_of(self, path: Path) -> str:
+        """The text of a real file of this knowledge base as the editor has it (the copy's)."""
+        target = self.copy / path.resolve().relative_to(self.root)
+        return target.read_text(encoding="utf-8") if target.is_file() else ""
+
+    def document_of(self, path: Path) -> str | None:
+        """The id of the document a file of this knowledge base belongs to
+        (``documents/<id>/…``, or the only document of a one-document knowledge base), or None."""
+        try:
+            parts = path.resolve().relative_to(self.root).parts
+        except ValueError:
+            return None
+        if len(parts) > 2 and parts[0] == "documents":
+            return parts[1]
+        documents = list(self.kb.documents) if self.kb is not None else []
+        return documents[0] if len(documents) == 1 else None
+
+    def part(self, ref: str, document: str | None = None):
+        """The clause or article ``ref`` as a rule cites it: ``13(1)`` of ``document`` (the
+        document whose file cites it) or ``implementation_rules_2021:2(1)``; None if there is none."""
+        kb = self.kb
+        if kb is None or not ref:
+            return None
+        owner, _, short = ref.rpartition(":")
+        owner = owner or document
+        for table in (kb.clauses, kb.articles):
+            for key in ([f"{owner}:{short}"] if owner else []) + [short]:
+                part = table.get(key)
+                if part is not None and (owner is None or part.document == owner):
+                    return part
+        return None
+
+    def citation_places(self, ref: str, document: str | None = None) -> list[Place]:
+        """Where the clause or article ``ref`` is (see :meth:`part`): its entry in
+        ``document.yaml`` and its sentence in the published text the document names
+        (``source.txt``), when the text is found there."""
+        part = self.part(ref, document)
+        if part is None:
+            return []
+        places = [p for p in [self._place(part.where)] if p]
+        source = self._source_place(self.kb.documents.get(part.document), getattr(part, "text", "") or "")
+        return places + ([source] if source else [])
+
+    def _source_place(self, document, text: str) -> Place | None:
+        name = (getattr(document, "data", None) or {}).get("source")
+        path = Path(document.folder) / name if name else None
+        if path is None or not path.is_file() or not text.strip():
+            return None
+        lines = path.read_text(encoding="utf-8").splitlines()
+        text = text.strip()
+        for size in (24, 12, 6):
+            for number, line in enumerate(lines):
+                column = line.find(text[:size])
+                if column >= 0:
+                    return Place(self._real(str(path)), number, column)
         return None
 
     def references(self, name: str) -> list[Place]:
@@ -173,15 +240,11 @@ class KnowledgeBaseCopy:
         return "\n".join(lines) if lines else None
 
     def _clause_lines(self, document: str | None, ref: str | None) -> list[str]:
-        kb = self.kb
-        if kb is None or not ref:
+        part = self.part(ref, document) if ref else None
+        if part is None:
             return []
-        for table in (kb.clauses, kb.articles):
-            part = table.get(ref)
-            if part is not None and (document is None or part.document == document):
-                text = getattr(part, "text", "") or ""
-                return [f"{part.document}:{ref}", "", "> " + text.replace("\n", "\n> ")]
-        return []
+        text = getattr(part, "text", "") or ""
+        return [f"{part.document}:{part.id}", "", "> " + text.replace("\n", "\n> ")]
 
     def rename(self, name: str, new: str) -> dict[Path, list[tuple[int, int]]]:
         """Where to write ``new`` for the fact or conclusion ``name`` in every file of the
@@ -204,15 +267,6 @@ class KnowledgeBaseCopy:
         found: dict[Path, list[tuple[int, int]]] = {}
         for place in self.references(name):
             found.setdefault(place.path, []).append((place.line, place.column))
-        return found
-
-    def completions(self) -> list[tuple[str, str, str]]:
-        """What may be written where a fact or conclusion is: ``(id, kind, label)``."""
-        kb = self.kb
-        if kb is None:
-            return []
-        found = [(fid, "fact", f"{f.zh} · {f.en}") for fid, f in kb.facts.items()]
-        found += [(cid, c.kind, f"{c.zh} · {c.en}") for cid, c in kb.conclusions.items()]
         return found
 
 
@@ -252,5 +306,5 @@ def citation_at(text: str, line: int, character: int) -> str | None:
         return None
     for match in _CITATION.finditer(lines[line]):
         if match.start() <= character <= match.end():
-            return match.group().rpartition(":")[2]
+            return match.group()
     return None

@@ -1,0 +1,177 @@
+"""What may be written at the cursor in a knowledge-base file (issue 24): the language server's
+completion, read from the YAML line the rule author is typing and the lines above it.
+
+========================================  ==================================================
+where the cursor is                       what is offered
+========================================  ==================================================
+after ``fact:``                           fact ids, with their labels
+after ``conclusion:`` or ``then:``        conclusion and benefit ids
+after ``cites:`` or in ``also_cites``     the articles and clauses of the knowledge base
+                                          (this document's by their number, another's as
+                                          ``document:13(1)``), with their titles
+after ``is:``, ``in:``, ``not_in:``,      the values of the fact the condition tests (an
+``includes:``, ``includes_any:``          enum's values, ``true``/``false``)
+after ``<fact id>:`` (a scenario's or     the values of that fact
+example's input)
+where a condition's key goes              the condition keys: ``all``, ``any``,
+                                          ``conclusion``, ``fact`` and the operators that
+                                          apply to the fact already named
+anywhere else                             fact and conclusion ids
+========================================  ==================================================
+
+Nothing here knows the Language Server Protocol: :func:`completions_at` returns
+:class:`Completion` items that :mod:`engine.lsp.server` turns into the protocol's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from engine.model import conditions as cond
+
+#: The keys that make a condition, besides the operators (engine.model.conditions.OPERATORS).
+CONDITION_KEYS = {
+    "all": ("全部满足", "all of these hold"), "any": ("满足其一", "any of these holds"),
+    "conclusion": ("结论成立", "a conclusion holds"), "fact": ("事实检验", "a fact is tested"),
+    "presumed": ("推定成立，除非已知不满足", "presumed unless known to fail"),
+    "ground": ("依据（为何成立）", "the ground it rests on"),
+}
+_VALUE_KEYS = ("is", "in", "not_in", "includes", "includes_any")
+_ID = r"[a-z_][a-z0-9_]*"
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One thing that may be written: the text, what it is (``fact``, ``benefit``, ``value``,
+    ``clause``, ``key``…) and its label in zh and en."""
+    text: str
+    kind: str
+    label: str
+
+
+def completions_at(kb, text: str, line: int, character: int, document: str | None = None) -> list[Completion]:
+    """What may be written at 0-based ``line`` and ``character`` of ``text``, a file of ``kb``
+    (``document``: the id of the document the file belongs to, for citations)."""
+    lines = text.splitlines()
+    current = lines[line] if 0 <= line < len(lines) else ""
+    before = current[:character]
+    above = lines[:line]
+    key = _key_being_valued(before)
+    if key in ("fact",):
+        return _facts(kb)
+    if key in ("conclusion", "then"):
+        return _conclusions(kb)
+    if key in ("cites", "also_cites") or _in_list_of(above, before, "also_cites"):
+        return _citations(kb, document)
+    if key in _VALUE_KEYS:
+        tested = _fact_tested(above, current)
+        return _values(kb, tested) if tested else []
+    if key is not None and key in kb.facts:
+        return _values(kb, key)
+    if _at_condition_key(above, before):
+        return _condition_keys(kb, _fact_tested(above, current))
+    return _facts(kb) + _conclusions(kb)
+
+
+def _key_being_valued(before: str) -> str | None:
+    """The key whose value the cursor is writing: ``fact`` in ``- {fact: reg``, ``in`` in
+    ``in: [ict, fin``."""
+    match = re.search(rf"(?:^|[{{,\s-])({_ID})\s*:\s*(?:\[[^\]]*|[^,:{{}}\[\]]*)$", before)
+    return match.group(1) if match else None
+
+
+def _in_list_of(above: list[str], before: str, key: str) -> bool:
+    """Whether the cursor writes an item of the block list ``key:`` (``- 13(2)`` under it)."""
+    if not re.fullmatch(r"\s*-\s*\S*", before):
+        return False
+    indent = len(before) - len(before.lstrip())
+    for line in reversed(above):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        own = len(line) - len(line.lstrip())
+        if own < indent or (own == indent and not line.lstrip().startswith("-")):
+            return line.strip() == f"{key}:"
+        if own == indent and line.lstrip().startswith("-"):
+            continue
+    return False
+
+
+def _at_condition_key(above: list[str], before: str) -> bool:
+    """Whether a condition's key goes at the cursor: in a flow mapping of a condition
+    (``- {fact: x, ``) or on a line of its own below ``when:``, ``all:`` or ``any:``."""
+    if re.search(rf"\{{[^}}]*(?:^|[{{,]\s*)({_ID})?$", before):
+        return True
+    if not re.fullmatch(rf"\s*(?:-\s*)?({_ID})?", before):
+        return False
+    indent = len(before) - len(before.lstrip(" -"))
+    for line in reversed(above):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        own = len(line) - len(line.lstrip(" -"))
+        if own < indent:
+            return bool(re.match(r"\s*(?:-\s*)?(when|all|any)\s*:\s*$", line)) or \
+                bool(re.match(rf"\s*-\s*(fact|conclusion)\s*:", line))
+    return False
+
+
+def _fact_tested(above: list[str], current: str) -> str | None:
+    """The fact the condition at the cursor tests: ``fact: X`` on its line, or on a line of
+    the same block mapping above it (up to the ``- `` that starts the condition)."""
+    match = re.search(rf"\bfact\s*:\s*({_ID})", current)
+    if match or current.lstrip().startswith("-"):
+        return match.group(1) if match else None
+    indent = len(current) - len(current.lstrip())
+    for line in reversed(above):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        own = len(line) - len(line.lstrip())
+        match = re.search(rf"\bfact\s*:\s*({_ID})", line)
+        if own > indent:
+            continue
+        if own == indent and not line.lstrip().startswith("-"):
+            if match:
+                return match.group(1)
+            continue
+        if own < indent and line.lstrip().startswith("-"):
+            return match.group(1) if match else None
+        return None
+    return None
+
+
+def _facts(kb) -> list[Completion]:
+    return [Completion(fid, "fact", f"{f.zh} · {f.en}") for fid, f in kb.facts.items()]
+
+
+def _conclusions(kb) -> list[Completion]:
+    return [Completion(cid, c.kind, f"{c.zh} · {c.en}") for cid, c in kb.conclusions.items()]
+
+
+def _values(kb, fact_id: str) -> list[Completion]:
+    fact = kb.facts.get(fact_id)
+    if fact is None:
+        return []
+    if fact.type == "bool":
+        return [Completion("true", "value", "是 · yes"), Completion("false", "value", "否 · no")]
+    return [Completion(str(value), "value", f"{words.get('zh', '')} · {words.get('en', '')}")
+            for value, words in (fact.values or {}).items()]
+
+
+def _citations(kb, document: str | None) -> list[Completion]:
+    found = []
+    for table in (kb.articles, kb.clauses):
+        for part in table.values():
+            ref = str(part.id) if part.document == document else f"{part.document}:{part.id}"
+            title = getattr(part, "title", "") or ""
+            title_en = getattr(part, "title_en", "") or ""
+            found.append(Completion(ref, "clause", f"{part.document} · {title} · {title_en}".rstrip(" ·")))
+    return found
+
+
+def _condition_keys(kb, tested: str | None) -> list[Completion]:
+    fact = kb.facts.get(tested) if tested else None
+    if fact is not None:
+        return [Completion(op, "key", f"{zh} · {en}") for op, (zh, en) in cond.OPERATOR_TEXT.items()
+                if fact.type in cond.OPERATORS[op]]
+    keys = [Completion(key, "key", f"{zh} · {en}") for key, (zh, en) in CONDITION_KEYS.items()]
+    return keys + [Completion(op, "key", f"{zh} · {en}") for op, (zh, en) in cond.OPERATOR_TEXT.items()]
