@@ -150,6 +150,18 @@ def test_findings_of_the_copy_point_at_the_real_files(tmp_path):
         copy.close()
 
 
+def test_a_file_broken_before_anything_loaded_still_gets_hovers_from_the_saved_files(tmp_path):
+    shutil.copytree(REPO / "kb", tmp_path / "kb")
+    copy = KnowledgeBaseCopy(tmp_path / "kb")
+    try:
+        facts = tmp_path / "kb" / "facts.yaml"
+        copy.update(facts, facts.read_text(encoding="utf-8") + "\nnot yaml: [\n")
+        fact = sorted(load(tmp_path / "kb").facts)[0]
+        assert copy.hover(fact) and f"`{fact}`" in copy.hover(fact)
+    finally:
+        copy.close()
+
+
 @pytest.mark.asyncio(loop_scope="module")
 async def test_the_did_you_mean_name_is_a_quick_fix(client, kb_copy):
     path, text, rule = _rule_file(kb_copy)

@@ -85,14 +85,19 @@ class KnowledgeBaseCopy:
     @property
     def kb(self):
         """The knowledge base as edited, or the last one that loaded (it still answers hovers
-        and definitions while a file does not read); None when none has loaded yet."""
+        and definitions while a file does not read), or the saved one when the edited one has
+        never loaded; None when neither loads."""
         if self._stale:
             from engine.loading.kb import load
             self._stale = False
             try:
                 self._kb = load(self.copy)
             except PolicyKBError:
-                pass
+                if self._kb is None:   # nothing has loaded since the server started: the saved files
+                    try:
+                        self._kb = load(self.root)
+                    except PolicyKBError:
+                        pass
         return self._kb
 
     def _real(self, file: str | None) -> Path:
@@ -244,7 +249,8 @@ class KnowledgeBaseCopy:
         if part is None:
             return []
         text = getattr(part, "text", "") or ""
-        return [f"{part.document}:{part.id}", "", "> " + text.replace("\n", "\n> ")]
+        title = " · ".join(t for t in (getattr(part, "title", ""), getattr(part, "title_en", "")) if t)
+        return [f"`{part.document}:{part.id}`" + (f" {title}" if title else ""), "", "> " + text.replace("\n", "\n> ")]
 
     def rename(self, name: str, new: str) -> dict[Path, list[tuple[int, int]]]:
         """Where to write ``new`` for the fact or conclusion ``name`` in every file of the
