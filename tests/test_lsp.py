@@ -5,6 +5,7 @@ edit, hover, go to definition, find references, completion, rename and the code 
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sys
 from pathlib import Path
@@ -279,9 +280,12 @@ async def test_a_citation_goes_to_its_clause_in_document_yaml_and_in_the_publish
     assert part.text[:12] in source.splitlines()[where[1].range.start.line]
 
 
-async def _diagnostics_with(client, uri: str, code: str) -> list:
-    while not any(d.code == code for d in client.diagnostics.get(uri, [])):
-        await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+async def _diagnostics_with(client, uri: str, code: str, within: float = 60) -> list:
+    """The diagnostics of ``uri`` with ``code``, once they have come (failing after ``within`` s)."""
+    async def arrived():
+        while not any(d.code == code for d in client.diagnostics.get(uri, [])):
+            await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    await asyncio.wait_for(arrived(), within)
     return [d for d in client.diagnostics[uri] if d.code == code]
 
 
@@ -337,3 +341,20 @@ async def test_a_rule_without_a_quote_is_offered_the_sentences_of_its_clause(cli
         text_document=lsp.TextDocumentIdentifier(uri=uri), range=lsp.Range(start=at, end=at),
         context=lsp.CodeActionContext(diagnostics=[])))
     assert not [a for a in actions if a.title.startswith("Quote the clause")]
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_coverage_gap_appears_as_you_type_without_a_save(client, tmp_path):
+    copy = tmp_path / "kb"
+    shutil.copytree(MCDC, copy)
+    rules = copy / "rules" / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    uri = await _open(client, rules, text)
+    assert "{fact: sector, in: [a, b]}" in text
+    widened = text.replace("{fact: sector, in: [a, b]}", "{fact: sector, in: [a, b, c]}")
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=widened)]))
+    (gap,) = await _diagnostics_with(client, uri, "condition-coverage")
+    assert "sector" in gap.message and widened.splitlines()[gap.range.start.line].strip().startswith("- {fact: sector")
+    assert rules.read_text(encoding="utf-8") == text

@@ -4,7 +4,8 @@ that speaks the Language Server Protocol (issue 24; docs/editor.md).
 What it does:
 
 - **diagnostics as you type** — after each change (debounced by :data:`DEBOUNCE` seconds) the
-  quick pass of ``policykb check`` over the unsaved text, after a save the whole check with the
+  quick pass of ``policykb check`` over the unsaved text, then, once the text has rested
+  :data:`WHOLE_CHECK_AFTER` seconds more (and after a save), the whole check with the
   scenarios; each finding at its file, line and column, with its code, and the "did you mean"
   name in the message and the diagnostic's data;
 - **hover** on a fact, conclusion, benefit, rule or citation: labels in zh and en, type, values
@@ -40,6 +41,9 @@ from engine.lsp.workspace import KnowledgeBaseCopy, citation_at, kb_root_of, wor
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: How long after a change the check runs, so that a burst of keystrokes is checked once.
 DEBOUNCE = 0.1
+#: How long the text must rest after the quick checks before the whole check (with the
+#: scenarios: coverage gaps, drafts) runs on it too.
+WHOLE_CHECK_AFTER = 0.5
 _SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
 
 
@@ -73,10 +77,10 @@ def _range(line: int, column: int, width: int = 1) -> lsp.Range:
                      end=lsp.Position(line=line, character=column + width))
 
 
-def publish(ls: PolicyServer, kb: KnowledgeBaseCopy, scenarios: bool, edited: str) -> None:
-    """Publish every file's findings; the edited file's always (an empty list says it is
-    clean), and a file whose findings are gone gets an empty list."""
-    found = kb.diagnostics(scenarios=scenarios)
+def publish(ls: PolicyServer, kb: KnowledgeBaseCopy, found: dict, edited: str) -> None:
+    """Publish every file's findings (``found``, as :meth:`KnowledgeBaseCopy.diagnostics`
+    gives them); the edited file's always (an empty list says it is clean), and a file whose
+    findings are gone gets an empty list."""
     uris = {from_fs_path(str(path)): items for path, items in found.items()}
     uris.setdefault(edited, [])
     for uri in ls.published.get(kb.root, set()) - set(uris):
@@ -109,8 +113,16 @@ def _schedule(ls: PolicyServer, uri: str, scenarios: bool) -> None:
         waiting.cancel()
 
     async def later():
-        await asyncio.sleep(0 if scenarios else DEBOUNCE)
-        publish(ls, kb, scenarios, uri)
+        if not scenarios:
+            await asyncio.sleep(DEBOUNCE)
+            publish(ls, kb, kb.diagnostics(scenarios=False), uri)
+            await asyncio.sleep(WHOLE_CHECK_AFTER)
+        # The whole check takes about a second: run beside the server, so that hovers and
+        # completions go on being answered, and dropped if the text changed meanwhile.
+        version = kb.version
+        found = await asyncio.to_thread(kb.diagnostics, True)
+        if kb.version == version:
+            publish(ls, kb, found, uri)
 
     ls.pending[kb.root] = asyncio.ensure_future(later())
 

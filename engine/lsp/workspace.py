@@ -69,6 +69,8 @@ class KnowledgeBaseCopy:
         self.copy = self._folder / self.root.name
         shutil.copytree(self.root, self.copy)
         self._kb, self._stale = None, True
+        #: Counts the edits, so that a check that ran during one is known to be out of date.
+        self.version = 0
 
     def close(self) -> None:
         shutil.rmtree(self._folder, ignore_errors=True)
@@ -81,6 +83,7 @@ class KnowledgeBaseCopy:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         self._stale = True   # loaded again when a hover or a definition asks (a check loads its own)
+        self.version += 1
 
     @property
     def kb(self):
