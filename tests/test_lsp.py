@@ -278,6 +278,13 @@ async def test_a_citation_goes_to_its_clause_in_document_yaml_and_in_the_publish
     assert where[0].range.start.line == part.where.line - 1
     source = (Path(part.where.file).parent / kb.documents[part.document].data["source"]).read_text(encoding="utf-8")
     assert part.text[:12] in source.splitlines()[where[1].range.start.line]
+    cited = await client.text_document_references_async(lsp.ReferenceParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri),
+        position=lsp.Position(line=at.line, character=at.character + len("cites: ")),
+        context=lsp.ReferenceContext(include_declaration=True)))
+    assert any(c.uri == uri and c.range.start.line == at.line for c in cited)
+    assert all(rule.cites in Path(to_fs_path(c.uri)).read_text(encoding="utf-8").splitlines()[c.range.start.line]
+               for c in cited)
 
 
 async def _diagnostics_with(client, uri: str, code: str, within: float = 60) -> list:

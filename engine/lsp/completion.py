@@ -161,7 +161,8 @@ def _citations(kb, document: str | None) -> list[Completion]:
     found = []
     for table in (kb.articles, kb.clauses):
         for part in table.values():
-            ref = str(part.id) if part.document == document else f"{part.document}:{part.id}"
+            short = str(part.id).rpartition(":")[2]
+            ref = short if part.document == document else f"{part.document}:{short}"
             title = getattr(part, "title", "") or ""
             title_en = getattr(part, "title_en", "") or ""
             found.append(Completion(ref, "clause", f"{part.document} · {title} · {title_en}".rstrip(" ·")))

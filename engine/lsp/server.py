@@ -184,9 +184,12 @@ def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> list[lsp.Locat
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
 def references(ls: PolicyServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
     found = _name(ls, params)
-    if found is None or not found[1]:
+    if found is None:
         return []
-    return [_location(place) for place in found[0].references(found[1])]
+    kb, word, citation, document = found
+    if word:
+        return [_location(place) for place in kb.references(word)]
+    return [_location(place) for place in kb.citation_references(citation, document)] if citation else []
 
 
 _KINDS = {"fact": lsp.CompletionItemKind.Field, "value": lsp.CompletionItemKind.EnumMember,

@@ -205,6 +205,27 @@ class KnowledgeBaseCopy:
                     return Place(self._real(str(path)), number, column)
         return None
 
+    def citation_references(self, ref: str, document: str | None = None) -> list[Place]:
+        """Every place the clause or article ``ref`` is cited (see :meth:`part`): written in
+        full (``implementation_rules_2021:2(1)``) anywhere, or by its number in the files of its
+        own document."""
+        part = self.part(ref, document)
+        if part is None:
+            return []
+        short = short_ref(part)
+        full = re.compile(rf"(?<![\w(:]){re.escape(f'{part.document}:{short}')}(?![\w(])")
+        bare = re.compile(rf"(?<![\w(:]){re.escape(short)}(?![\w(])")
+        found = []
+        for path in sorted(self.copy.rglob("*.yaml")):
+            real = self.root / path.relative_to(self.copy)
+            own = self.document_of(real) == part.document
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+                spots = {m.start() for m in full.finditer(line)}
+                if own:
+                    spots |= {m.start() for m in bare.finditer(line)}
+                found += [Place(real, number, column) for column in sorted(spots)]
+        return found
+
     def references(self, name: str) -> list[Place]:
         """Every place the id ``name`` is written in the knowledge base's YAML files (scenarios
         and examples included), in file order."""
@@ -253,7 +274,7 @@ class KnowledgeBaseCopy:
             return []
         text = getattr(part, "text", "") or ""
         title = " · ".join(t for t in (getattr(part, "title", ""), getattr(part, "title_en", "")) if t)
-        return [f"`{part.document}:{part.id}`" + (f" {title}" if title else ""), "", "> " + text.replace("\n", "\n> ")]
+        return [f"`{part.document}:{short_ref(part)}`" + (f" {title}" if title else ""), "", "> " + text.replace("\n", "\n> ")]
 
     def rename(self, name: str, new: str) -> dict[Path, list[tuple[int, int]]]:
         """Where to write ``new`` for the fact or conclusion ``name`` in every file of the
@@ -277,6 +298,12 @@ class KnowledgeBaseCopy:
         for place in self.references(name):
             found.setdefault(place.path, []).append((place.line, place.column))
         return found
+
+
+def short_ref(part) -> str:
+    """A clause's or article's number within its document: ``2(1)`` (the knowledge base keys
+    another document's parts as ``implementation_rules_2021:2(1)``)."""
+    return str(part.id).rpartition(":")[2]
 
 
 def amount_terms(amount) -> str:
