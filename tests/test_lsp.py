@@ -131,11 +131,20 @@ async def test_hover_on_a_citation_quotes_the_clause(client, kb_copy):
                                                                  position=at))
     part = kb.clauses.get(rule.cites) or kb.articles[rule.cites]
     assert part.text.splitlines()[0][:20] in said.contents.value
+    at = _position_of(text, f"id: {rule.id}")
+    said = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri),
+        position=lsp.Position(line=at.line, character=at.character + len("id: ") + len(rule.id) - 2)))
+    assert f"rule `{rule.id}`" in said.contents.value and rule.explain["zh"] in said.contents.value
+    assert rule.quote in said.contents.value
 
 
 def test_the_name_under_the_cursor():
     assert word_at("  then: settlement_subsidy\n", 0, 12) == "settlement_subsidy"
     assert word_at("  then: x\n", 5, 0) is None
+    rule = "  - id: settlement_subsidy.capital_threshold\n"
+    assert word_at(rule, 0, 30, known={"settlement_subsidy.capital_threshold"}) == "settlement_subsidy.capital_threshold"
+    assert word_at(rule, 0, 30) == "capital_threshold"
     assert citation_at("cites: 13(1)\n", 0, 9) == "13(1)"
 
 

@@ -36,6 +36,11 @@ class Insertion:
     line: int
     text: str
     title: str
+    title_zh: str
+
+    def label(self, zh: bool) -> str:
+        """The action's title in the editor's language."""
+        return self.title_zh if zh else self.title
 
 
 def scenario_for_gap(kb_copy, proposed: dict) -> Insertion:
@@ -62,7 +67,8 @@ def scenario_for_gap(kb_copy, proposed: dict) -> Insertion:
     block = yaml.safe_dump([scenario], allow_unicode=True, sort_keys=False, default_flow_style=None, width=1000)
     lines = current.splitlines()
     lead = "" if not lines or current.endswith("\n\n") else ("\n" if current.endswith("\n") else "\n\n")
-    return Insertion(path, len(lines), lead + block, f"Add a scenario covering this condition to {path.name}")
+    return Insertion(path, len(lines), lead + block, f"Add a scenario covering this condition to {path.name}",
+                     f"在 {path.name} 中添加覆盖此条件的场景")
 
 
 def _written(kb, fact_id: str, value):
@@ -86,8 +92,10 @@ def quotes_for_rule(kb_copy, path: Path, text: str, line: int, document: str | N
     from engine.authoring.lint import MIN_QUOTE
     sentences = [s.strip().rstrip("。；;") for s in _SENTENCE_END.split(part.text) if s.strip()]
     sentences = [s for s in sentences if len(s) >= MIN_QUOTE][:MAX_QUOTES]
+    def start(sentence: str) -> str:
+        return sentence[:24] + ("…" if len(sentence) > 24 else "")
     return [Insertion(path, cites_line + 1, f"{' ' * indent}quote: {_scalar(sentence)}\n",
-                      f"Quote the clause {ref}: {sentence[:24]}{'…' if len(sentence) > 24 else ''}")
+                      f"Quote the clause {ref}: {start(sentence)}", f"引用条款 {ref} 原文：{start(sentence)}")
             for sentence in sentences]
 
 

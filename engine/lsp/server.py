@@ -55,6 +55,8 @@ class PolicyServer(LanguageServer):
         self.copies: dict[Path, KnowledgeBaseCopy] = {}
         self.pending: dict[Path, asyncio.Task] = {}
         self.published: dict[Path, set[str]] = {}
+        #: Whether the editor speaks Chinese (its ``locale``): action titles and refusals in zh.
+        self.zh = False
 
     def copy_for(self, uri: str) -> tuple[KnowledgeBaseCopy, Path] | None:
         path = Path(to_fs_path(uri) or "")
@@ -70,6 +72,11 @@ class PolicyServer(LanguageServer):
 
 
 server = PolicyServer()
+
+
+@server.feature(lsp.INITIALIZE)
+def initialize(ls: PolicyServer, params: lsp.InitializeParams) -> None:
+    ls.zh = (params.locale or "").lower().startswith("zh")
 
 
 def _range(line: int, column: int, width: int = 1) -> lsp.Range:
@@ -149,7 +156,9 @@ def _name(ls: PolicyServer, params) -> tuple[KnowledgeBaseCopy, str | None, str 
         return None
     text, at = ls.text(params.text_document.uri), params.position
     kb, path = found
-    return kb, word_at(text, at.line, at.character), citation_at(text, at.line, at.character), kb.document_of(path)
+    rules = kb.kb.rules if kb.kb is not None else {}
+    return (kb, word_at(text, at.line, at.character, rules), citation_at(text, at.line, at.character),
+            kb.document_of(path))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
@@ -225,7 +234,7 @@ def rename(ls: PolicyServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | No
     try:
         places = kb.rename(word, params.new_name)
     except PolicyKBError as exc:
-        raise JsonRpcInvalidParams(exc.message) from None
+        raise JsonRpcInvalidParams(exc.zh if ls.zh and exc.zh else exc.message) from None
     return lsp.WorkspaceEdit(changes={
         from_fs_path(str(path)): [lsp.TextEdit(range=_range(line, column, len(word)), new_text=params.new_name)
                                   for line, column in spots]
@@ -242,26 +251,26 @@ def code_actions(ls: PolicyServer, params: lsp.CodeActionParams) -> list[lsp.Cod
     for diagnostic in params.context.diagnostics:
         data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
         if data.get("suggestion"):
-            actions += _did_you_mean(params.text_document.uri, text, diagnostic, data["suggestion"])
+            actions += _did_you_mean(params.text_document.uri, text, diagnostic, data["suggestion"], ls.zh)
         found = ls.copy_for(params.text_document.uri)
         if data.get("scenario") and found is not None and found[0].kb is not None:
             insertion = scenario_for_gap(found[0], data["scenario"])
-            actions.append(_inserting(insertion, lsp.CodeActionKind.QuickFix, [diagnostic]))
+            actions.append(_inserting(insertion, lsp.CodeActionKind.QuickFix, [diagnostic], ls.zh))
     found = ls.copy_for(params.text_document.uri)
     if found is not None and found[0].kb is not None and "rules" in found[1].parts:
         kb, path = found
-        actions += [_inserting(insertion, lsp.CodeActionKind.RefactorRewrite, None)
+        actions += [_inserting(insertion, lsp.CodeActionKind.RefactorRewrite, None, ls.zh)
                     for insertion in quotes_for_rule(kb, path, text, params.range.start.line, kb.document_of(path))]
     return actions
 
 
-def _inserting(insertion, kind, diagnostics) -> lsp.CodeAction:
+def _inserting(insertion, kind, diagnostics, zh: bool) -> lsp.CodeAction:
     at = lsp.Position(line=insertion.line, character=0)
-    return lsp.CodeAction(title=insertion.title, kind=kind, diagnostics=diagnostics, edit=lsp.WorkspaceEdit(changes={
+    return lsp.CodeAction(title=insertion.label(zh), kind=kind, diagnostics=diagnostics, edit=lsp.WorkspaceEdit(changes={
         from_fs_path(str(insertion.path)): [lsp.TextEdit(range=lsp.Range(start=at, end=at), new_text=insertion.text)]}))
 
 
-def _did_you_mean(uri: str, text: str, diagnostic, suggestion: str) -> list[lsp.CodeAction]:
+def _did_you_mean(uri: str, text: str, diagnostic, suggestion: str, zh: bool) -> list[lsp.CodeAction]:
     """The nearest word of the finding's line replaced by the name it meant."""
     import difflib
     lines = text.splitlines()
@@ -274,7 +283,7 @@ def _did_you_mean(uri: str, text: str, diagnostic, suggestion: str) -> list[lsp.
         return []
     column = next(start for start, w in words if w == near[0])
     return [lsp.CodeAction(
-        title=f"Change '{near[0]}' to '{suggestion}'", kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+        title=f"将“{near[0]}”改为“{suggestion}”" if zh else f"Change '{near[0]}' to '{suggestion}'", kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
         is_preferred=True, edit=lsp.WorkspaceEdit(changes={uri: [
             lsp.TextEdit(range=_range(line, column, len(near[0])), new_text=suggestion)]}))]
 

@@ -25,6 +25,8 @@ from engine.errors import PolicyKBError
 
 #: A name as the knowledge base writes ids: letters, digits and underscores.
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A rule's id: ids joined by dots.
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+")
 #: A citation: ``document:13(1)``, ``13(1)`` or ``第十三条``-style ids are written as ``13(1)``.
 _CITATION = re.compile(r"(?:[a-z_][a-z0-9_]*:)?\d+(?:\(\d+\))?")
 
@@ -260,7 +262,15 @@ class KnowledgeBaseCopy:
             return "\n".join(lines)
         if name in kb.rules:
             rule = kb.rules[name]
-            return "\n".join([f"rule `{name}` → `{rule.then}`", "", *self._clause_lines(rule.document, rule.cites)])
+            explain = rule.explain or {}
+            lines = [f"rule `{name}` → `{rule.then}`"]
+            for lang in ("zh", "en"):
+                lines += ["", explain[lang]] if explain.get(lang) else []
+            if rule.quote:
+                lines += ["", f"quote: {rule.quote}"]
+            if rule.amount is not None:
+                lines += ["", f"amount: {amount_terms(rule.amount)}"]
+            return "\n".join(lines + ["", *self._clause_lines(rule.document, rule.cites)])
         return None
 
     def citation_hover(self, document: str | None, ref: str) -> str | None:
@@ -324,11 +334,15 @@ def amount_terms(amount) -> str:
     return "; ".join(parts)
 
 
-def word_at(text: str, line: int, character: int) -> str | None:
-    """The id under the cursor (line and character 0-based), or None."""
+def word_at(text: str, line: int, character: int, known=()) -> str | None:
+    """The id under the cursor (line and character 0-based), or None: a rule's dotted id
+    (``settlement_subsidy.capital_threshold``) when it is one of ``known``, else the plain id."""
     lines = text.splitlines()
     if not 0 <= line < len(lines):
         return None
+    for match in _DOTTED.finditer(lines[line]):
+        if match.start() <= character <= match.end() and match.group() in known:
+            return match.group()
     for match in _WORD.finditer(lines[line]):
         if match.start() <= character <= match.end():
             return match.group()
