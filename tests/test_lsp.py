@@ -6,6 +6,7 @@ edit, hover, go to definition, find references, completion, rename and the code 
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -20,8 +21,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from engine.authoring.lint import lint
 from engine.authoring.scenarios import load_scenarios, run
 from engine.loading.kb import load
-from engine.lsp.completion import completions_at
-from engine.lsp.workspace import KnowledgeBaseCopy, citation_at, word_at
+from engine.lsp.completion import CONDITION_KEYS, completions_at
+from engine.lsp.workspace import KnowledgeBaseCopy, amount_terms, citation_at, word_at
 
 REPO = Path(__file__).resolve().parents[1]
 MCDC = REPO / "tests" / "fixtures" / "mcdc"
@@ -36,6 +37,12 @@ def kb_copy(tmp_path_factory) -> Path:
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=[sys.executable, "-m", "engine.cli", "lsp"]))
 async def client(lsp_client: LanguageClient, kb_copy):
+    registered = []
+
+    @lsp_client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
+    def register(params: lsp.RegistrationParams):   # the server asks to be told of changes on the disk
+        registered.extend(params.registrations)
+
     await lsp_client.initialize_session(lsp.InitializeParams(
         capabilities=pytest_lsp.client_capabilities("visual-studio-code"), root_uri=kb_copy.as_uri()))
     yield
@@ -58,6 +65,21 @@ async def _open(client: LanguageClient, path: Path, text: str) -> str:
     return uri
 
 
+def _change(client: LanguageClient, uri: str, version: int, text: str) -> None:
+    """An unsaved edit: the whole new text."""
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+
+
+async def _open_mcdc_rules(client: LanguageClient, tmp_path: Path) -> tuple[Path, str, str]:
+    """A copy of tests/fixtures/mcdc with its rule file open: the file, its text, its uri."""
+    shutil.copytree(MCDC, tmp_path / "kb")
+    rules = tmp_path / "kb" / "rules" / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    return rules, text, await _open(client, rules, text)
+
+
 def _position_of(text: str, needle: str) -> lsp.Position:
     for number, line in enumerate(text.splitlines()):
         if needle in line:
@@ -74,9 +96,7 @@ async def test_an_unsaved_mistake_is_reported_at_its_line_with_its_code_and_gone
     fact = sorted(kb.facts)[0]
     assert f"then: {rule.then}" in text
     broken = text.replace(f"then: {rule.then}", f"then: {rule.then}x", 1)
-    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
-        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=broken)]))
+    _change(client, uri, 2, broken)
     while True:
         await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         found = client.diagnostics.get(uri, [])
@@ -87,9 +107,7 @@ async def test_an_unsaved_mistake_is_reported_at_its_line_with_its_code_and_gone
     assert f"{rule.then}x" in line and wrong.severity == lsp.DiagnosticSeverity.Error and wrong.code
     assert rule.then in wrong.message        # the "did you mean" name
     assert path.read_text(encoding="utf-8") == text   # the file on disk is untouched
-    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=3),
-        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+    _change(client, uri, 3, text)
     while client.diagnostics.get(uri):
         await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     assert fact in kb.facts
@@ -177,9 +195,7 @@ async def test_the_did_you_mean_name_is_a_quick_fix(client, kb_copy):
     path, text, rule = _rule_file(kb_copy)
     uri = await _open(client, path, text)
     broken = text.replace(f"then: {rule.then}", f"then: {rule.then}x", 1)
-    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=20),
-        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=broken)]))
+    _change(client, uri, 20, broken)
     while not client.diagnostics.get(uri):
         await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     wrong = client.diagnostics[uri][0]
@@ -192,9 +208,7 @@ async def test_the_did_you_mean_name_is_a_quick_fix(client, kb_copy):
     line = broken.splitlines()[edit.range.start.line]
     fixed = line[:edit.range.start.character] + edit.new_text + line[edit.range.end.character:]
     assert fixed.strip() == f"then: {rule.then}"
-    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=21),
-        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+    _change(client, uri, 21, text)
     while client.diagnostics.get(uri):
         await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
 
@@ -210,11 +224,39 @@ async def test_rename_a_fact_everywhere_and_refuse_a_name_taken(client, kb_copy)
         text_document=lsp.TextDocumentIdentifier(uri=uri), position=at, new_name=f"{fact}_renamed"))
     files = set(edit.changes)
     assert uri in files and any(u.endswith("facts.yaml") for u in files)
+    holding = {p.as_uri() for p in kb_copy.rglob("*") if p.suffix in (".yaml", ".json")
+               and re.search(rf"(?<![A-Za-z0-9_]){fact}(?![A-Za-z0-9_])", p.read_text(encoding="utf-8"))}
+    assert {Path(to_fs_path(u)).as_uri() for u in files} == holding    # JSON examples too
     assert all(e.new_text == f"{fact}_renamed" for edits in edit.changes.values() for e in edits)
     taken = next(f for f in sorted(kb.facts) if f != fact)
     with pytest.raises(Exception, match="taken"):
         await client.text_document_rename_async(lsp.RenameParams(
             text_document=lsp.TextDocumentIdentifier(uri=uri), position=at, new_name=taken))
+
+
+def test_every_clause_is_found_in_its_published_text_and_an_example_is_defined_in_its_file(tmp_path):
+    shutil.copytree(REPO / "kb", tmp_path / "kb")
+    copy = KnowledgeBaseCopy(tmp_path / "kb")
+    try:
+        kb = copy.kb
+        for key, part in list(kb.clauses.items()) + list(kb.articles.items()):
+            if part.text and kb.documents[part.document].data.get("source"):
+                places = copy.citation_places(key)
+                assert [p.path.name for p in places] == ["document.yaml", kb.documents[part.document].data["source"]], key
+        example = next(p for p in sorted((tmp_path / "kb" / "examples").iterdir())
+                       if p.stem not in kb.facts and p.stem not in kb.conclusions)   # a name of its own
+        assert copy.definition(example.stem).path == example.resolve()
+    finally:
+        copy.close()
+
+
+def test_amount_terms_read_as_the_text_writes_them():
+    kb = load(REPO / "kb")
+    for rule in (r for r in kb.rules.values() if r.amount is not None):
+        said = amount_terms(rule.amount, kb)
+        assert not re.search(r"[{}]|None|Fraction|\d/\d", said), said       # no program values
+        if rule.amount.share is not None:
+            assert f"{rule.amount.share * 100}%" in said.replace(",", "")
 
 
 def test_a_benefits_hover_gives_its_amount_terms_and_clause(tmp_path):
@@ -253,7 +295,7 @@ def test_completion_offers_what_the_place_of_the_cursor_takes():
     document = sorted(kb.documents)[0]
     text = "\n".join([
         "rules:", "  - id: x.y", "    cites: ", "    when:", "      all:",
-        f"        - {{fact: {enum}, in: [",
+        f"        - {{fact: {enum}, in: [{next(iter(kb.facts[enum].values))}, ",
         f"        - fact: {flag}", "          is: ",
         f"        - {{fact: {money}, ",
         "        - ",
@@ -265,12 +307,32 @@ def test_completion_offers_what_the_place_of_the_cursor_takes():
         return {c.text for c in completions_at(kb, text, line, len(row), document)}
     clauses = {str(p.id) for p in kb.clauses.values() if p.document == document}
     assert clauses and clauses <= offered(2)
-    assert offered(5) == set(kb.facts[enum].values) and offered(12) == set(kb.facts[enum].values)
+    values = set(kb.facts[enum].values)
+    assert offered(5) == values - {next(iter(kb.facts[enum].values))} and offered(12) == values   # none twice
     assert offered(7) == {"true", "false"}
     money_ops = offered(8)
     assert "at_least" in money_ops and "is" not in money_ops and "fact" not in money_ops
-    assert {"all", "any", "conclusion", "fact", "is", "at_least"} <= offered(9)
+    assert offered(9) == set(CONDITION_KEYS)
     assert offered(10) == set(kb.conclusions)
+
+
+def test_completion_in_a_scenario_offers_examples_facts_values_and_benefits():
+    kb = load(REPO / "kb")
+    enum = next(f for f in sorted(kb.facts) if kb.facts[f].type == "enum")
+    text = "\n".join([
+        "- name: A case", "  extends: ", "  input:", "    ", f"    {enum}: ", "  output:", "    benefits:", "      ",
+        "    not_benefits: [", "    quote: ", ""])
+
+    def offered(line: int) -> set[str]:
+        row = text.splitlines()[line]
+        return {c.text for c in completions_at(kb, text, line, len(row))}
+    examples = {p.stem for p in (REPO / "kb" / "examples").iterdir()}
+    assert offered(1) == examples
+    assert offered(3) == set(kb.facts)
+    assert offered(4) == set(kb.facts[enum].values)
+    benefits = {c for c, v in kb.conclusions.items() if v.kind == "benefit"}
+    assert offered(7) == benefits and offered(8) == benefits
+    assert offered(9) == set()
 
 
 @pytest.mark.asyncio(loop_scope="module")
@@ -335,9 +397,7 @@ async def test_a_rule_without_a_quote_is_offered_the_sentences_of_its_clause(cli
     uri = await _open(client, path, text)
     quote_line = next(line for line in text.splitlines(keepends=True) if line.strip() == f"quote: {rule.quote}")
     unquoted = text.replace(quote_line, "", 1)
-    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=40),
-        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=unquoted)]))
+    _change(client, uri, 40, unquoted)
     at = _position_of(unquoted, f"id: {rule.id}")
     actions = await client.text_document_code_action_async(lsp.CodeActionParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri), range=lsp.Range(start=at, end=at),
@@ -350,9 +410,7 @@ async def test_a_rule_without_a_quote_is_offered_the_sentences_of_its_clause(cli
         quoted = yaml.safe_load(_apply(unquoted, action.edit.changes[uri]))
         written = next(r for r in quoted["rules"] if r["id"] == rule.id)["quote"]
         assert written in part.text and len(written) >= 6
-    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=41),
-        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+    _change(client, uri, 41, text)
     actions = await client.text_document_code_action_async(lsp.CodeActionParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri), range=lsp.Range(start=at, end=at),
         context=lsp.CodeActionContext(diagnostics=[])))
@@ -361,16 +419,30 @@ async def test_a_rule_without_a_quote_is_offered_the_sentences_of_its_clause(cli
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_a_coverage_gap_appears_as_you_type_without_a_save(client, tmp_path):
-    copy = tmp_path / "kb"
-    shutil.copytree(MCDC, copy)
-    rules = copy / "rules" / "rules.yaml"
-    text = rules.read_text(encoding="utf-8")
-    uri = await _open(client, rules, text)
+    rules, text, uri = await _open_mcdc_rules(client, tmp_path)
     assert "{fact: sector, in: [a, b]}" in text
     widened = text.replace("{fact: sector, in: [a, b]}", "{fact: sector, in: [a, b, c]}")
-    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
-        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=widened)]))
+    _change(client, uri, 2, widened)
     (gap,) = await _diagnostics_with(client, uri, "condition-coverage")
     assert "sector" in gap.message and widened.splitlines()[gap.range.start.line].strip().startswith("- {fact: sector")
     assert rules.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_file_closed_unsaved_counts_as_saved_and_a_change_on_the_disk_is_seen(client, tmp_path):
+    rules, text, uri = await _open_mcdc_rules(client, tmp_path)
+    broken = text.replace("then: eligible", "then: eligibel", 1)
+    _change(client, uri, 2, broken)
+    (wrong,) = await _diagnostics_with(client, uri, "unknown-reference")
+    line = broken.splitlines()[wrong.range.start.line]
+    assert line[wrong.range.start.character:wrong.range.end.character] == "eligibel"   # the word, underlined
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=uri)))
+
+    async def cleared():
+        while client.diagnostics.get(uri):
+            await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    await asyncio.wait_for(cleared(), 60)
+    rules.write_text(broken, encoding="utf-8")        # the same mistake, written by another program
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[
+        lsp.FileEvent(uri=uri, type=lsp.FileChangeType.Changed)]))
+    assert await _diagnostics_with(client, uri, "unknown-reference")

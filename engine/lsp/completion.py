@@ -50,6 +50,14 @@ class Completion:
     label: str
 
 
+#: Keys whose value is text a person writes: nothing to complete there.
+_TEXT_KEYS = ("quote", "notes", "zh", "en", "name", "title", "title_en", "text", "gloss", "description",
+              "description_zh", "text_missing", "short", "review", "id")
+#: Keys of a scenario's output that name benefits, and those that name any conclusion.
+_BENEFIT_KEYS = ("benefits", "not_benefits", "superseded", "no_overlaps")
+_CONCLUSION_KEYS = ("conclusions", "not_conclusions", "status", "grounds", "why_not", "in_force")
+
+
 def completions_at(kb, text: str, line: int, character: int, document: str | None = None) -> list[Completion]:
     """What may be written at 0-based ``line`` and ``character`` of ``text``, a file of ``kb``
     (``document``: the id of the document the file belongs to, for citations)."""
@@ -58,7 +66,15 @@ def completions_at(kb, text: str, line: int, character: int, document: str | Non
     before = current[:character]
     above = lines[:line]
     key = _key_being_valued(before)
-    if key in ("fact",):
+    listed = set(re.findall(rf"{_ID}|\d+(?:\(\d+\))?", before.rpartition("[")[2])) if "[" in before else set()
+    found = _completions_for(kb, key, above, before, current, document)
+    return [c for c in found if c.text not in listed]
+
+
+def _completions_for(kb, key, above, before, current, document) -> list[Completion]:
+    if key in _TEXT_KEYS or _in_quotes(before):
+        return []
+    if key == "fact":
         return _facts(kb)
     if key in ("conclusion", "then"):
         return _conclusions(kb)
@@ -67,11 +83,46 @@ def completions_at(kb, text: str, line: int, character: int, document: str | Non
     if key in _VALUE_KEYS:
         tested = _fact_tested(above, current)
         return _values(kb, tested) if tested else []
-    if key is not None and key in kb.facts:
-        return _values(kb, key)
+    if key == "extends":
+        return _examples(kb)
+    if key == "defers_to":
+        return [Completion(sid, "sub-policy", f"{p.title} · {p.title_en}") for sid, p in kb.subpolicies.items()]
+    if key in _BENEFIT_KEYS:
+        return [c for c in _conclusions(kb) if c.kind == "benefit"]
+    if key in _CONCLUSION_KEYS:
+        return _conclusions(kb)
+    if key is not None:
+        return _values(kb, key) if key in kb.facts else []
+    if _under(above, before, "input"):
+        return _facts(kb)
+    if _under(above, before, _BENEFIT_KEYS):
+        return [c for c in _conclusions(kb) if c.kind == "benefit"]
+    if _under(above, before, _CONCLUSION_KEYS):
+        return _conclusions(kb)
     if _at_condition_key(above, before):
         return _condition_keys(kb, _fact_tested(above, current))
     return _facts(kb) + _conclusions(kb)
+
+
+def _in_quotes(before: str) -> bool:
+    """Whether the cursor is inside a quoted string of the line."""
+    return before.count('"') % 2 == 1 or before.count("'") % 2 == 1
+
+
+def _under(above: list[str], before: str, keys) -> bool:
+    """Whether the cursor writes a key of the block mapping ``key:`` (one of ``keys``)."""
+    if not re.fullmatch(rf"\s*({_ID})?", before):
+        return False
+    keys = (keys,) if isinstance(keys, str) else keys
+    indent = len(before) - len(before.lstrip())
+    for line in reversed(above):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        own = len(line) - len(line.lstrip(" -"))
+        if own < indent:
+            match = re.match(rf"\s*(?:-\s*)?({_ID})\s*:\s*$", line)
+            return bool(match) and match.group(1) in keys
+    return False
 
 
 def _key_being_valued(before: str) -> str | None:
@@ -139,6 +190,13 @@ def _fact_tested(above: list[str], current: str) -> str | None:
     return None
 
 
+def _examples(kb) -> list[Completion]:
+    folder = kb.examples_dir
+    names = sorted(p.stem for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json")) \
+        if folder is not None and folder.is_dir() else []
+    return [Completion(name, "example", "example profile · 示例企业") for name in names]
+
+
 def _facts(kb) -> list[Completion]:
     return [Completion(fid, "fact", f"{f.zh} · {f.en}") for fid, f in kb.facts.items()]
 
@@ -158,15 +216,16 @@ def _values(kb, fact_id: str) -> list[Completion]:
 
 
 def _citations(kb, document: str | None) -> list[Completion]:
-    found = []
+    own, others = [], []
     for table in (kb.articles, kb.clauses):
         for part in table.values():
             short = str(part.id).rpartition(":")[2]
             ref = short if part.document == document else f"{part.document}:{short}"
             title = getattr(part, "title", "") or ""
             title_en = getattr(part, "title_en", "") or ""
-            found.append(Completion(ref, "clause", f"{part.document} · {title} · {title_en}".rstrip(" ·")))
-    return found
+            (own if part.document == document else others).append(
+                Completion(ref, "clause", f"{part.document} · {title} · {title_en}".rstrip(" ·")))
+    return own + others
 
 
 def _condition_keys(kb, tested: str | None) -> list[Completion]:
@@ -174,5 +233,4 @@ def _condition_keys(kb, tested: str | None) -> list[Completion]:
     if fact is not None:
         return [Completion(op, "key", f"{zh} · {en}") for op, (zh, en) in cond.OPERATOR_TEXT.items()
                 if fact.type in cond.OPERATORS[op]]
-    keys = [Completion(key, "key", f"{zh} · {en}") for key, (zh, en) in CONDITION_KEYS.items()]
-    return keys + [Completion(op, "key", f"{zh} · {en}") for op, (zh, en) in cond.OPERATOR_TEXT.items()]
+    return [Completion(key, "key", f"{zh} · {en}") for key, (zh, en) in CONDITION_KEYS.items()]

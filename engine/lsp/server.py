@@ -28,7 +28,10 @@ The knowledge base is the folder holding ``facts.yaml`` above the edited file
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import re
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -36,7 +39,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from engine.lsp.workspace import KnowledgeBaseCopy, citation_at, kb_root_of, word_at
+from engine.lsp.workspace import KnowledgeBaseCopy, check_copy, citation_at, kb_root_of, word_at
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: How long after a change the check runs, so that a burst of keystrokes is checked once.
@@ -57,6 +60,23 @@ class PolicyServer(LanguageServer):
         self.published: dict[Path, set[str]] = {}
         #: Whether the editor speaks Chinese (its ``locale``): action titles and refusals in zh.
         self.zh = False
+        self._checker: ProcessPoolExecutor | None = None
+
+    @property
+    def checker(self) -> ProcessPoolExecutor:
+        """The process the whole check runs in: another process, so that the rule engine's
+        state is its own and the server goes on answering while it runs."""
+        if self._checker is None:
+            self._checker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return self._checker
+
+    def close(self) -> None:
+        if self._checker is not None:
+            self._checker.shutdown(wait=False, cancel_futures=True)
+            self._checker = None
+        for copy in self.copies.values():
+            copy.close()
+        self.copies.clear()
 
     def copy_for(self, uri: str) -> tuple[KnowledgeBaseCopy, Path] | None:
         path = Path(to_fs_path(uri) or "")
@@ -68,7 +88,14 @@ class PolicyServer(LanguageServer):
         return self.copies[root], path
 
     def text(self, uri: str) -> str:
-        return self.workspace.get_text_document(uri).source
+        """The editor's text of ``uri``, or the file's on the disk; "" for a file that is gone."""
+        try:
+            return self.workspace.get_text_document(uri).source
+        except (OSError, UnicodeDecodeError):
+            return ""
+
+    def is_open(self, uri: str) -> bool:
+        return uri in self.workspace.text_documents
 
 
 server = PolicyServer()
@@ -93,13 +120,38 @@ def publish(ls: PolicyServer, kb: KnowledgeBaseCopy, found: dict, edited: str) -
     for uri in ls.published.get(kb.root, set()) - set(uris):
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
     for uri, items in uris.items():
+        lines = (ls.text(uri) if ls.is_open(uri) else kb.text_of(Path(to_fs_path(uri)))).splitlines()
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[
-            lsp.Diagnostic(range=_range(d.place.line, d.place.column), severity=_SEVERITY[d.severity], code=d.code,
+            lsp.Diagnostic(range=_span(lines, d), severity=_SEVERITY[d.severity], code=d.code,
                            source="policykb",
                            message=d.message + (f" (did you mean '{d.suggestion}'?)" if d.suggestion else ""),
                            data=_data(d))
             for d in items]))
     ls.published[kb.root] = set(uris)
+
+
+def _span(lines: list[str], diagnostic) -> lsp.Range:
+    """Where a finding is underlined: the misspelt word its "did you mean" name is nearest to,
+    else the word at its column, else one character."""
+    line, column = diagnostic.place.line, diagnostic.place.column
+    text = lines[line] if line < len(lines) else ""
+    if diagnostic.suggestion:
+        near = _nearest_word(text, diagnostic.suggestion)
+        if near is not None:
+            return _range(line, near[0], len(near[1]))
+    for match in _WORDS.finditer(text[column:column + 200]):
+        if match.start() == 0:
+            return _range(line, column, match.end())
+        break
+    return _range(line, column)
+
+
+def _nearest_word(text: str, suggestion: str) -> tuple[int, str] | None:
+    """The word of ``text`` a "did you mean" name was meant for: the closest to it, not it."""
+    import difflib
+    words = [(m.start(), m.group()) for m in _WORDS.finditer(text[:2000]) if m.group() != suggestion]
+    near = difflib.get_close_matches(suggestion, [w for _, w in words], n=1, cutoff=0.6)
+    return next((start, w) for start, w in words if w == near[0]) if near else None
 
 
 def _data(diagnostic) -> dict | None:
@@ -109,12 +161,17 @@ def _data(diagnostic) -> dict | None:
     return data or None
 
 
-def _schedule(ls: PolicyServer, uri: str, scenarios: bool) -> None:
+def _schedule(ls: PolicyServer, uri: str, scenarios: bool, saved: bool = False) -> None:
+    """Check the knowledge base ``uri`` belongs to, with the editor's text of ``uri`` (or, when
+    ``saved``, the file as it is on the disk)."""
     found = ls.copy_for(uri)
     if found is None:
         return
     kb, path = found
-    kb.update(path, ls.text(uri))
+    if saved:
+        kb.revert(path)
+    else:
+        kb.update(path, ls.text(uri))
     waiting = ls.pending.pop(kb.root, None)
     if waiting is not None:
         waiting.cancel()
@@ -127,7 +184,11 @@ def _schedule(ls: PolicyServer, uri: str, scenarios: bool) -> None:
         # The whole check takes about a second: run beside the server, so that hovers and
         # completions go on being answered, and dropped if the text changed meanwhile.
         version = kb.version
-        found = await asyncio.to_thread(kb.diagnostics, True)
+        try:
+            found = await asyncio.get_running_loop().run_in_executor(ls.checker, check_copy, kb.root, kb.copy, True)
+        except BrokenProcessPool:     # the checking process died (killed, out of memory): a new one next time
+            ls._checker = None
+            return
         if kb.version == version:
             publish(ls, kb, found, uri)
 
@@ -272,26 +333,52 @@ def _inserting(insertion, kind, diagnostics, zh: bool) -> lsp.CodeAction:
 
 def _did_you_mean(uri: str, text: str, diagnostic, suggestion: str, zh: bool) -> list[lsp.CodeAction]:
     """The nearest word of the finding's line replaced by the name it meant."""
-    import difflib
     lines = text.splitlines()
     line = diagnostic.range.start.line
-    if line >= len(lines):
+    near = _nearest_word(lines[line], suggestion) if line < len(lines) else None
+    if near is None:
         return []
-    words = [(m.start(), m.group()) for m in _WORDS.finditer(lines[line]) if m.group() != suggestion]
-    near = difflib.get_close_matches(suggestion, [w for _, w in words], n=1, cutoff=0.6)
-    if not near:
-        return []
-    column = next(start for start, w in words if w == near[0])
+    column, word = near
     return [lsp.CodeAction(
-        title=f"将“{near[0]}”改为“{suggestion}”" if zh else f"Change '{near[0]}' to '{suggestion}'", kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
-        is_preferred=True, edit=lsp.WorkspaceEdit(changes={uri: [
-            lsp.TextEdit(range=_range(line, column, len(near[0])), new_text=suggestion)]}))]
+        title=f"将“{word}”改为“{suggestion}”" if zh else f"Change '{word}' to '{suggestion}'", kind=lsp.CodeActionKind.QuickFix,
+        diagnostics=[diagnostic], is_preferred=True, edit=lsp.WorkspaceEdit(changes={uri: [
+            lsp.TextEdit(range=_range(line, column, len(word)), new_text=suggestion)]}))]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+async def did_close(ls: PolicyServer, params: lsp.DidCloseTextDocumentParams) -> None:
+    """A file closed unsaved counts as saved: its text on the disk back in the copy."""
+    _schedule(ls, params.text_document.uri, scenarios=True, saved=True)
+
+
+@server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+async def did_change_watched_files(ls: PolicyServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+    """A file changed on the disk (a pull, a script, another editor): the copy takes it, unless
+    the editor has it open (then the editor's text counts), and the whole check runs."""
+    for change in params.changes:
+        if not ls.is_open(change.uri) and ls.copy_for(change.uri) is not None:
+            _schedule(ls, change.uri, scenarios=True, saved=True)
+
+
+@server.feature(lsp.INITIALIZED)
+async def initialized(ls: PolicyServer, params: lsp.InitializedParams) -> None:
+    """Ask the editor to report changes on the disk of the knowledge base's files, where it can."""
+    capabilities = ls.client_capabilities.workspace
+    watching = capabilities and capabilities.did_change_watched_files
+    if not (watching and watching.dynamic_registration):
+        return
+    try:
+        await ls.client_register_capability_async(lsp.RegistrationParams(registrations=[lsp.Registration(
+            id="policykb-files", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=lsp.DidChangeWatchedFilesRegistrationOptions(watchers=[
+                lsp.FileSystemWatcher(glob_pattern=pattern) for pattern in ("**/*.yaml", "**/*.json", "**/*.txt")]))]))
+    except Exception:   # an editor that refuses still gets everything else
+        pass
 
 
 @server.feature(lsp.SHUTDOWN)
 def shutdown(ls: PolicyServer, params) -> None:
-    for copy in ls.copies.values():
-        copy.close()
+    ls.close()
 
 
 def run() -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from fractions import Fraction
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +25,16 @@ from pathlib import Path
 from engine.errors import PolicyKBError
 
 #: A name as the knowledge base writes ids: letters, digits and underscores.
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*")
 #: A rule's id: ids joined by dots.
-_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+")
+_DOTTED = re.compile(r"(?<![A-Za-z0-9_.])[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+")
 #: A citation: ``document:13(1)``, ``13(1)`` or ``第十三条``-style ids are written as ``13(1)``.
-_CITATION = re.compile(r"(?:[a-z_][a-z0-9_]*:)?\d+(?:\(\d+\))?")
+_CITATION = re.compile(r"(?<![A-Za-z0-9_:(])(?:[a-z_][a-z0-9_]*:)?\d+(?:\(\d+\))?")
+#: Full-width punctuation a published text and its copy in document.yaml may write either way
+#: (one character for one, so columns hold).
+_SAME_WIDTH = str.maketrans({"（": "(", "）": ")", "，": ",", "：": ":", "；": ";", "　": " "})
+#: How far either side of the cursor a name is looked for (a line may be any length).
+_REACH = 300
 
 
 @dataclass(frozen=True)
@@ -106,32 +112,26 @@ class KnowledgeBaseCopy:
         return self._kb
 
     def _real(self, file: str | None) -> Path:
-        if not file:
-            return self.root / "facts.yaml"
-        path = Path(file)
-        path = path if path.is_absolute() else Path.cwd() / path
-        try:
-            return self.root / path.resolve().relative_to(self.copy.resolve())
-        except ValueError:
-            return path
+        return real_path(self.root, self.copy, file)
 
     # ----------------------------------------------------------------------- diagnostics
 
     def diagnostics(self, scenarios: bool = False) -> dict[Path, list[Diagnostic]]:
         """Every finding of ``policykb check`` (``scenarios``: with the scenarios' findings, as
-        ``check`` gives them), by real file."""
-        from engine.authoring.lint import lint
-        found: dict[Path, list[Diagnostic]] = {}
-        for finding in lint(self.copy, scenarios=scenarios):
-            place = Place(self._real(finding.file), max((finding.line or 1) - 1, 0), max((finding.column or 1) - 1, 0))
-            proposed = None
-            if getattr(finding, "profile", None) and getattr(finding, "output", None) and finding.scenario:
-                proposed = {"rule": finding.rule_id, "condition": finding.condition, "gap": finding.gap,
-                            "profile": finding.profile, "output": finding.output,
-                            "scenario": str(self._real(finding.scenario))}
-            found.setdefault(place.path, []).append(
-                Diagnostic(place, finding.severity, finding.code, finding.message, finding.suggestion, proposed))
-        return found
+        ``check`` gives them), by real file (:func:`check_copy`)."""
+        return check_copy(self.root, self.copy, scenarios)
+
+    def revert(self, path: Path) -> None:
+        """The saved text of ``path`` back in the copy (the editor closed it unsaved, or it
+        changed on the disk): the file copied again, or removed from the copy when it is gone."""
+        target = self.copy / path.resolve().relative_to(self.root)
+        if path.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+        elif target.is_file():
+            target.unlink()
+        self._stale = True
+        self.version += 1
 
     # ----------------------------------------------------------------------- names
 
@@ -141,13 +141,18 @@ class KnowledgeBaseCopy:
         return Place(self._real(where.file), max((where.line or 1) - 1, 0), max((where.column or 1) - 1, 0))
 
     def definition(self, name: str) -> Place | None:
-        """Where a fact, conclusion, benefit, rule, document or clause ``name`` is defined."""
+        """Where a fact, conclusion, benefit, rule, document, clause, sub-policy or example
+        ``name`` is defined."""
         kb = self.kb
         if kb is None:
             return None
-        for table in (kb.facts, kb.conclusions, kb.rules, kb.documents, kb.clauses, kb.articles):
+        for table in (kb.facts, kb.conclusions, kb.rules, kb.documents, kb.clauses, kb.articles, kb.subpolicies):
             if name in table:
                 return self._place(table[name].where)
+        folder = kb.examples_dir
+        for suffix in (".yaml", ".yml", ".json"):
+            if folder is not None and (folder / f"{name}{suffix}").is_file():   # an example a scenario extends
+                return Place(self._real(str(folder / f"{name}{suffix}")), 0, 0)
         return None
 
     def text_of(self, path: Path) -> str:
@@ -198,11 +203,13 @@ class KnowledgeBaseCopy:
         path = Path(document.folder) / name if name else None
         if path is None or not path.is_file() or not text.strip():
             return None
-        lines = path.read_text(encoding="utf-8").splitlines()
-        text = text.strip()
-        for size in (24, 12, 6):
+        lines = [line.translate(_SAME_WIDTH) for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+        text = text.strip().translate(_SAME_WIDTH)
+        # the clause's number ("(三)", "1.") may be spaced otherwise in the published text
+        bare = re.sub(r"^\s*(?:\([一二三四五六七八九十\d]+\)|[\d一二三四五六七八九十]+[.、])\s*", "", text)
+        for size, wanted in ((24, text), (24, bare), (12, bare), (6, bare)):
             for number, line in enumerate(lines):
-                column = line.find(text[:size])
+                column = line.find(wanted[:size])
                 if column >= 0:
                     return Place(self._real(str(path)), number, column)
         return None
@@ -218,23 +225,27 @@ class KnowledgeBaseCopy:
         full = re.compile(rf"(?<![\w(:]){re.escape(f'{part.document}:{short}')}(?![\w(])")
         bare = re.compile(rf"(?<![\w(:]){re.escape(short)}(?![\w(])")
         found = []
-        for path in sorted(self.copy.rglob("*.yaml")):
+        for path in self._files():
             real = self.root / path.relative_to(self.copy)
             own = self.document_of(real) == part.document
-            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+            for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines()):
                 spots = {m.start() for m in full.finditer(line)}
                 if own:
                     spots |= {m.start() for m in bare.finditer(line)}
                 found += [Place(real, number, column) for column in sorted(spots)]
         return found
 
+    def _files(self) -> list[Path]:
+        """The copy's YAML and JSON files (rules, scenarios, examples…), in order."""
+        return sorted(p for p in self.copy.rglob("*") if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
+
     def references(self, name: str) -> list[Place]:
         """Every place the id ``name`` is written in the knowledge base's YAML files (scenarios
         and examples included), in file order."""
         pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
         found = []
-        for path in sorted(self.copy.rglob("*.yaml")):
-            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        for path in self._files():
+            for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines()):
                 found += [Place(self.root / path.relative_to(self.copy), number, m.start()) for m in pattern.finditer(line)]
         return found
 
@@ -258,7 +269,7 @@ class KnowledgeBaseCopy:
             for rule in rules[:3]:
                 lines += ["", *self._clause_lines(rule.document, rule.cites)]
                 if rule.amount is not None:
-                    lines += ["", f"amount (`{rule.id}`): {amount_terms(rule.amount)}"]
+                    lines += ["", f"amount (`{rule.id}`): {amount_terms(rule.amount, kb)}"]
             return "\n".join(lines)
         if name in kb.rules:
             rule = kb.rules[name]
@@ -269,7 +280,7 @@ class KnowledgeBaseCopy:
             if rule.quote:
                 lines += ["", f"quote: {rule.quote}"]
             if rule.amount is not None:
-                lines += ["", f"amount: {amount_terms(rule.amount)}"]
+                lines += ["", f"amount: {amount_terms(rule.amount, kb)}"]
             return "\n".join(lines + ["", *self._clause_lines(rule.document, rule.cites)])
         return None
 
@@ -310,51 +321,104 @@ class KnowledgeBaseCopy:
         return found
 
 
+def real_path(root: Path, copy: Path, file: str | None) -> Path:
+    """The real file behind a file of the copy (a file elsewhere is itself)."""
+    if not file:
+        return root / "facts.yaml"
+    path = Path(file)
+    path = path if path.is_absolute() else Path.cwd() / path
+    try:
+        return root / path.resolve().relative_to(copy.resolve())
+    except ValueError:
+        return path
+
+
+def check_copy(root: Path, copy: Path, scenarios: bool = False) -> dict[Path, list[Diagnostic]]:
+    """Every finding of ``policykb check`` on the copy ``copy`` of the knowledge base ``root``,
+    by real file, the copy's folder named as the real one in the messages. A function of its
+    own so that the whole check can run in another process (engine.lsp.server)."""
+    from engine.authoring.lint import lint
+    found: dict[Path, list[Diagnostic]] = {}
+    for finding in lint(copy, scenarios=scenarios):
+        place = Place(real_path(root, copy, finding.file), max((finding.line or 1) - 1, 0),
+                      max((finding.column or 1) - 1, 0))
+        proposed = None
+        if getattr(finding, "profile", None) and getattr(finding, "output", None) and finding.scenario:
+            proposed = {"rule": finding.rule_id, "condition": finding.condition, "gap": finding.gap,
+                        "profile": finding.profile, "output": finding.output,
+                        "scenario": str(real_path(root, copy, finding.scenario))}
+        message = finding.message.replace(str(copy.resolve()), str(root)).replace(str(copy), str(root))
+        found.setdefault(place.path, []).append(
+            Diagnostic(place, finding.severity, finding.code, message, finding.suggestion, proposed))
+    return found
+
+
 def short_ref(part) -> str:
     """A clause's or article's number within its document: ``2(1)`` (the knowledge base keys
     another document's parts as ``implementation_rules_2021:2(1)``)."""
     return str(part.id).rpartition(":")[2]
 
 
-def amount_terms(amount) -> str:
-    """A rule's amount as its terms: basis, minimum and maximum in yuan, share, caps, per year."""
-    from engine.explaining.wording import format_money
+def amount_terms(amount, kb=None) -> str:
+    """A rule's amount as its terms, as a rule author reads them: basis, minimum and maximum
+    in yuan, share as a percentage of a fact, caps, years, what the text says of it."""
+    from engine.explaining.wording import format_money, number_text, period_words
+
+    def money(value) -> str:
+        return f"{format_money(value, 'zh')} ({format_money(value, 'en')})"
     parts = [f"basis `{amount.basis}`"]
     for name in ("min", "max"):
         value = getattr(amount, name)
         if value is not None:
-            parts.append(f"{name} {format_money(value, 'zh')} ({format_money(value, 'en')})")
+            parts.append(f"{name} {money(value)}")
     if amount.share is not None:
-        parts.append(f"share {amount.share} of `{amount.of}`")
-    parts += [f"cap {cap}" for cap in amount.caps or []]
+        parts.append(f"{number_text(Fraction(amount.share) * 100)}% of `{amount.of}`"
+                     + (f" ({amount.share_is})" if getattr(amount, "share_is", None) else ""))
+    for cap in amount.caps or []:
+        if "per_unit" in cap:
+            unit = kb.facts[cap["per"]].unit if kb is not None and cap.get("per") in kb.facts else None
+            parts.append(f"at most {money(cap['per_unit'])} per {unit or ''} of `{cap.get('per')}`".replace("per  of", "per unit of"))
+        elif "max" in cap:
+            parts.append(f"at most {money(cap['max'])}")
     if amount.per_year:
-        parts.append(f"per year {amount.per_year}")
+        parts.append(f"{period_words(amount.per_year, 'zh')} · {period_words(amount.per_year, 'en')}")
+    for services in [amount.services] if amount.services else []:
+        parts.append("services: " + ", ".join(f"{s.get('zh', '')} ({s.get('en', '')})" for s in services))
     if amount.terms:
-        parts.append(f"terms {amount.terms}")
+        parts.append(f"{amount.terms.get('zh', '')} · {amount.terms.get('en', '')}")
     return "; ".join(parts)
+
+
+def _around(text: str, line: int, character: int) -> tuple[str, int] | None:
+    """The part of line ``line`` around ``character`` a name can span, and where it starts."""
+    lines = text.splitlines()
+    if not 0 <= line < len(lines):
+        return None
+    start = max(character - _REACH, 0)
+    return lines[line][start:character + _REACH], start
 
 
 def word_at(text: str, line: int, character: int, known=()) -> str | None:
     """The id under the cursor (line and character 0-based), or None: a rule's dotted id
     (``settlement_subsidy.capital_threshold``) when it is one of ``known``, else the plain id."""
-    lines = text.splitlines()
-    if not 0 <= line < len(lines):
+    found = _around(text, line, character)
+    if found is None:
         return None
-    for match in _DOTTED.finditer(lines[line]):
-        if match.start() <= character <= match.end() and match.group() in known:
-            return match.group()
-    for match in _WORD.finditer(lines[line]):
-        if match.start() <= character <= match.end():
-            return match.group()
+    part, start = found
+    for pattern, wanted in ((_DOTTED, known), (_WORD, None)):
+        for match in pattern.finditer(part):
+            if match.start() + start <= character <= match.end() + start and (wanted is None or match.group() in wanted):
+                return match.group()
     return None
 
 
 def citation_at(text: str, line: int, character: int) -> str | None:
-    """A citation (``13(1)``) under the cursor, or None."""
-    lines = text.splitlines()
-    if not 0 <= line < len(lines):
+    """A citation (``13(1)``, ``implementation_rules_2021:2(1)``) under the cursor, or None."""
+    found = _around(text, line, character)
+    if found is None:
         return None
-    for match in _CITATION.finditer(lines[line]):
-        if match.start() <= character <= match.end():
+    part, start = found
+    for match in _CITATION.finditer(part):
+        if match.start() + start <= character <= match.end() + start:
             return match.group()
     return None
