@@ -426,6 +426,9 @@ async def test_a_coverage_gap_appears_as_you_type_without_a_save(client, tmp_pat
     (gap,) = await _diagnostics_with(client, uri, "condition-coverage")
     assert "sector" in gap.message and widened.splitlines()[gap.range.start.line].strip().startswith("- {fact: sector")
     assert rules.read_text(encoding="utf-8") == text
+    _change(client, uri, 3, widened + "\n# a keystroke more\n")
+    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)     # the quick checks' answer
+    assert [d.code for d in client.diagnostics[uri]] == ["condition-coverage"]    # the gap does not blink out
 
 
 @pytest.mark.asyncio(loop_scope="module")
@@ -446,3 +449,23 @@ async def test_a_file_closed_unsaved_counts_as_saved_and_a_change_on_the_disk_is
     client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[
         lsp.FileEvent(uri=uri, type=lsp.FileChangeType.Changed)]))
     assert await _diagnostics_with(client, uri, "unknown-reference")
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_scenario_that_fails_is_reported_at_its_name(client, tmp_path):
+    shutil.copytree(MCDC, tmp_path / "kb")
+    cases = tmp_path / "kb" / "scenarios" / "cases.yaml"
+    text = cases.read_text(encoding="utf-8")
+    uri = await _open(client, cases, text)
+    assert "status: {grant_a: denied, grant_b: granted}" in text
+    wrong = text.replace("status: {grant_a: denied, grant_b: granted}", "status: {grant_a: granted, grant_b: granted}", 1)
+    _change(client, uri, 2, wrong)
+    (failing,) = await _diagnostics_with(client, uri, "scenario-fails")
+    name = wrong.splitlines()[failing.range.start.line]
+    assert name.lstrip("- ").startswith("name: ") and "grant_a: expected status granted, got denied" in failing.message
+    _change(client, uri, 3, text)
+
+    async def cleared():
+        while any(d.code == "scenario-fails" for d in client.diagnostics.get(uri, [])):
+            await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    await asyncio.wait_for(cleared(), 60)

@@ -6,7 +6,7 @@ What it does:
 - **diagnostics as you type** — after each change (debounced by :data:`DEBOUNCE` seconds) the
   quick pass of ``policykb check`` over the unsaved text, then, once the text has rested
   :data:`WHOLE_CHECK_AFTER` seconds more (and after a save), the whole check with the
-  scenarios; each finding at its file, line and column, with its code, and the "did you mean"
+  scenarios, and the scenarios ``policykb test`` would fail; each finding at its file, line and column, with its code, and the "did you mean"
   name in the message and the diagnostic's data;
 - **hover** on a fact, conclusion, benefit, rule or citation: labels in zh and en, type, values
   and unit, the clause's text, a benefit's amount terms;
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import re
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -47,6 +48,8 @@ DEBOUNCE = 0.1
 #: How long the text must rest after the quick checks before the whole check (with the
 #: scenarios: coverage gaps, drafts) runs on it too.
 WHOLE_CHECK_AFTER = 0.5
+#: The findings only the whole check makes: about the scenarios.
+WHOLE_ONLY = frozenset({"bad-scenario", "no-scenario", "condition-coverage", "scenario-fails"})
 _SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
 
 
@@ -61,13 +64,17 @@ class PolicyServer(LanguageServer):
         #: Whether the editor speaks Chinese (its ``locale``): action titles and refusals in zh.
         self.zh = False
         self._checker: ProcessPoolExecutor | None = None
+        #: The last whole check's findings the quick checks do not make (WHOLE_ONLY), by file.
+        self.last_whole: dict[Path, dict[Path, list]] = {}
 
     @property
     def checker(self) -> ProcessPoolExecutor:
         """The process the whole check runs in: another process, so that the rule engine's
         state is its own and the server goes on answering while it runs."""
         if self._checker is None:
-            self._checker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            # at a lower priority: what the author waits for (the quick checks, hovers) comes first
+            self._checker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                initializer=_lower_priority)
         return self._checker
 
     def close(self) -> None:
@@ -96,6 +103,13 @@ class PolicyServer(LanguageServer):
 
     def is_open(self, uri: str) -> bool:
         return uri in self.workspace.text_documents
+
+
+def _lower_priority() -> None:
+    try:
+        os.nice(10)
+    except (AttributeError, OSError):   # no nice() here (Windows): the same priority
+        pass
 
 
 server = PolicyServer()
@@ -161,6 +175,18 @@ def _data(diagnostic) -> dict | None:
     return data or None
 
 
+def _with_last_whole(ls: PolicyServer, kb: KnowledgeBaseCopy, quick: dict) -> dict:
+    """The quick checks' findings with the last whole check's findings about scenarios, so that
+    coverage gaps and failing scenarios do not blink out at each keystroke (they are renewed
+    when the text rests); not while the knowledge base does not load."""
+    if any(d.severity == "error" for items in quick.values() for d in items):
+        return quick
+    merged = {path: list(items) for path, items in quick.items()}
+    for path, items in ls.last_whole.get(kb.root, {}).items():
+        merged.setdefault(path, []).extend(items)
+    return merged
+
+
 def _schedule(ls: PolicyServer, uri: str, scenarios: bool, saved: bool = False) -> None:
     """Check the knowledge base ``uri`` belongs to, with the editor's text of ``uri`` (or, when
     ``saved``, the file as it is on the disk)."""
@@ -177,19 +203,20 @@ def _schedule(ls: PolicyServer, uri: str, scenarios: bool, saved: bool = False) 
         waiting.cancel()
 
     async def later():
+        await asyncio.sleep(0 if scenarios else DEBOUNCE)
+        publish(ls, kb, _with_last_whole(ls, kb, kb.diagnostics(scenarios=False)), uri)
         if not scenarios:
-            await asyncio.sleep(DEBOUNCE)
-            publish(ls, kb, kb.diagnostics(scenarios=False), uri)
             await asyncio.sleep(WHOLE_CHECK_AFTER)
         # The whole check takes about a second: run beside the server, so that hovers and
         # completions go on being answered, and dropped if the text changed meanwhile.
         version = kb.version
         try:
-            found = await asyncio.get_running_loop().run_in_executor(ls.checker, check_copy, kb.root, kb.copy, True)
+            found = await asyncio.get_running_loop().run_in_executor(ls.checker, check_copy, kb.root, kb.copy, True, True)
         except BrokenProcessPool:     # the checking process died (killed, out of memory): a new one next time
             ls._checker = None
             return
         if kb.version == version:
+            ls.last_whole[kb.root] = {path: [d for d in items if d.code in WHOLE_ONLY] for path, items in found.items()}
             publish(ls, kb, found, uri)
 
     ls.pending[kb.root] = asyncio.ensure_future(later())

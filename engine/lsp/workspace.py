@@ -333,12 +333,13 @@ def real_path(root: Path, copy: Path, file: str | None) -> Path:
         return path
 
 
-def check_copy(root: Path, copy: Path, scenarios: bool = False) -> dict[Path, list[Diagnostic]]:
-    """Every finding of ``policykb check`` on the copy ``copy`` of the knowledge base ``root``,
-    by real file, the copy's folder named as the real one in the messages. A function of its
-    own so that the whole check can run in another process (engine.lsp.server)."""
+def check_copy(root: Path, copy: Path, scenarios: bool = False, tests: bool = False) -> dict[Path, list[Diagnostic]]:
+    """Every finding of ``policykb check`` on the copy ``copy`` of the knowledge base ``root``
+    (``tests``: and every scenario ``policykb test`` fails, code ``scenario-fails``), by real
+    file, the copy's folder named as the real one in the messages. A function of its own so
+    that the whole check can run in another process (engine.lsp.server)."""
     from engine.authoring.lint import lint
-    found: dict[Path, list[Diagnostic]] = {}
+    found: dict[Path, list[Diagnostic]] = _failing_scenarios(root, copy) if tests else {}
     for finding in lint(copy, scenarios=scenarios):
         place = Place(real_path(root, copy, finding.file), max((finding.line or 1) - 1, 0),
                       max((finding.column or 1) - 1, 0))
@@ -350,6 +351,29 @@ def check_copy(root: Path, copy: Path, scenarios: bool = False) -> dict[Path, li
         message = finding.message.replace(str(copy.resolve()), str(root)).replace(str(copy), str(root))
         found.setdefault(place.path, []).append(
             Diagnostic(place, finding.severity, finding.code, message, finding.suggestion, proposed))
+    return found
+
+
+def _failing_scenarios(root: Path, copy: Path) -> dict[Path, list[Diagnostic]]:
+    """The scenarios whose output differs from what they expect, at their name's line (a
+    knowledge base or scenario file that does not read is check's finding, not this)."""
+    from engine.authoring.scenarios import load_scenarios, run
+    from engine.loading.kb import load
+    try:
+        kb = load(copy)
+        scenarios = load_scenarios(kb)
+    except PolicyKBError:
+        return {}
+    found: dict[Path, list[Diagnostic]] = {}
+    for scenario in scenarios:
+        try:
+            problems = run(scenario, kb)
+        except PolicyKBError as exc:
+            problems = [exc.message]
+        if problems:
+            place = Place(real_path(root, copy, scenario.file), max((scenario.line or 1) - 1, 0), 0)
+            found.setdefault(place.path, []).append(Diagnostic(
+                place, "error", "scenario-fails", f"scenario '{scenario.name}' fails: " + "; ".join(problems)))
     return found
 
 
