@@ -250,6 +250,27 @@ def test_every_clause_is_found_in_its_published_text_and_an_example_is_defined_i
         copy.close()
 
 
+def test_hovers_on_an_enum_value_and_on_a_notice(tmp_path):
+    shutil.copytree(REPO / "kb", tmp_path / "kb")
+    copy = KnowledgeBaseCopy(tmp_path / "kb")
+    try:
+        kb = copy.kb
+        enum = next(f for f in sorted(kb.facts) if kb.facts[f].type == "enum")
+        value, words = next(iter(kb.facts[enum].values.items()))
+        for text, line in ((f"        - {{fact: {enum}, in: [{value}]}}", 0), (f"input:\n  {enum}: {value}", 1)):
+            said = copy.value_hover(value, text, line)
+            assert words["zh"] in said and f"a value of `{enum}`" in said
+        assert copy.value_hover(value, "  then: x", 0) is None
+        for key, text in kb.special_parts.items():
+            owner, _, ref = key.rpartition(":")
+            owner = owner or kb.home
+            assert text[:12] in copy.citation_hover(owner, ref)
+            assert [p.path.name for p in copy.citation_places(ref, owner)] == [kb.documents[owner].data["source"]]
+            assert ref in {c.text for c in completions_at(kb, "cites: ", 0, 7, owner)}
+    finally:
+        copy.close()
+
+
 def test_amount_terms_read_as_the_text_writes_them():
     kb = load(REPO / "kb")
     for rule in (r for r in kb.rules.values() if r.amount is not None):

@@ -81,7 +81,7 @@ def _completions_for(kb, key, above, before, current, document) -> list[Completi
     if key in ("cites", "also_cites") or _in_list_of(above, before, "also_cites"):
         return _citations(kb, document)
     if key in _VALUE_KEYS:
-        tested = _fact_tested(above, current)
+        tested = fact_tested(above, current)
         return _values(kb, tested) if tested else []
     if key == "extends":
         return _examples(kb)
@@ -100,7 +100,7 @@ def _completions_for(kb, key, above, before, current, document) -> list[Completi
     if _under(above, before, _CONCLUSION_KEYS):
         return _conclusions(kb)
     if _at_condition_key(above, before):
-        return _condition_keys(kb, _fact_tested(above, current))
+        return _condition_keys(kb, fact_tested(above, current))
     return _facts(kb) + _conclusions(kb)
 
 
@@ -166,7 +166,7 @@ def _at_condition_key(above: list[str], before: str) -> bool:
     return False
 
 
-def _fact_tested(above: list[str], current: str) -> str | None:
+def fact_tested(above: list[str], current: str) -> str | None:
     """The fact the condition at the cursor tests: ``fact: X`` on its line, or on a line of
     the same block mapping above it (up to the ``- `` that starts the condition)."""
     match = re.search(rf"\bfact\s*:\s*({_ID})", current)
@@ -225,6 +225,11 @@ def _citations(kb, document: str | None) -> list[Completion]:
             title_en = getattr(part, "title_en", "") or ""
             (own if part.document == document else others).append(
                 Completion(ref, "clause", f"{part.document} · {title} · {title_en}".rstrip(" ·")))
+    for key in kb.special_parts:               # a document's notice or preamble: "cites: notice"
+        owner, _, short = key.rpartition(":")
+        owner = owner or kb.home
+        if owner == document:
+            own.append(Completion(short, "clause", f"{owner} · {'通知' if short == 'notice' else '序言'} · {short}"))
     return own + others
 
 

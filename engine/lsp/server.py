@@ -255,7 +255,9 @@ def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
     if found is None:
         return None
     kb, word, citation, document = found
-    said = (kb.hover(word) if word else None) or (kb.citation_hover(document, citation) if citation else None)
+    said = (kb.hover(word) if word else None) or (kb.citation_hover(document, citation) if citation else None) \
+        or (kb.citation_hover(document, word) if word in ("notice", "preamble") else None) \
+        or (kb.value_hover(word, ls.text(params.text_document.uri), params.position.line) if word else None)
     if said is None:
         return None
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=said))
@@ -275,6 +277,8 @@ def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> list[lsp.Locat
     place = kb.definition(word) if word else None
     if place is not None:
         return [_location(place)]
+    if word in ("notice", "preamble"):
+        return [_location(p) for p in kb.citation_places(word, document)]
     return [_location(p) for p in kb.citation_places(citation, document)] if citation else []
 
 

@@ -187,13 +187,28 @@ class KnowledgeBaseCopy:
                     return part
         return None
 
+    def special(self, ref: str, document: str | None = None) -> tuple[str, str] | None:
+        """A document's notice or preamble as a rule cites it (``cites: notice``): its
+        document and text, or None."""
+        kb = self.kb
+        if kb is None or ref not in ("notice", "preamble"):
+            return None
+        home = kb.home        # the document whose parts the knowledge base keys without a prefix
+        for owner in (document, home):
+            for key in ([f"{owner}:{ref}"] if owner else []) + ([ref] if owner == home else []):
+                if key in kb.special_parts:
+                    return owner, kb.special_parts[key]
+        return None
+
     def citation_places(self, ref: str, document: str | None = None) -> list[Place]:
         """Where the clause or article ``ref`` is (see :meth:`part`): its entry in
         ``document.yaml`` and its sentence in the published text the document names
         (``source.txt``), when the text is found there."""
         part = self.part(ref, document)
         if part is None:
-            return []
+            special = self.special(ref, document)
+            source = self._source_place(self.kb.documents.get(special[0]), special[1]) if special else None
+            return [source] if source else []
         places = [p for p in [self._place(part.where)] if p]
         source = self._source_place(self.kb.documents.get(part.document), getattr(part, "text", "") or "")
         return places + ([source] if source else [])
@@ -284,6 +299,22 @@ class KnowledgeBaseCopy:
             return "\n".join(lines + ["", *self._clause_lines(rule.document, rule.cites)])
         return None
 
+    def value_hover(self, word: str, text: str, line: int) -> str | None:
+        """An enum value (``purchased``) of the fact its condition, or its scenario line, tests."""
+        from engine.lsp.completion import fact_tested
+        kb = self.kb
+        lines = text.splitlines()
+        if kb is None or not 0 <= line < len(lines):
+            return None
+        current = lines[line]
+        key = re.match(r"\s*(?:-\s*)?([a-z_][a-z0-9_]*)\s*:", current)
+        fact = fact_tested(lines[:line], current) or (key.group(1) if key else None)
+        values = kb.facts[fact].values if fact in kb.facts else None
+        if not values or word not in values:
+            return None
+        words = values[word]
+        return f"**{words.get('zh', '')}** · {words.get('en', '')} · `{word}`\n\na value of `{fact}` ({kb.facts[fact].zh} · {kb.facts[fact].en})"
+
     def citation_hover(self, document: str | None, ref: str) -> str | None:
         """The clause ``ref`` (``13(1)``) of ``document``, with its text."""
         lines = self._clause_lines(document, ref)
@@ -292,7 +323,8 @@ class KnowledgeBaseCopy:
     def _clause_lines(self, document: str | None, ref: str | None) -> list[str]:
         part = self.part(ref, document) if ref else None
         if part is None:
-            return []
+            special = self.special(ref, document) if ref else None
+            return [f"`{special[0]}:{ref}`", "", "> " + special[1].replace("\n", "\n> ")] if special else []
         text = getattr(part, "text", "") or ""
         title = " · ".join(t for t in (getattr(part, "title", ""), getattr(part, "title_en", "")) if t)
         return [f"`{part.document}:{short_ref(part)}`" + (f" {title}" if title else ""), "", "> " + text.replace("\n", "\n> ")]
