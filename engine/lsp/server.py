@@ -202,13 +202,22 @@ def _schedule(ls: PolicyServer, uri: str, scenarios: bool, saved: bool = False) 
     if waiting is not None:
         waiting.cancel()
 
+    async def checked():
+        try:
+            await later()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:   # a check that broke must not silence the next ones: say it in the log
+            ls.window_log_message(lsp.LogMessageParams(
+                type=lsp.MessageType.Error, message=f"policykb: the check of {path.name} stopped: {exc}"))
+
     async def later():
         await asyncio.sleep(0 if scenarios else DEBOUNCE)
         publish(ls, kb, _with_last_whole(ls, kb, kb.diagnostics(scenarios=False)), uri)
         if not scenarios:
             await asyncio.sleep(WHOLE_CHECK_AFTER)
-        # The whole check takes about a second: run beside the server, so that hovers and
-        # completions go on being answered, and dropped if the text changed meanwhile.
+        # The whole check takes seconds: run beside the server, so that hovers and completions
+        # go on being answered, and dropped if the text changed meanwhile.
         version = kb.version
         try:
             found = await asyncio.get_running_loop().run_in_executor(ls.checker, check_copy, kb.root, kb.copy, True, True)
@@ -219,7 +228,7 @@ def _schedule(ls: PolicyServer, uri: str, scenarios: bool, saved: bool = False) 
             ls.last_whole[kb.root] = {path: [d for d in items if d.code in WHOLE_ONLY] for path, items in found.items()}
             publish(ls, kb, found, uri)
 
-    ls.pending[kb.root] = asyncio.ensure_future(later())
+    ls.pending[kb.root] = asyncio.ensure_future(checked())
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)

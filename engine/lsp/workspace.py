@@ -157,8 +157,11 @@ class KnowledgeBaseCopy:
 
     def text_of(self, path: Path) -> str:
         """The text of a real file of this knowledge base as the editor has it (the copy's)."""
-        target = self.copy / path.resolve().relative_to(self.root)
-        return target.read_text(encoding="utf-8") if target.is_file() else ""
+        try:
+            target = self.copy / path.resolve().relative_to(self.root)
+            return target.read_text(encoding="utf-8", errors="replace") if target.is_file() else ""
+        except (ValueError, OSError):    # a file outside the knowledge base, or unreadable
+            return ""
 
     def document_of(self, path: Path) -> str | None:
         """The id of the document a file of this knowledge base belongs to
