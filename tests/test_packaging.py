@@ -21,6 +21,8 @@ def test_the_wheel_carries_the_knowledge_base_and_runs_from_another_folder(tmp_p
         assert f"engine/kb/{relative}" in names, relative
     assert "engine/kb/documents/implementation_rules_2021/source.txt" in names
     assert any(n.endswith("entry_points.txt") for n in names)
+    modules = {p.relative_to(REPO).as_posix() for p in (REPO / "engine").rglob("*.py") if "kb" not in p.parts}
+    assert modules - set(names) == set()        # every module, the language server's among them
 
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
