@@ -49,6 +49,15 @@ async def client(lsp_client: LanguageClient, kb_copy):
     await lsp_client.shutdown_session()
 
 
+@pytest.fixture
+def copy(tmp_path):
+    """The language server's copy of a copy of the bundled knowledge base (at tmp_path/kb)."""
+    shutil.copytree(REPO / "kb", tmp_path / "kb")
+    held = KnowledgeBaseCopy(tmp_path / "kb")
+    yield held
+    held.close()
+
+
 def _rule_file(kb_copy: Path) -> tuple[Path, str, object]:
     """A rule file of the copy, its text and one of its rules."""
     kb = load(kb_copy)
@@ -166,28 +175,18 @@ def test_the_name_under_the_cursor():
     assert citation_at("cites: 13(1)\n", 0, 9) == "13(1)"
 
 
-def test_findings_of_the_copy_point_at_the_real_files(tmp_path):
-    shutil.copytree(REPO / "kb", tmp_path / "kb")
-    copy = KnowledgeBaseCopy(tmp_path / "kb")
-    try:
-        facts = tmp_path / "kb" / "facts.yaml"
-        copy.update(facts, facts.read_text(encoding="utf-8") + "\nnot yaml: [\n")
-        found = copy.diagnostics()
-        assert list(found) == [facts.resolve()] and found[facts.resolve()][0].severity == "error"
-    finally:
-        copy.close()
+def test_findings_of_the_copy_point_at_the_real_files(copy, tmp_path):
+    facts = tmp_path / "kb" / "facts.yaml"
+    copy.update(facts, facts.read_text(encoding="utf-8") + "\nnot yaml: [\n")
+    found = copy.diagnostics()
+    assert list(found) == [facts.resolve()] and found[facts.resolve()][0].severity == "error"
 
 
-def test_a_file_broken_before_anything_loaded_still_gets_hovers_from_the_saved_files(tmp_path):
-    shutil.copytree(REPO / "kb", tmp_path / "kb")
-    copy = KnowledgeBaseCopy(tmp_path / "kb")
-    try:
-        facts = tmp_path / "kb" / "facts.yaml"
-        copy.update(facts, facts.read_text(encoding="utf-8") + "\nnot yaml: [\n")
-        fact = sorted(load(tmp_path / "kb").facts)[0]
-        assert copy.hover(fact) and f"`{fact}`" in copy.hover(fact)
-    finally:
-        copy.close()
+def test_a_file_broken_before_anything_loaded_still_gets_hovers_from_the_saved_files(copy, tmp_path):
+    facts = tmp_path / "kb" / "facts.yaml"
+    copy.update(facts, facts.read_text(encoding="utf-8") + "\nnot yaml: [\n")
+    fact = sorted(load(tmp_path / "kb").facts)[0]
+    assert copy.hover(fact) and f"`{fact}`" in copy.hover(fact)
 
 
 @pytest.mark.asyncio(loop_scope="module")
@@ -234,41 +233,31 @@ async def test_rename_a_fact_everywhere_and_refuse_a_name_taken(client, kb_copy)
             text_document=lsp.TextDocumentIdentifier(uri=uri), position=at, new_name=taken))
 
 
-def test_every_clause_is_found_in_its_published_text_and_an_example_is_defined_in_its_file(tmp_path):
-    shutil.copytree(REPO / "kb", tmp_path / "kb")
-    copy = KnowledgeBaseCopy(tmp_path / "kb")
-    try:
-        kb = copy.kb
-        for key, part in list(kb.clauses.items()) + list(kb.articles.items()):
-            if part.text and kb.documents[part.document].data.get("source"):
-                places = copy.citation_places(key)
-                assert [p.path.name for p in places] == ["document.yaml", kb.documents[part.document].data["source"]], key
-        example = next(p for p in sorted((tmp_path / "kb" / "examples").iterdir())
-                       if p.stem not in kb.facts and p.stem not in kb.conclusions)   # a name of its own
-        assert copy.definition(example.stem).path == example.resolve()
-    finally:
-        copy.close()
+def test_every_clause_is_found_in_its_published_text_and_an_example_is_defined_in_its_file(copy, tmp_path):
+    kb = copy.kb
+    for key, part in list(kb.clauses.items()) + list(kb.articles.items()):
+        if part.text and kb.documents[part.document].data.get("source"):
+            places = copy.citation_places(key)
+            assert [p.path.name for p in places] == ["document.yaml", kb.documents[part.document].data["source"]], key
+    example = next(p for p in sorted((tmp_path / "kb" / "examples").iterdir())
+                   if p.stem not in kb.facts and p.stem not in kb.conclusions)   # a name of its own
+    assert copy.definition(example.stem).path == example.resolve()
 
 
-def test_hovers_on_an_enum_value_and_on_a_notice(tmp_path):
-    shutil.copytree(REPO / "kb", tmp_path / "kb")
-    copy = KnowledgeBaseCopy(tmp_path / "kb")
-    try:
-        kb = copy.kb
-        enum = next(f for f in sorted(kb.facts) if kb.facts[f].type == "enum")
-        value, words = next(iter(kb.facts[enum].values.items()))
-        for text, line in ((f"        - {{fact: {enum}, in: [{value}]}}", 0), (f"input:\n  {enum}: {value}", 1)):
-            said = copy.value_hover(value, text, line)
-            assert words["zh"] in said and f"a value of `{enum}`" in said
-        assert copy.value_hover(value, "  then: x", 0) is None
-        for key, text in kb.special_parts.items():
-            owner, _, ref = key.rpartition(":")
-            owner = owner or kb.home
-            assert text[:12] in copy.citation_hover(owner, ref)
-            assert [p.path.name for p in copy.citation_places(ref, owner)] == [kb.documents[owner].data["source"]]
-            assert ref in {c.text for c in completions_at(kb, "cites: ", 0, 7, owner)}
-    finally:
-        copy.close()
+def test_hovers_on_an_enum_value_and_on_a_notice(copy):
+    kb = copy.kb
+    enum = next(f for f in sorted(kb.facts) if kb.facts[f].type == "enum")
+    value, words = next(iter(kb.facts[enum].values.items()))
+    for text, line in ((f"        - {{fact: {enum}, in: [{value}]}}", 0), (f"input:\n  {enum}: {value}", 1)):
+        said = copy.value_hover(value, text, line)
+        assert words["zh"] in said and f"a value of `{enum}`" in said
+    assert copy.value_hover(value, "  then: x", 0) is None
+    for key, text in kb.special_parts.items():
+        owner, _, ref = key.rpartition(":")
+        owner = owner or kb.home
+        assert text[:12] in copy.citation_hover(owner, ref)
+        assert [p.path.name for p in copy.citation_places(ref, owner)] == [kb.documents[owner].data["source"]]
+        assert ref in {c.text for c in completions_at(kb, "cites: ", 0, 7, owner)}
 
 
 def test_amount_terms_read_as_the_text_writes_them():
@@ -280,18 +269,13 @@ def test_amount_terms_read_as_the_text_writes_them():
             assert f"{rule.amount.share * 100}%" in said.replace(",", "")
 
 
-def test_a_benefits_hover_gives_its_amount_terms_and_clause(tmp_path):
-    shutil.copytree(REPO / "kb", tmp_path / "kb")
-    copy = KnowledgeBaseCopy(tmp_path / "kb")
-    try:
-        kb = copy.kb
-        rule = next(r for r in kb.rules.values() if r.amount is not None and r.amount.max is not None)
-        said = copy.hover(rule.then)
-        assert f"amount (`{rule.id}`)" in said and kb.conclusions[rule.then].zh in said
-        part = kb.clauses.get(rule.cites) or kb.articles[rule.cites]
-        assert part.text.splitlines()[0][:20] in said
-    finally:
-        copy.close()
+def test_a_benefits_hover_gives_its_amount_terms_and_clause(copy):
+    kb = copy.kb
+    rule = next(r for r in kb.rules.values() if r.amount is not None and r.amount.max is not None)
+    said = copy.hover(rule.then)
+    assert f"amount (`{rule.id}`)" in said and kb.conclusions[rule.then].zh in said
+    part = kb.clauses.get(rule.cites) or kb.articles[rule.cites]
+    assert part.text.splitlines()[0][:20] in said
 
 
 def _apply(text: str, edits) -> str:

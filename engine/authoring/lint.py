@@ -358,6 +358,10 @@ def _dates_outside_window(kb) -> list[Finding]:
     return findings
 
 
+#: The codes of the findings only a check with the scenarios makes (``scenarios=True``).
+SCENARIO_CODES = frozenset({"no-scenario", "bad-scenario", "condition-coverage"})
+
+
 def _scenario_findings(kb) -> list[Finding]:
     """Rules no scenario makes fire, and conditions the scenarios do not cover both ways."""
     from engine.authoring.coverage import scenario_evaluation

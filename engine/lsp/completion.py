@@ -114,15 +114,18 @@ def _under(above: list[str], before: str, keys) -> bool:
     if not re.fullmatch(rf"\s*({_ID})?", before):
         return False
     keys = (keys,) if isinstance(keys, str) else keys
-    indent = len(before) - len(before.lstrip())
+    match = re.match(rf"\s*(?:-\s*)?({_ID})\s*:\s*$", _parent(above, before) or "")
+    return bool(match) and match.group(1) in keys
+
+
+def _parent(above: list[str], before: str) -> str | None:
+    """The line of the mapping or list the cursor's line belongs to: the nearest line above
+    indented less (a list's ``- `` counted as indentation)."""
+    indent = len(before) - len(before.lstrip(" -"))
     for line in reversed(above):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        own = len(line) - len(line.lstrip(" -"))
-        if own < indent:
-            match = re.match(rf"\s*(?:-\s*)?({_ID})\s*:\s*$", line)
-            return bool(match) and match.group(1) in keys
-    return False
+        if line.strip() and not line.lstrip().startswith("#") and len(line) - len(line.lstrip(" -")) < indent:
+            return line
+    return None
 
 
 def _key_being_valued(before: str) -> str | None:
@@ -134,18 +137,7 @@ def _key_being_valued(before: str) -> str | None:
 
 def _in_list_of(above: list[str], before: str, key: str) -> bool:
     """Whether the cursor writes an item of the block list ``key:`` (``- 13(2)`` under it)."""
-    if not re.fullmatch(r"\s*-\s*\S*", before):
-        return False
-    indent = len(before) - len(before.lstrip())
-    for line in reversed(above):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        own = len(line) - len(line.lstrip())
-        if own < indent or (own == indent and not line.lstrip().startswith("-")):
-            return line.strip() == f"{key}:"
-        if own == indent and line.lstrip().startswith("-"):
-            continue
-    return False
+    return bool(re.fullmatch(r"\s*-\s*\S*", before)) and (_parent(above, before) or "").strip() == f"{key}:"
 
 
 def _at_condition_key(above: list[str], before: str) -> bool:
@@ -155,15 +147,9 @@ def _at_condition_key(above: list[str], before: str) -> bool:
         return True
     if not re.fullmatch(rf"\s*(?:-\s*)?({_ID})?", before):
         return False
-    indent = len(before) - len(before.lstrip(" -"))
-    for line in reversed(above):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        own = len(line) - len(line.lstrip(" -"))
-        if own < indent:
-            return bool(re.match(r"\s*(?:-\s*)?(when|all|any)\s*:\s*$", line)) or \
-                bool(re.match(rf"\s*-\s*(fact|conclusion)\s*:", line))
-    return False
+    parent = _parent(above, before) or ""
+    return bool(re.match(r"\s*(?:-\s*)?(when|all|any)\s*:\s*$", parent)) or \
+        bool(re.match(rf"\s*-\s*(fact|conclusion)\s*:", parent))
 
 
 def fact_tested(above: list[str], current: str) -> str | None:
@@ -219,7 +205,7 @@ def _citations(kb, document: str | None) -> list[Completion]:
     own, others = [], []
     for table in (kb.articles, kb.clauses):
         for part in table.values():
-            short = str(part.id).rpartition(":")[2]
+            short = short_ref(part)
             ref = short if part.document == document else f"{part.document}:{short}"
             title = getattr(part, "title", "") or ""
             title_en = getattr(part, "title_en", "") or ""
@@ -231,6 +217,12 @@ def _citations(kb, document: str | None) -> list[Completion]:
         if owner == document:
             own.append(Completion(short, "clause", f"{owner} · {'通知' if short == 'notice' else '序言'} · {short}"))
     return own + others
+
+
+def short_ref(part) -> str:
+    """A clause's or article's number within its document: ``2(1)`` (the knowledge base keys
+    another document's parts as ``implementation_rules_2021:2(1)``)."""
+    return str(part.id).rpartition(":")[2]
 
 
 def _condition_keys(kb, tested: str | None) -> list[Completion]:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import re
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -40,16 +39,16 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from engine.lsp.workspace import KnowledgeBaseCopy, check_copy, citation_at, kb_root_of, word_at
+from engine.authoring.lint import SCENARIO_CODES
+from engine.lsp.workspace import WORD, KnowledgeBaseCopy, check_copy, citation_at, kb_root_of, word_at
 
-_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: How long after a change the check runs, so that a burst of keystrokes is checked once.
 DEBOUNCE = 0.1
 #: How long the text must rest after the quick checks before the whole check (with the
 #: scenarios: coverage gaps, drafts) runs on it too.
 WHOLE_CHECK_AFTER = 0.5
 #: The findings only the whole check makes: about the scenarios.
-WHOLE_ONLY = frozenset({"bad-scenario", "no-scenario", "condition-coverage", "scenario-fails"})
+WHOLE_ONLY = SCENARIO_CODES | {"scenario-fails"}
 _SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
 
 
@@ -76,6 +75,15 @@ class PolicyServer(LanguageServer):
             self._checker = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                                 initializer=_lower_priority)
         return self._checker
+
+    async def whole_check(self, kb: KnowledgeBaseCopy) -> dict | None:
+        """The whole check of ``kb`` with its scenarios run, in the checking process; None when
+        that process died (killed, out of memory): a new one is started next time."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.checker, check_copy, kb.root, kb.copy, True, True)
+        except BrokenProcessPool:
+            self._checker = None
+            return None
 
     def close(self) -> None:
         if self._checker is not None:
@@ -153,7 +161,7 @@ def _span(lines: list[str], diagnostic) -> lsp.Range:
         near = _nearest_word(text, diagnostic.suggestion)
         if near is not None:
             return _range(line, near[0], len(near[1]))
-    for match in _WORDS.finditer(text[column:column + 200]):
+    for match in WORD.finditer(text[column:column + 200]):
         if match.start() == 0:
             return _range(line, column, match.end())
         break
@@ -163,7 +171,7 @@ def _span(lines: list[str], diagnostic) -> lsp.Range:
 def _nearest_word(text: str, suggestion: str) -> tuple[int, str] | None:
     """The word of ``text`` a "did you mean" name was meant for: the closest to it, not it."""
     import difflib
-    words = [(m.start(), m.group()) for m in _WORDS.finditer(text[:2000]) if m.group() != suggestion]
+    words = [(m.start(), m.group()) for m in WORD.finditer(text[:2000]) if m.group() != suggestion]
     near = difflib.get_close_matches(suggestion, [w for _, w in words], n=1, cutoff=0.6)
     return next((start, w) for start, w in words if w == near[0]) if near else None
 
@@ -187,9 +195,11 @@ def _with_last_whole(ls: PolicyServer, kb: KnowledgeBaseCopy, quick: dict) -> di
     return merged
 
 
-def _schedule(ls: PolicyServer, uri: str, scenarios: bool, saved: bool = False) -> None:
+def _schedule(ls: PolicyServer, uri: str, at_once: bool, saved: bool = False) -> None:
     """Check the knowledge base ``uri`` belongs to, with the editor's text of ``uri`` (or, when
-    ``saved``, the file as it is on the disk)."""
+    ``saved``, the file as it is on the disk): the quick checks after :data:`DEBOUNCE` (at
+    once when ``at_once``: an opening, a save), then, after :data:`WHOLE_CHECK_AFTER` more
+    (none when ``at_once``), the whole check."""
     found = ls.copy_for(uri)
     if found is None:
         return
@@ -202,48 +212,40 @@ def _schedule(ls: PolicyServer, uri: str, scenarios: bool, saved: bool = False) 
     if waiting is not None:
         waiting.cancel()
 
-    async def checked():
+    async def check():
         try:
-            await later()
+            await asyncio.sleep(0 if at_once else DEBOUNCE)
+            publish(ls, kb, _with_last_whole(ls, kb, kb.diagnostics(scenarios=False)), uri)
+            await asyncio.sleep(0 if at_once else WHOLE_CHECK_AFTER)
+            # The whole check takes seconds: run beside the server, so that hovers and
+            # completions go on being answered, and dropped if the text changed meanwhile.
+            version = kb.version
+            found = await ls.whole_check(kb)
+            if found is not None and kb.version == version:
+                ls.last_whole[kb.root] = {path: [d for d in items if d.code in WHOLE_ONLY] for path, items in found.items()}
+                publish(ls, kb, found, uri)
         except asyncio.CancelledError:
             raise
         except Exception as exc:   # a check that broke must not silence the next ones: say it in the log
             ls.window_log_message(lsp.LogMessageParams(
                 type=lsp.MessageType.Error, message=f"policykb: the check of {path.name} stopped: {exc}"))
 
-    async def later():
-        await asyncio.sleep(0 if scenarios else DEBOUNCE)
-        publish(ls, kb, _with_last_whole(ls, kb, kb.diagnostics(scenarios=False)), uri)
-        if not scenarios:
-            await asyncio.sleep(WHOLE_CHECK_AFTER)
-        # The whole check takes seconds: run beside the server, so that hovers and completions
-        # go on being answered, and dropped if the text changed meanwhile.
-        version = kb.version
-        try:
-            found = await asyncio.get_running_loop().run_in_executor(ls.checker, check_copy, kb.root, kb.copy, True, True)
-        except BrokenProcessPool:     # the checking process died (killed, out of memory): a new one next time
-            ls._checker = None
-            return
-        if kb.version == version:
-            ls.last_whole[kb.root] = {path: [d for d in items if d.code in WHOLE_ONLY] for path, items in found.items()}
-            publish(ls, kb, found, uri)
-
-    ls.pending[kb.root] = asyncio.ensure_future(checked())
+    ls.pending[kb.root] = asyncio.ensure_future(check())
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
 async def did_open(ls: PolicyServer, params: lsp.DidOpenTextDocumentParams) -> None:
-    _schedule(ls, params.text_document.uri, scenarios=True)
+    _schedule(ls, params.text_document.uri, at_once=True)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
 async def did_change(ls: PolicyServer, params: lsp.DidChangeTextDocumentParams) -> None:
-    _schedule(ls, params.text_document.uri, scenarios=False)
+    _schedule(ls, params.text_document.uri, at_once=False)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
 async def did_save(ls: PolicyServer, params: lsp.DidSaveTextDocumentParams) -> None:
-    _schedule(ls, params.text_document.uri, scenarios=True)
+    _schedule(ls, params.text_document.uri, at_once=True)
 
 
 def _name(ls: PolicyServer, params) -> tuple[KnowledgeBaseCopy, str | None, str | None, str | None] | None:
@@ -388,7 +390,7 @@ def _did_you_mean(uri: str, text: str, diagnostic, suggestion: str, zh: bool) ->
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 async def did_close(ls: PolicyServer, params: lsp.DidCloseTextDocumentParams) -> None:
     """A file closed unsaved counts as saved: its text on the disk back in the copy."""
-    _schedule(ls, params.text_document.uri, scenarios=True, saved=True)
+    _schedule(ls, params.text_document.uri, at_once=True, saved=True)
 
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
@@ -397,7 +399,7 @@ async def did_change_watched_files(ls: PolicyServer, params: lsp.DidChangeWatche
     the editor has it open (then the editor's text counts), and the whole check runs."""
     for change in params.changes:
         if not ls.is_open(change.uri) and ls.copy_for(change.uri) is not None:
-            _schedule(ls, change.uri, scenarios=True, saved=True)
+            _schedule(ls, change.uri, at_once=True, saved=True)
 
 
 @server.feature(lsp.INITIALIZED)

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import PolicyKBError
+from engine.lsp.completion import fact_tested, short_ref
 
 #: A name as the knowledge base writes ids: letters, digits and underscores.
-_WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*")
+WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*")
 #: A rule's id: ids joined by dots.
 _DOTTED = re.compile(r"(?<![A-Za-z0-9_.])[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+")
 #: A citation: ``document:13(1)``, ``13(1)`` or ``第十三条``-style ids are written as ``13(1)``.
@@ -242,29 +243,24 @@ class KnowledgeBaseCopy:
         short = short_ref(part)
         full = re.compile(rf"(?<![\w(:]){re.escape(f'{part.document}:{short}')}(?![\w(])")
         bare = re.compile(rf"(?<![\w(:]){re.escape(short)}(?![\w(])")
-        found = []
-        for path in self._files():
-            real = self.root / path.relative_to(self.copy)
-            own = self.document_of(real) == part.document
-            for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines()):
-                spots = {m.start() for m in full.finditer(line)}
-                if own:
-                    spots |= {m.start() for m in bare.finditer(line)}
-                found += [Place(real, number, column) for column in sorted(spots)]
-        return found
-
-    def _files(self) -> list[Path]:
-        """The copy's YAML and JSON files (rules, scenarios, examples…), in order."""
-        return sorted(p for p in self.copy.rglob("*") if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
+        return self._written(lambda real: (full, bare) if self.document_of(real) == part.document else (full,))
 
     def references(self, name: str) -> list[Place]:
-        """Every place the id ``name`` is written in the knowledge base's YAML files (scenarios
-        and examples included), in file order."""
+        """Every place the id ``name`` is written in the knowledge base's YAML and JSON files
+        (scenarios and examples included), in file order."""
         pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+        return self._written(lambda real: (pattern,))
+
+    def _written(self, patterns_for) -> list[Place]:
+        """Where the patterns ``patterns_for(real file)`` match in the copy's YAML and JSON
+        files (rules, scenarios, examples…), in file order."""
         found = []
-        for path in self._files():
+        for path in sorted(p for p in self.copy.rglob("*") if p.suffix in (".yaml", ".yml", ".json") and p.is_file()):
+            real = self.root / path.relative_to(self.copy)
+            patterns = patterns_for(real)
             for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines()):
-                found += [Place(self.root / path.relative_to(self.copy), number, m.start()) for m in pattern.finditer(line)]
+                spots = {m.start() for pattern in patterns for m in pattern.finditer(line)}
+                found += [Place(real, number, column) for column in sorted(spots)]
         return found
 
     def hover(self, name: str) -> str | None:
@@ -304,7 +300,6 @@ class KnowledgeBaseCopy:
 
     def value_hover(self, word: str, text: str, line: int) -> str | None:
         """An enum value (``purchased``) of the fact its condition, or its scenario line, tests."""
-        from engine.lsp.completion import fact_tested
         kb = self.kb
         lines = text.splitlines()
         if kb is None or not 0 <= line < len(lines):
@@ -412,12 +407,6 @@ def _failing_scenarios(root: Path, copy: Path) -> dict[Path, list[Diagnostic]]:
     return found
 
 
-def short_ref(part) -> str:
-    """A clause's or article's number within its document: ``2(1)`` (the knowledge base keys
-    another document's parts as ``implementation_rules_2021:2(1)``)."""
-    return str(part.id).rpartition(":")[2]
-
-
 def amount_terms(amount, kb=None) -> str:
     """A rule's amount as its terms, as a rule author reads them: basis, minimum and maximum
     in yuan, share as a percentage of a fact, caps, years, what the text says of it."""
@@ -464,7 +453,7 @@ def word_at(text: str, line: int, character: int, known=()) -> str | None:
     if found is None:
         return None
     part, start = found
-    for pattern, wanted in ((_DOTTED, known), (_WORD, None)):
+    for pattern, wanted in ((_DOTTED, known), (WORD, None)):
         for match in pattern.finditer(part):
             if match.start() + start <= character <= match.end() + start and (wanted is None or match.group() in wanted):
                 return match.group()
